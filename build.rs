@@ -1,0 +1,37 @@
+//! Generates `include/bearer.h` from `src/ffi` with cbindgen. The header is
+//! committed, so it is rewritten only when its content changes; the test
+//! suite fails while the committed copy is stale.
+
+use std::path::PathBuf;
+
+fn main() {
+    let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    println!("cargo:rerun-if-changed=src/ffi");
+    println!("cargo:rerun-if-changed=cbindgen.toml");
+
+    let mut config = cbindgen::Config::from_file(root.join("cbindgen.toml"))
+        .expect("cbindgen.toml is readable");
+    let version = std::env::var("CARGO_PKG_VERSION").expect("cargo sets it");
+    let part = |name: &str| std::env::var(name).expect("cargo sets it");
+    config.after_includes = config.after_includes.map(|text| {
+        text.replace("@MAJOR@", &part("CARGO_PKG_VERSION_MAJOR"))
+            .replace("@MINOR@", &part("CARGO_PKG_VERSION_MINOR"))
+            .replace("@PATCH@", &part("CARGO_PKG_VERSION_PATCH"))
+            .replace("@VERSION@", &version)
+    });
+
+    let mut generated = Vec::new();
+    cbindgen::Builder::new()
+        .with_crate(&root)
+        .with_config(config)
+        .generate()
+        .expect("cbindgen can read src/ffi")
+        .write(&mut generated);
+
+    let header = root.join("include").join("bearer.h");
+    if std::fs::read(&header).ok().as_deref() != Some(generated.as_slice()) {
+        std::fs::create_dir_all(header.parent().expect("has a parent"))
+            .expect("include/ can be created");
+        std::fs::write(&header, generated).expect("include/bearer.h can be written");
+    }
+}

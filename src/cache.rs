@@ -1,0 +1,153 @@
+//! Where tokens wait until they are needed again.
+//!
+//! [`TokenCache`] is the one interface a store implements; today there is the
+//! in-process [`MemoryCache`]. A file-with-lock or Redis store, shared across
+//! the processes of a host or a fleet, plugs in behind the same two calls.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::token::Token;
+
+/// Identifies the token a configuration would get: a SHA-256 over everything
+/// that shapes the request, the secret included, so that a wrong secret never
+/// reuses the token of the right one, yet no key holds a secret in clear.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CacheKey([u8; 32]);
+
+impl CacheKey {
+    pub fn for_config(config: &Config) -> CacheKey {
+        let mut hasher = Sha256::new();
+        let mut field = |bytes: &[u8]| {
+            // Length-prefixed, so ("ab","c") and ("a","bc") differ.
+            hasher.update((bytes.len() as u64).to_le_bytes());
+            hasher.update(bytes);
+        };
+        field(b"bearer-cache-key-v1");
+        field(format!("{:?}|{:?}|{:?}", config.shape, config.body, config.client_auth).as_bytes());
+        field(config.token_url.as_bytes());
+        field(config.client_id.as_bytes());
+        field(config.audience.as_deref().unwrap_or_default().as_bytes());
+        field(config.scope.as_deref().unwrap_or_default().as_bytes());
+        field(serde_json::Value::Object(config.extra_params.clone()).to_string().as_bytes());
+        field(config.client_secret.expose().as_bytes());
+        CacheKey(hasher.finalize().into())
+    }
+
+    /// Lowercase hex, for names in shared stores and for logs.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|byte| format!("{byte:02x}")).collect()
+    }
+}
+
+impl std::fmt::Debug for CacheKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CacheKey({})", &self.to_hex()[..16])
+    }
+}
+
+/// A store of tokens by key. Implementations must be cheap on `get`: it sits
+/// on the path of every API call a user makes.
+pub trait TokenCache: Send + Sync {
+    /// The stored token, if any, fresh or not: the caller decides.
+    fn get(&self, key: &CacheKey) -> Option<Arc<Token>>;
+    /// Stores a token, replacing any earlier one for the key.
+    fn put(&self, key: CacheKey, token: Arc<Token>);
+}
+
+/// The key is already a uniform hash: its first eight bytes are the bucket.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for (slot, byte) in bytes.iter().take(8).enumerate() {
+            self.0 ^= u64::from(*byte) << (slot * 8);
+        }
+    }
+}
+
+/// Tokens in this process's memory.
+pub struct MemoryCache {
+    entries: RwLock<HashMap<CacheKey, Arc<Token>, BuildHasherDefault<KeyHasher>>>,
+    max_entries: usize,
+}
+
+impl MemoryCache {
+    /// A cache that holds at most `max_entries` tokens; when full, expired
+    /// tokens make room first, then arbitrary ones.
+    pub fn new(max_entries: usize) -> MemoryCache {
+        MemoryCache {
+            entries: RwLock::default(),
+            max_entries: max_entries.max(1),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.read().unwrap_or_else(PoisonError::into_inner).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl TokenCache for MemoryCache {
+    fn get(&self, key: &CacheKey) -> Option<Arc<Token>> {
+        self.entries
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(key)
+            .cloned()
+    }
+
+    fn put(&self, key: CacheKey, token: Arc<Token>) {
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= self.max_entries && !entries.contains_key(&key) {
+            let now = Instant::now();
+            entries.retain(|_, token| token.is_fresh(now));
+            while entries.len() >= self.max_entries {
+                let Some(victim) = entries.keys().next().copied() else { break };
+                entries.remove(&victim);
+            }
+        }
+        entries.insert(key, token);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(secret: &str) -> Config {
+        Config::from_json(&format!(r#"{{"client_id":"a","client_secret":"{secret}"}}"#)).unwrap()
+    }
+
+    #[test]
+    fn the_key_depends_on_the_secret_without_showing_it() {
+        let key = CacheKey::for_config(&config("one"));
+        assert_ne!(key, CacheKey::for_config(&config("two")));
+        assert_eq!(key, CacheKey::for_config(&config("one")));
+        assert!(!format!("{key:?}").contains("one"));
+    }
+
+    #[test]
+    fn a_full_cache_makes_room() {
+        let cache = MemoryCache::new(2);
+        let token = Arc::new(Token::from_response(br#"{"access_token":"t","expires_in":60}"#).unwrap());
+        for secret in ["a", "b", "c"] {
+            cache.put(CacheKey::for_config(&config(secret)), token.clone());
+        }
+        assert_eq!(cache.len(), 2);
+        assert!(cache.get(&CacheKey::for_config(&config("c"))).is_some());
+    }
+}

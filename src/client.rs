@@ -1,0 +1,141 @@
+//! A token client: one configuration, one cache entry, one request in flight.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Instant;
+
+use ureq::Agent;
+
+use crate::cache::{CacheKey, MemoryCache, TokenCache};
+use crate::config::Config;
+use crate::grant;
+use crate::http;
+use crate::problem::Problem;
+use crate::token::Token;
+
+/// Gets and caches tokens for one configuration. Share it between threads:
+/// when many ask for an expired token at once, one request goes out and the
+/// others get its result, success or problem.
+pub struct Client {
+    config: Config,
+    key: CacheKey,
+    cache: Arc<dyn TokenCache>,
+    agent: Agent,
+    /// Held while a request is in flight; keeps the outcome for the waiters.
+    flight: Mutex<Option<Result<Arc<Token>, Problem>>>,
+    /// Counts finished flights, so a waiter can tell that one ended while it waited.
+    flights_done: AtomicU64,
+}
+
+impl Client {
+    /// A client with its own in-memory cache.
+    pub fn new(config: Config) -> Result<Client, Problem> {
+        Self::with_cache(config, Arc::new(MemoryCache::new(1)))
+    }
+
+    /// A client whose tokens live in `cache`, which may be shared.
+    pub fn with_cache(config: Config, cache: Arc<dyn TokenCache>) -> Result<Client, Problem> {
+        Ok(Client {
+            agent: http::agent_for(&config)?,
+            key: CacheKey::for_config(&config),
+            config,
+            cache,
+            flight: Mutex::new(None),
+            flights_done: AtomicU64::new(0),
+        })
+    }
+
+    /// Parses the credentials JSON and builds a client.
+    pub fn from_json(config_json: &str) -> Result<Client, Problem> {
+        Self::new(Config::from_json(config_json)?)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// A valid token: the cached one while fresh, otherwise a new one.
+    pub fn token(&self) -> Result<Arc<Token>, Problem> {
+        if let Some(token) = self.fresh_token() {
+            return Ok(token);
+        }
+        let flights_seen = self.flights_done.load(Ordering::Acquire);
+        let mut flight = self.flight.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.flights_done.load(Ordering::Acquire) != flights_seen
+            && let Some(outcome) = flight.as_ref()
+        {
+            return outcome.clone();
+        }
+        // A flight may have ended between the cache check and the count.
+        if let Some(token) = self.fresh_token() {
+            return Ok(token);
+        }
+        let outcome = grant::client_credentials(&self.agent, &self.config).map(Arc::new);
+        if let Ok(token) = &outcome
+            && token.is_cacheable()
+        {
+            self.cache.put(self.key, token.clone());
+        }
+        *flight = Some(outcome.clone());
+        self.flights_done.fetch_add(1, Ordering::Release);
+        outcome
+    }
+
+    /// The `Authorization` header value for a valid token.
+    pub fn authorization_header(&self) -> Result<String, Problem> {
+        self.token().map(|token| token.authorization_header())
+    }
+
+    fn fresh_token(&self) -> Option<Arc<Token>> {
+        self.cache
+            .get(&self.key)
+            .filter(|token| token.is_fresh(Instant::now()))
+    }
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How many distinct configurations the one-shot call keeps clients for.
+const ONE_SHOT_CLIENTS: usize = 256;
+
+/// One-shot: the token for a credentials JSON, from a process-wide cache
+/// keyed by [`CacheKey`], so callers that keep no client (a PHP request, a
+/// Ruby script) still reuse tokens and still send one request at a time.
+pub fn fetch_token(config_json: &str) -> Result<Arc<Token>, Problem> {
+    let config = Config::from_json(config_json)?;
+    one_shot_client(config)?.token()
+}
+
+fn one_shot_client(config: Config) -> Result<Arc<Client>, Problem> {
+    static SHARED_CACHE: OnceLock<Arc<MemoryCache>> = OnceLock::new();
+    static CLIENTS: OnceLock<Mutex<HashMap<CacheKey, Arc<Client>>>> = OnceLock::new();
+    let key = CacheKey::for_config(&config);
+    let mut clients = CLIENTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(client) = clients.get(&key) {
+        return Ok(client.clone());
+    }
+    if clients.len() >= ONE_SHOT_CLIENTS {
+        // Clients without a fresh token cost a request either way; drop them first.
+        clients.retain(|_, client| client.fresh_token().is_some());
+        if clients.len() >= ONE_SHOT_CLIENTS {
+            clients.clear();
+        }
+    }
+    let cache = SHARED_CACHE
+        .get_or_init(|| Arc::new(MemoryCache::new(ONE_SHOT_CLIENTS)))
+        .clone();
+    let client = Arc::new(Client::with_cache(config, cache)?);
+    clients.insert(key, client.clone());
+    Ok(client)
+}

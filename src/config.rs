@@ -1,0 +1,463 @@
+//! The credentials JSON, exactly as the seed pages write it, parsed strictly.
+//!
+//! Two shapes are accepted: the DataCosmos/Auth0 file
+//! (`client_id`, `client_secret`, `audience`, `grant_type`) and the Cobuilder
+//! body (`clientId`, `clientSecret`, `audienceUrl`). A key that is missing,
+//! unknown or of the wrong type is an error naming the key, never its value.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+
+use crate::problem::{Problem, ProblemKind};
+use crate::secret::Secret;
+
+/// Token endpoint of the DataCosmos Auth0 tenant.
+pub const AUTH0_DEFAULT_TOKEN_URL: &str = "https://login.open-cosmos.com/oauth/token";
+/// Token endpoint of the Cobuilder authentication API.
+pub const COBUILDER_DEFAULT_TOKEN_URL: &str =
+    "https://api.cobuilder.com/authentication/api/v1/oauth2/token";
+/// Configuration text longer than this is refused before parsing.
+pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
+/// Default overall deadline of one token request.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+const MAX_TIMEOUT_MS: u64 = 10 * 60 * 1000;
+
+const AUTH0_KEYS: [&str; 4] = ["client_id", "client_secret", "audience", "grant_type"];
+const COBUILDER_KEYS: [&str; 3] = ["clientId", "clientSecret", "audienceUrl"];
+const COMMON_KEYS: [&str; 8] = [
+    "token_url",
+    "scope",
+    "client_auth",
+    "body",
+    "timeout_ms",
+    "ca_file",
+    "proxy",
+    "extra_params",
+];
+
+/// Which vendor's request and response conventions to follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Shape {
+    /// OAuth 2.0 client credentials as Auth0 takes them; answers are token-response JSON.
+    Auth0,
+    /// `{clientId, clientSecret, audienceUrl}`; answers are a bare token string.
+    Cobuilder,
+}
+
+/// How the request body is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BodyFormat {
+    Json,
+    Form,
+}
+
+/// How the client authenticates (RFC 6749 §2.3.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ClientAuth {
+    /// Id and secret in the request body.
+    SecretPost,
+    /// Id and secret in an `Authorization: Basic` header.
+    SecretBasic,
+}
+
+/// A validated configuration. `Debug` never shows the secret or proxy.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub shape: Shape,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub audience: Option<String>,
+    pub token_url: String,
+    pub scope: Option<String>,
+    pub client_auth: ClientAuth,
+    pub body: BodyFormat,
+    pub timeout: Duration,
+    pub ca_file: Option<PathBuf>,
+    /// May carry a password (`http://user:pass@proxy:3128`), hence a secret.
+    pub proxy: Option<Secret>,
+    pub extra_params: Map<String, Value>,
+}
+
+impl Config {
+    /// Parses and validates the credentials JSON.
+    pub fn from_json(text: &str) -> Result<Config, Problem> {
+        if text.len() > MAX_CONFIG_BYTES {
+            return Err(Problem::new(
+                ProblemKind::InvalidConfig,
+                format!("the configuration is {} bytes; at most {MAX_CONFIG_BYTES} are accepted", text.len()),
+            ));
+        }
+        let value: Value = serde_json::from_str(text).map_err(|error| {
+            // serde_json's message names a line and column, never the text.
+            Problem::new(
+                ProblemKind::InvalidConfig,
+                format!("the configuration is not valid JSON: {error}"),
+            )
+        })?;
+        match value {
+            Value::Object(members) => Self::from_members(members),
+            _ => Err(Problem::new(
+                ProblemKind::InvalidConfig,
+                "the configuration must be a JSON object",
+            )),
+        }
+    }
+
+    fn from_members(mut members: Map<String, Value>) -> Result<Config, Problem> {
+        let shape = detect_shape(&members)?;
+        let shape_keys: &[&str] = match shape {
+            Shape::Auth0 => &AUTH0_KEYS,
+            Shape::Cobuilder => &COBUILDER_KEYS,
+        };
+        if let Some(unknown) = members
+            .keys()
+            .find(|key| !shape_keys.contains(&key.as_str()) && !COMMON_KEYS.contains(&key.as_str()))
+        {
+            return Err(unknown_key(unknown, shape_keys));
+        }
+
+        let mut take = Fields(&mut members);
+        let (client_id, client_secret, audience, default_url) = match shape {
+            Shape::Auth0 => {
+                if let Some(grant_type) = take.optional_string("grant_type")?
+                    && grant_type != "client_credentials"
+                {
+                    return Err(Problem::config_key(
+                        "grant_type",
+                        format!("grant_type \"{grant_type}\" is not supported; use \"client_credentials\""),
+                    ));
+                }
+                (
+                    take.required_string("client_id")?,
+                    Secret::new(take.required_string("client_secret")?),
+                    take.optional_string("audience")?,
+                    AUTH0_DEFAULT_TOKEN_URL,
+                )
+            }
+            Shape::Cobuilder => (
+                take.required_string("clientId")?,
+                Secret::new(take.required_string("clientSecret")?),
+                Some(take.required_string("audienceUrl")?),
+                COBUILDER_DEFAULT_TOKEN_URL,
+            ),
+        };
+
+        let token_url = match take.optional_string("token_url")? {
+            Some(url) => {
+                check_url_is_safe(&url, "token_url")?;
+                url
+            }
+            None => default_url.to_owned(),
+        };
+        let body = match take.optional_string("body")?.as_deref() {
+            None | Some("json") => BodyFormat::Json,
+            Some("form") if shape == Shape::Auth0 => BodyFormat::Form,
+            Some("form") => {
+                return Err(Problem::config_key(
+                    "body",
+                    "the Cobuilder endpoint takes only a JSON body",
+                ));
+            }
+            Some(other) => {
+                return Err(Problem::config_key(
+                    "body",
+                    format!("body must be \"json\" or \"form\", not \"{other}\""),
+                ));
+            }
+        };
+        let client_auth = match take.optional_string("client_auth")?.as_deref() {
+            None | Some("client_secret_post") => ClientAuth::SecretPost,
+            Some("client_secret_basic") => ClientAuth::SecretBasic,
+            Some(other) => {
+                return Err(Problem::config_key(
+                    "client_auth",
+                    format!("client_auth must be \"client_secret_post\" or \"client_secret_basic\", not \"{other}\""),
+                ));
+            }
+        };
+        let timeout = match take.0.remove("timeout_ms") {
+            None => DEFAULT_TIMEOUT,
+            Some(value) => match value.as_u64() {
+                Some(ms) if (1..=MAX_TIMEOUT_MS).contains(&ms) => Duration::from_millis(ms),
+                _ => {
+                    return Err(Problem::config_key(
+                        "timeout_ms",
+                        format!("timeout_ms must be a whole number from 1 to {MAX_TIMEOUT_MS}"),
+                    ));
+                }
+            },
+        };
+        let proxy = take.optional_string("proxy")?.map(Secret::new);
+        if let Some(proxy) = &proxy {
+            check_proxy(proxy)?;
+        }
+        let config = Config {
+            shape,
+            client_id,
+            client_secret,
+            audience,
+            token_url,
+            scope: take.optional_string("scope")?,
+            client_auth,
+            body,
+            timeout,
+            ca_file: take.optional_string("ca_file")?.map(PathBuf::from),
+            proxy,
+            extra_params: take.extra_params(shape_keys)?,
+        };
+        Ok(config)
+    }
+
+    /// The strings that must never leave the library: the secret as it is,
+    /// as it is form-encoded, and inside a Basic credential.
+    pub fn redaction_needles(&self) -> Vec<String> {
+        let secret = self.client_secret.expose();
+        let mut needles = vec![
+            secret.to_owned(),
+            form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
+            crate::grant::basic_credential(&self.client_id, secret),
+        ];
+        if let Some(proxy) = &self.proxy {
+            needles.push(proxy.expose().to_owned());
+        }
+        needles
+    }
+}
+
+/// Takes members out of the parsed object, checking their types.
+struct Fields<'a>(&'a mut Map<String, Value>);
+
+impl Fields<'_> {
+    fn optional_string(&mut self, key: &str) -> Result<Option<String>, Problem> {
+        match self.0.remove(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) if text.is_empty() => {
+                Err(Problem::config_key(key, format!("{key} must not be empty")))
+            }
+            Some(Value::String(text)) => Ok(Some(text)),
+            Some(_) => Err(Problem::config_key(key, format!("{key} must be a string"))),
+        }
+    }
+
+    fn required_string(&mut self, key: &str) -> Result<String, Problem> {
+        self.optional_string(key)?.ok_or_else(|| {
+            Problem::config_key(key, format!("the configuration is missing \"{key}\""))
+        })
+    }
+
+    fn extra_params(&mut self, shape_keys: &[&str]) -> Result<Map<String, Value>, Problem> {
+        const KEY: &str = "extra_params";
+        let params = match self.0.remove(KEY) {
+            None | Some(Value::Null) => return Ok(Map::new()),
+            Some(Value::Object(params)) => params,
+            Some(_) => return Err(Problem::config_key(KEY, "extra_params must be an object")),
+        };
+        for (name, value) in &params {
+            if shape_keys.contains(&name.as_str()) || name == "scope" {
+                return Err(Problem::config_key(
+                    KEY,
+                    format!("extra_params may not set \"{name}\"; use the key of that name"),
+                ));
+            }
+            if !(value.is_string() || value.is_number() || value.is_boolean()) {
+                return Err(Problem::config_key(
+                    KEY,
+                    format!("extra_params.{name} must be a string, number or boolean"),
+                ));
+            }
+        }
+        Ok(params)
+    }
+}
+
+fn detect_shape(members: &Map<String, Value>) -> Result<Shape, Problem> {
+    let first_of = |keys: &[&'static str]| keys.iter().copied().find(|key| members.contains_key(*key));
+    match (first_of(&AUTH0_KEYS), first_of(&COBUILDER_KEYS)) {
+        (Some(auth0), Some(cobuilder)) => Err(Problem::config_key(
+            cobuilder,
+            format!(
+                "the configuration mixes the Auth0 key \"{auth0}\" and the Cobuilder key \"{cobuilder}\"; use one shape"
+            ),
+        )),
+        (_, Some(_)) => Ok(Shape::Cobuilder),
+        (Some(_), None) => Ok(Shape::Auth0),
+        (None, None) => Err(Problem::config_key(
+            "client_id",
+            "the configuration is missing \"client_id\" (or \"clientId\" for the Cobuilder shape)",
+        )),
+    }
+}
+
+fn unknown_key(key: &str, shape_keys: &[&str]) -> Problem {
+    let closest = shape_keys
+        .iter()
+        .chain(COMMON_KEYS.iter())
+        .map(|known| (edit_distance(key, known), *known))
+        .min()
+        .filter(|(distance, _)| *distance <= 2);
+    let detail = match closest {
+        Some((_, known)) => format!("unknown key \"{key}\"; did you mean \"{known}\"?"),
+        None => format!("unknown key \"{key}\""),
+    };
+    Problem::config_key(key, detail)
+}
+
+/// Levenshtein distance, for "did you mean" on short key names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// Refuses URLs that would carry credentials in clear text to another host.
+pub(crate) fn check_url_is_safe(url: &str, key: &str) -> Result<(), Problem> {
+    let uri: ureq::http::Uri = url
+        .parse()
+        .map_err(|_| Problem::config_key(key, format!("{key} is not a valid URL")))?;
+    let host = uri
+        .host()
+        .ok_or_else(|| Problem::config_key(key, format!("{key} has no host")))?;
+    match uri.scheme_str() {
+        Some("https") => Ok(()),
+        Some("http") if is_loopback(host) => Ok(()),
+        Some("http") => Err(Problem::new(
+            ProblemKind::InsecureUrl,
+            format!("{key} uses http:// to \"{host}\"; only https:// is allowed except to a loopback host"),
+        )
+        .with_instance(format!("#/{key}"))
+        .with_extension("key", key)),
+        _ => Err(Problem::config_key(key, format!("{key} must be an https:// URL"))),
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn check_proxy(proxy: &Secret) -> Result<(), Problem> {
+    ureq::Proxy::new(proxy.expose())
+        .map(drop)
+        .map_err(|_| Problem::config_key("proxy", "proxy is not a valid proxy URL"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = r#"{
+        "client_id": "<client_id>",
+        "client_secret": "<client_secret>",
+        "audience": "https://beeapp.open-cosmos.com",
+        "grant_type": "client_credentials"
+    }"#;
+
+    fn problem(text: &str) -> Problem {
+        Config::from_json(text).expect_err("should be refused")
+    }
+
+    #[test]
+    fn the_seed_file_parses_as_is() {
+        let config = Config::from_json(SEED).unwrap();
+        assert_eq!(config.shape, Shape::Auth0);
+        assert_eq!(config.client_id, "<client_id>");
+        assert_eq!(config.token_url, AUTH0_DEFAULT_TOKEN_URL);
+        assert_eq!(config.audience.as_deref(), Some("https://beeapp.open-cosmos.com"));
+        assert_eq!(config.body, BodyFormat::Json);
+        assert_eq!(config.client_auth, ClientAuth::SecretPost);
+        assert!(!format!("{config:?}").contains("<client_secret>"));
+    }
+
+    #[test]
+    fn the_cobuilder_shape_parses_with_its_default_url() {
+        let config = Config::from_json(
+            r#"{"clientId":"a","clientSecret":"b","audienceUrl":"https://api.cobuilder.com"}"#,
+        )
+        .unwrap();
+        assert_eq!(config.shape, Shape::Cobuilder);
+        assert_eq!(config.token_url, COBUILDER_DEFAULT_TOKEN_URL);
+    }
+
+    #[test]
+    fn a_misspelt_key_is_named_with_a_suggestion() {
+        let problem = problem(r#"{"client_id":"a","client_secret":"b","audiance":"x"}"#);
+        assert_eq!(problem.kind(), ProblemKind::InvalidConfig);
+        assert_eq!(problem.detail(), "unknown key \"audiance\"; did you mean \"audience\"?");
+        assert_eq!(problem.instance(), "#/audiance");
+    }
+
+    #[test]
+    fn a_missing_key_is_named() {
+        let problem = problem(r#"{"clientId":"a","audienceUrl":"https://x"}"#);
+        assert_eq!(problem.detail(), "the configuration is missing \"clientSecret\"");
+        assert_eq!(problem.extensions()["key"], "clientSecret");
+    }
+
+    #[test]
+    fn a_mistyped_secret_is_named_but_not_shown() {
+        let problem = problem(r#"{"client_id":"a","client_secret":987654321}"#);
+        assert_eq!(problem.detail(), "client_secret must be a string");
+        assert!(!problem.to_json().contains("987654321"));
+    }
+
+    #[test]
+    fn mixing_shapes_is_refused() {
+        let problem = problem(r#"{"client_id":"a","clientSecret":"b"}"#);
+        assert!(problem.detail().contains("mixes"), "{problem}");
+    }
+
+    #[test]
+    fn plain_http_is_allowed_only_to_loopback() {
+        let with_url = |url: &str| {
+            Config::from_json(&format!(
+                r#"{{"client_id":"a","client_secret":"b","token_url":"{url}"}}"#
+            ))
+        };
+        assert!(with_url("http://127.0.0.1:8080/oauth/token").is_ok());
+        assert!(with_url("http://localhost/oauth/token").is_ok());
+        assert!(with_url("http://[::1]:9/oauth/token").is_ok());
+        let problem = with_url("http://login.open-cosmos.com/oauth/token").unwrap_err();
+        assert_eq!(problem.kind(), ProblemKind::InsecureUrl);
+        assert_eq!(with_url("ftp://x/").unwrap_err().kind(), ProblemKind::InvalidConfig);
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let base = r#""client_id":"a","client_secret":"b""#;
+        let refused = |extra: &str| problem(&format!("{{{base},{extra}}}")).detail().to_owned();
+        assert!(refused(r#""timeout_ms":0"#).contains("timeout_ms"));
+        assert!(refused(r#""body":"xml""#).contains("\"xml\""));
+        assert!(refused(r#""grant_type":"password""#).contains("password"));
+        assert!(refused(r#""extra_params":{"client_secret":"x"}"#).contains("may not set"));
+        assert!(refused(r#""client_auth":"private_key_jwt""#).contains("client_auth"));
+        let config = Config::from_json(&format!(
+            r#"{{{base},"body":"form","client_auth":"client_secret_basic","timeout_ms":1500,"extra_params":{{"organization":"org_1"}}}}"#
+        ))
+        .unwrap();
+        assert_eq!(config.body, BodyFormat::Form);
+        assert_eq!(config.client_auth, ClientAuth::SecretBasic);
+        assert_eq!(config.timeout, Duration::from_millis(1500));
+        assert_eq!(config.extra_params["organization"], "org_1");
+    }
+
+    #[test]
+    fn malformed_and_huge_input_is_refused() {
+        assert!(problem("{").detail().contains("not valid JSON"));
+        assert!(problem("[]").detail().contains("JSON object"));
+        let huge = format!(r#"{{"client_id":"{}"}}"#, "x".repeat(MAX_CONFIG_BYTES));
+        assert!(problem(&huge).detail().contains("at most"));
+    }
+}

@@ -1,0 +1,132 @@
+//! The client handle: a configuration with its own cache, shared by threads.
+
+use std::ffi::c_char;
+
+use super::{BearerStatus, boundary, check_out, input_str, null_argument, write_string};
+use crate::client::Client;
+use crate::token::Token;
+
+/// An opaque client: one configuration and its cached token. Create it with
+/// `bearer_client_new`, free it with `bearer_client_free`. All functions
+/// taking a `const bearer_client *` may be called from many threads at once.
+pub struct BearerClient {
+    client: Client,
+}
+
+/// Builds a client from the credentials JSON `config_json`. No request is
+/// made until a token is asked for.
+///
+/// On `BEARER_STATUS_OK`, `*client_out` is a new handle the caller frees with
+/// `bearer_client_free`. On failure it is untouched and, unless
+/// `problem_out` is NULL, `*problem_out` is a problem JSON to free with
+/// `bearer_string_free`. `config_json` is borrowed for the call only.
+///
+/// # Safety
+/// `config_json` must be NULL or a NUL-terminated string; `client_out` and
+/// `problem_out` must be NULL or valid for one pointer write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bearer_client_new(
+    config_json: *const c_char,
+    client_out: *mut *mut BearerClient,
+    problem_out: *mut *mut c_char,
+) -> BearerStatus {
+    // SAFETY: the pointers' contract is the caller's, as documented.
+    unsafe {
+        boundary(problem_out, || {
+            check_out(client_out, "client_out")?;
+            let client = Client::from_json(input_str(config_json, "config_json")?)?;
+            *client_out = Box::into_raw(Box::new(BearerClient { client }));
+            Ok(())
+        })
+    }
+}
+
+/// Writes a valid access token to `*token_out`: the cached one while it is
+/// fresh, else a new one (one request, however many threads ask).
+///
+/// On `BEARER_STATUS_OK`, `*token_out` is a new string to free with
+/// `bearer_string_free`; on failure, as for `bearer_client_new`.
+///
+/// # Safety
+/// `client` must be NULL or a live handle from `bearer_client_new`;
+/// `token_out` and `problem_out` must be NULL or valid for one pointer write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bearer_client_token(
+    client: *const BearerClient,
+    token_out: *mut *mut c_char,
+    problem_out: *mut *mut c_char,
+) -> BearerStatus {
+    // SAFETY: the pointers' contract is the caller's, as documented.
+    unsafe {
+        client_call(client, token_out, problem_out, "token_out", |token| {
+            token.access_token.clone()
+        })
+    }
+}
+
+/// Writes the token response JSON for a valid token to `*json_out` (members
+/// as for `bearer_fetch_token_response`).
+///
+/// # Safety
+/// As for `bearer_client_token`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bearer_client_token_response(
+    client: *const BearerClient,
+    json_out: *mut *mut c_char,
+    problem_out: *mut *mut c_char,
+) -> BearerStatus {
+    // SAFETY: the pointers' contract is the caller's, as documented.
+    unsafe { client_call(client, json_out, problem_out, "json_out", Token::to_json) }
+}
+
+/// Writes the `Authorization` header value for a valid token, e.g.
+/// `Bearer eyJ...`, to `*header_out`.
+///
+/// # Safety
+/// As for `bearer_client_token`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bearer_client_authorization_header(
+    client: *const BearerClient,
+    header_out: *mut *mut c_char,
+    problem_out: *mut *mut c_char,
+) -> BearerStatus {
+    // SAFETY: the pointers' contract is the caller's, as documented.
+    unsafe {
+        client_call(client, header_out, problem_out, "header_out", Token::authorization_header)
+    }
+}
+
+/// Frees a client. NULL is allowed and does nothing; freeing a handle twice,
+/// or while another thread is using it, is undefined behaviour.
+///
+/// # Safety
+/// `client` must be NULL or a live handle from `bearer_client_new`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bearer_client_free(client: *mut BearerClient) {
+    if !client.is_null() {
+        // SAFETY: it came from Box::into_raw in bearer_client_new.
+        drop(unsafe { Box::from_raw(client) });
+    }
+}
+
+/// The shared body of the three getters: check, get a token, render, write.
+///
+/// # Safety
+/// As for `bearer_client_token`.
+unsafe fn client_call(
+    client: *const BearerClient,
+    out: *mut *mut c_char,
+    problem_out: *mut *mut c_char,
+    out_name: &str,
+    render: impl FnOnce(&Token) -> String,
+) -> BearerStatus {
+    // SAFETY: the pointers' contract is the caller's, as documented.
+    unsafe {
+        boundary(problem_out, || {
+            check_out(out, out_name)?;
+            let client: &BearerClient = client.as_ref().ok_or_else(|| null_argument("client"))?;
+            let token = client.client.token()?;
+            write_string(out, render(&token))
+        })
+    }
+}

@@ -1,0 +1,168 @@
+//! The C ABI. Every `extern "C"` item of bearer lives below this module and
+//! nothing else does: the core knows nothing of C, this layer nothing of OAuth.
+//!
+//! Conventions (the README's "API conventions" says the same for C users):
+//! each fallible function returns a [`BearerStatus`], writes its result
+//! through an `*_out` parameter only on success and, on failure, writes a
+//! problem-details JSON string to `problem_out` unless that is NULL. Strings
+//! bearer returns are freed with `bearer_string_free`, handles with their own
+//! `_free`; both accept NULL.
+
+mod client;
+mod token;
+
+use std::ffi::{CStr, CString, c_char};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::problem::{Problem, ProblemKind};
+
+pub use client::*;
+pub use token::*;
+
+/// What a call did. `BEARER_STATUS_OK` is 0; the detail of any other status
+/// is the problem JSON written to `problem_out`. Numbers are never reused.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BearerStatus {
+    Ok = 0,
+    /// NULL where a value is required, or text that is not UTF-8.
+    InvalidArgument = 1,
+    /// The configuration JSON is malformed, incomplete or unsafe.
+    InvalidConfig = 2,
+    /// The token endpoint refused: bad credentials, no grant, bad request,
+    /// or its own problem details.
+    Rejected = 3,
+    /// The token endpoint is throttling; see `extensions.retry_after`.
+    RateLimited = 4,
+    /// The token endpoint could not be reached, failed (5xx) or redirected.
+    Unavailable = 5,
+    /// No answer within the deadline.
+    Timeout = 6,
+    /// The answer could not be read or was too large.
+    BadResponse = 7,
+    /// A bug in bearer (a caught panic).
+    Internal = 8,
+}
+
+impl From<ProblemKind> for BearerStatus {
+    fn from(kind: ProblemKind) -> Self {
+        match kind {
+            ProblemKind::InvalidArgument => Self::InvalidArgument,
+            ProblemKind::InvalidConfig | ProblemKind::InsecureUrl => Self::InvalidConfig,
+            ProblemKind::Unauthorized
+            | ProblemKind::Forbidden
+            | ProblemKind::InvalidRequest
+            | ProblemKind::UpstreamProblem => Self::Rejected,
+            ProblemKind::RateLimited => Self::RateLimited,
+            ProblemKind::UpstreamError | ProblemKind::Redirected | ProblemKind::Unreachable => {
+                Self::Unavailable
+            }
+            ProblemKind::Timeout => Self::Timeout,
+            ProblemKind::InvalidResponse | ProblemKind::ResponseTooLarge => Self::BadResponse,
+            ProblemKind::Internal => Self::Internal,
+        }
+    }
+}
+
+/// Runs the body of an extern fn: a panic becomes `BEARER_STATUS_INTERNAL`,
+/// a problem becomes its status and, when `problem_out` is not NULL, its JSON.
+///
+/// # Safety
+/// `problem_out` must be NULL or valid for one pointer write.
+unsafe fn boundary(
+    problem_out: *mut *mut c_char,
+    body: impl FnOnce() -> Result<(), Problem>,
+) -> BearerStatus {
+    let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| {
+        Err(Problem::new(
+            ProblemKind::Internal,
+            "bearer panicked; this is a bug, please report it",
+        ))
+    });
+    match outcome {
+        Ok(()) => BearerStatus::Ok,
+        Err(problem) => {
+            if !problem_out.is_null() {
+                // A problem's JSON escapes NUL, so this cannot fail.
+                if let Ok(json) = CString::new(problem.to_json()) {
+                    // SAFETY: non-NULL and valid for a write, per the contract.
+                    unsafe { *problem_out = json.into_raw() };
+                }
+            }
+            problem.kind().into()
+        }
+    }
+}
+
+/// Borrows a NUL-terminated UTF-8 argument.
+///
+/// # Safety
+/// `text` must be NULL or point to a NUL-terminated string that outlives `'a`.
+unsafe fn input_str<'a>(text: *const c_char, name: &str) -> Result<&'a str, Problem> {
+    if text.is_null() {
+        return Err(null_argument(name));
+    }
+    // SAFETY: non-NULL and NUL-terminated, per the contract.
+    unsafe { CStr::from_ptr(text) }.to_str().map_err(|error| {
+        Problem::new(
+            ProblemKind::InvalidArgument,
+            format!("{name} is not valid UTF-8 (at byte {})", error.valid_up_to()),
+        )
+    })
+}
+
+/// Refuses a NULL out-parameter before any work is done.
+fn check_out<T>(out: *mut *mut T, name: &str) -> Result<(), Problem> {
+    if out.is_null() { Err(null_argument(name)) } else { Ok(()) }
+}
+
+fn null_argument(name: &str) -> Problem {
+    Problem::new(ProblemKind::InvalidArgument, format!("{name} must not be NULL"))
+        .with_extension("argument", name)
+}
+
+/// Hands a string to C; it comes back through `bearer_string_free`.
+///
+/// # Safety
+/// `out` must be non-NULL (see [`check_out`]) and valid for one pointer write.
+unsafe fn write_string(out: *mut *mut c_char, text: String) -> Result<(), Problem> {
+    let text = CString::new(text).map_err(|_| {
+        Problem::new(ProblemKind::Internal, "a returned string held a NUL byte")
+    })?;
+    // SAFETY: non-NULL and valid for a write, per the contract.
+    unsafe { *out = text.into_raw() };
+    Ok(())
+}
+
+/// The library's version, e.g. `"0.1.0"`: a static string, never freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn bearer_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// Frees a string that bearer returned (a token, JSON or problem).
+///
+/// NULL is allowed and does nothing. Passing any other pointer, or the same
+/// pointer twice, is undefined behaviour.
+///
+/// # Safety
+/// `text` must be NULL or a string returned by bearer and not yet freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bearer_string_free(text: *mut c_char) {
+    if !text.is_null() {
+        // SAFETY: it came from CString::into_raw in this library.
+        drop(unsafe { CString::from_raw(text) });
+    }
+}
+
+/// Always fails by panicking inside bearer, so that a caller or binding can
+/// test its handling of `BEARER_STATUS_INTERNAL`. Returns that status and
+/// writes a problem to `problem_out` (may be NULL).
+///
+/// # Safety
+/// `problem_out` must be NULL or valid for one pointer write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bearer_test_panic(problem_out: *mut *mut c_char) -> BearerStatus {
+    // SAFETY: forwarded contract.
+    unsafe { boundary(problem_out, || panic!("bearer_test_panic was called")) }
+}

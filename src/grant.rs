@@ -1,0 +1,239 @@
+//! The client-credentials grant for both seed endpoints: building the request
+//! and reading the answer, success or failure, into a token or a problem.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Map, Value};
+use ureq::Agent;
+use zeroize::Zeroizing;
+
+use crate::config::{BodyFormat, ClientAuth, Config, Shape};
+use crate::http::{self, Answer, Body};
+use crate::problem::{Problem, ProblemKind};
+use crate::token::Token;
+
+/// Requests a new token. Every problem it returns has the secret redacted.
+pub fn client_credentials(agent: &Agent, config: &Config) -> Result<Token, Problem> {
+    let (authorization, body) = request(config);
+    http::post(agent, config, authorization.as_deref().map(|header| header.as_str()), &body)
+        .and_then(|answer| read_answer(config, answer))
+        .map_err(|mut problem| {
+            let needles = config.redaction_needles();
+            problem.redact(&needles.iter().map(String::as_str).collect::<Vec<_>>());
+            problem
+        })
+}
+
+/// `Basic base64(urlencode(id):urlencode(secret))`, as RFC 6749 §2.3.1 asks.
+pub(crate) fn basic_credential(client_id: &str, secret: &str) -> String {
+    let encode = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+    let pair = Zeroizing::new(format!("{}:{}", encode(client_id), encode(secret)));
+    format!("Basic {}", STANDARD.encode(pair.as_bytes()))
+}
+
+fn request(config: &Config) -> (Option<Zeroizing<String>>, Body) {
+    let secret = config.client_secret.expose();
+    let (id_key, secret_key, audience_key) = match config.shape {
+        Shape::Auth0 => ("client_id", "client_secret", "audience"),
+        Shape::Cobuilder => ("clientId", "clientSecret", "audienceUrl"),
+    };
+    let mut fields: Vec<(&str, &str)> = Vec::with_capacity(6);
+    if config.shape == Shape::Auth0 {
+        fields.push(("grant_type", "client_credentials"));
+    }
+    let authorization = match config.client_auth {
+        ClientAuth::SecretPost => {
+            fields.push((id_key, &config.client_id));
+            fields.push((secret_key, secret));
+            None
+        }
+        ClientAuth::SecretBasic => Some(Zeroizing::new(basic_credential(&config.client_id, secret))),
+    };
+    if let Some(audience) = &config.audience {
+        fields.push((audience_key, audience));
+    }
+    if let Some(scope) = &config.scope {
+        fields.push(("scope", scope));
+    }
+
+    let body = match config.body {
+        BodyFormat::Json => {
+            let mut object = Map::new();
+            for (name, value) in fields {
+                object.insert(name.into(), value.into());
+            }
+            object.extend(config.extra_params.clone());
+            Body {
+                content_type: "application/json",
+                bytes: Zeroizing::new(Value::Object(object).to_string().into_bytes()),
+            }
+        }
+        BodyFormat::Form => {
+            let mut form = form_urlencoded::Serializer::new(String::new());
+            form.extend_pairs(fields);
+            for (name, value) in &config.extra_params {
+                match value {
+                    Value::String(text) => form.append_pair(name, text),
+                    other => form.append_pair(name, &other.to_string()),
+                };
+            }
+            Body {
+                content_type: "application/x-www-form-urlencoded",
+                bytes: Zeroizing::new(form.finish().into_bytes()),
+            }
+        }
+    };
+    (authorization, body)
+}
+
+fn read_answer(config: &Config, answer: Answer) -> Result<Token, Problem> {
+    let instance = http::endpoint_for_display(&config.token_url);
+    match answer.status {
+        200..=299 => Token::from_response(&answer.body)
+            .map_err(|problem| problem.with_instance(instance)),
+        300..=399 => Err(Problem::new(
+            ProblemKind::Redirected,
+            format!(
+                "the token endpoint answered {} and a redirect is never followed with credentials{}",
+                answer.status,
+                answer
+                    .location
+                    .as_deref()
+                    .map(|to| format!(" (to {})", http::endpoint_for_display(to)))
+                    .unwrap_or_default()
+            ),
+        )
+        .with_instance(instance)
+        .with_extension("upstream_status", answer.status)),
+        status => Err(error_answer(&answer, status, instance)),
+    }
+}
+
+/// Maps a 4xx/5xx answer: RFC 7807/9457 problem details pass through as the
+/// server sent them; OAuth errors (RFC 6749 §5.2) get a bearer type with the
+/// OAuth members kept in `extensions`; anything else is an upstream error.
+fn error_answer(answer: &Answer, status: u16, instance: String) -> Problem {
+    let parsed: Option<Map<String, Value>> = match serde_json::from_slice(&answer.body) {
+        Ok(Value::Object(members)) => Some(members),
+        _ => None,
+    };
+    let retry_after = |problem: Problem| match answer.retry_after {
+        Some(seconds) => problem.with_extension("retry_after", seconds),
+        None => problem,
+    };
+
+    if let Some(members) = &parsed
+        && is_problem_details(&answer.content_type, members)
+    {
+        return Problem::passthrough(members.clone(), status);
+    }
+    if let Some(error) = parsed
+        .as_ref()
+        .and_then(|members| members.get("error"))
+        .and_then(Value::as_str)
+    {
+        let members = parsed.as_ref().expect("error came from the parsed object");
+        let description = members
+            .get("error_description")
+            .and_then(Value::as_str)
+            .unwrap_or(error);
+        let kind = match status {
+            401 => ProblemKind::Unauthorized,
+            403 => ProblemKind::Forbidden,
+            429 => ProblemKind::RateLimited,
+            400..=499 => ProblemKind::InvalidRequest,
+            _ => ProblemKind::UpstreamError,
+        };
+        let mut problem = Problem::new(kind, description)
+            .with_instance(instance)
+            .with_extension("error", error);
+        if kind != ProblemKind::UpstreamError {
+            problem = problem.with_status(status);
+        }
+        for member in ["error_description", "error_uri"] {
+            if let Some(value) = members.get(member) {
+                problem = problem.with_extension(member, value.clone());
+            }
+        }
+        return retry_after(problem.with_extension("upstream_status", status));
+    }
+
+    let kind = match status {
+        429 => ProblemKind::RateLimited,
+        401 => ProblemKind::Unauthorized,
+        403 => ProblemKind::Forbidden,
+        400..=499 => ProblemKind::InvalidRequest,
+        _ => ProblemKind::UpstreamError,
+    };
+    let mut problem = Problem::new(
+        kind,
+        format!(
+            "the token endpoint answered {status}{}",
+            describe_body(&answer.content_type, &answer.body)
+        ),
+    )
+    .with_instance(instance)
+    .with_extension("upstream_status", status);
+    if kind != ProblemKind::UpstreamError {
+        problem = problem.with_status(status);
+    }
+    retry_after(problem)
+}
+
+fn is_problem_details(content_type: &str, members: &Map<String, Value>) -> bool {
+    content_type.starts_with("application/problem+json")
+        || (members.contains_key("title") && (members.contains_key("type") || members.contains_key("status")))
+}
+
+/// A short, printable hint of what an unexpected error body was.
+fn describe_body(content_type: &str, body: &[u8]) -> String {
+    if body.is_empty() {
+        return " with an empty body".into();
+    }
+    let kind = content_type.split(';').next().unwrap_or_default().trim();
+    if kind.is_empty() {
+        format!(" with a {}-byte body", body.len())
+    } else {
+        format!(" with a {}-byte {kind} body", body.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_are_form_encoded_first() {
+        // RFC 6749 2.3.1: "a:b" becomes "a%3Ab" before base64.
+        assert_eq!(basic_credential("id", "a:b"), format!("Basic {}", STANDARD.encode("id:a%3Ab")));
+    }
+
+    #[test]
+    fn the_auth0_json_body_carries_what_the_seed_curl_sends() {
+        let config = Config::from_json(
+            r#"{"client_id":"id","client_secret":"s","audience":"https://beeapp.open-cosmos.com","grant_type":"client_credentials","extra_params":{"organization":"org_1"}}"#,
+        )
+        .unwrap();
+        let (authorization, body) = request(&config);
+        assert!(authorization.is_none());
+        assert_eq!(body.content_type, "application/json");
+        assert_eq!(
+            std::str::from_utf8(&body.bytes).unwrap(),
+            r#"{"grant_type":"client_credentials","client_id":"id","client_secret":"s","audience":"https://beeapp.open-cosmos.com","organization":"org_1"}"#
+        );
+    }
+
+    #[test]
+    fn basic_auth_keeps_the_secret_out_of_the_form_body() {
+        let config = Config::from_json(
+            r#"{"client_id":"id","client_secret":"s&x","body":"form","client_auth":"client_secret_basic","scope":"a b"}"#,
+        )
+        .unwrap();
+        let (authorization, body) = request(&config);
+        assert_eq!(authorization.as_deref().map(String::as_str), Some(basic_credential("id", "s&x").as_str()));
+        assert_eq!(
+            std::str::from_utf8(&body.bytes).unwrap(),
+            "grant_type=client_credentials&scope=a+b"
+        );
+    }
+}

@@ -1,0 +1,253 @@
+//! The one place bearer speaks HTTP: shared `ureq` agents, deadlines, the
+//! response-size cap, and transport failures turned into problems.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use ureq::Agent;
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+
+use crate::config::Config;
+use crate::problem::{Problem, ProblemKind};
+
+/// Token responses larger than this are refused unread.
+pub const MAX_RESPONSE_BYTES: u64 = 256 * 1024;
+/// Connecting (DNS, TCP, TLS) gets at most this much of the deadline.
+const MAX_CONNECT_TIME: Duration = Duration::from_secs(10);
+
+/// What the agents differ in; everything else is per request.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct AgentKey {
+    ca_file: Option<PathBuf>,
+    proxy: Option<String>,
+}
+
+/// Returns the process-wide agent for this configuration's TLS roots and
+/// proxy, so that every client with the same settings shares one pool of
+/// kept-alive connections.
+pub fn agent_for(config: &Config) -> Result<Agent, Problem> {
+    static AGENTS: OnceLock<Mutex<HashMap<AgentKey, Agent>>> = OnceLock::new();
+    let key = AgentKey {
+        ca_file: config.ca_file.clone(),
+        proxy: config.proxy.as_ref().map(|proxy| proxy.expose().to_owned()),
+    };
+    let mut agents = AGENTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(agent) = agents.get(&key) {
+        return Ok(agent.clone());
+    }
+    let agent = new_agent(&key)?;
+    agents.insert(key, agent.clone());
+    Ok(agent)
+}
+
+fn new_agent(key: &AgentKey) -> Result<Agent, Problem> {
+    let mut builder = Agent::config_builder()
+        // 4xx/5xx answers carry the OAuth error or problem: read them.
+        .http_status_as_error(false)
+        // A token POST is never redirected: the body holds the secret.
+        .max_redirects(0)
+        .user_agent(concat!("bearer/", env!("CARGO_PKG_VERSION")))
+        .accept("application/json");
+    if let Some(ca_file) = &key.ca_file {
+        let roots = read_ca_file(ca_file)?;
+        builder = builder.tls_config(
+            TlsConfig::builder()
+                .root_certs(RootCerts::Specific(Arc::new(roots)))
+                .build(),
+        );
+    }
+    if let Some(proxy) = &key.proxy {
+        let proxy = ureq::Proxy::new(proxy)
+            .map_err(|_| Problem::config_key("proxy", "proxy is not a valid proxy URL"))?;
+        builder = builder.proxy(Some(proxy));
+    }
+    Ok(builder.build().into())
+}
+
+fn read_ca_file(path: &PathBuf) -> Result<Vec<Certificate<'static>>, Problem> {
+    let pem = std::fs::read(path).map_err(|error| {
+        Problem::config_key(
+            "ca_file",
+            format!("ca_file \"{}\" cannot be read: {error}", path.display()),
+        )
+    })?;
+    let certificates: Vec<_> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(certificate)) => Some(certificate),
+            _ => None,
+        })
+        .collect();
+    if certificates.is_empty() {
+        return Err(Problem::config_key(
+            "ca_file",
+            format!("ca_file \"{}\" holds no PEM certificate", path.display()),
+        ));
+    }
+    Ok(certificates)
+}
+
+/// A request body, ready to send.
+pub struct Body {
+    pub content_type: &'static str,
+    pub bytes: zeroize::Zeroizing<Vec<u8>>,
+}
+
+/// What came back, read in full (within the cap).
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    /// `Retry-After` in seconds, when given as seconds or an HTTP date.
+    pub retry_after: Option<u64>,
+    pub location: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// POSTs `body` to the token endpoint within the configuration's deadline.
+pub fn post(
+    agent: &Agent,
+    config: &Config,
+    authorization: Option<&str>,
+    body: &Body,
+) -> Result<Answer, Problem> {
+    let mut request = agent
+        .post(&config.token_url)
+        .config()
+        .timeout_global(Some(config.timeout))
+        .timeout_connect(Some(config.timeout.min(MAX_CONNECT_TIME)))
+        .build()
+        .header("Content-Type", body.content_type);
+    if let Some(authorization) = authorization {
+        request = request.header("Authorization", authorization);
+    }
+    let mut response = request
+        .send(&body.bytes[..])
+        .map_err(|error| transport_problem(error, config))?;
+
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    let status = response.status().as_u16();
+    let content_type = header("content-type").unwrap_or_default();
+    let retry_after = header("retry-after").and_then(|value| parse_retry_after(&value));
+    let location = header("location");
+    let body = response
+        .body_mut()
+        .with_config()
+        .limit(MAX_RESPONSE_BYTES)
+        .read_to_vec()
+        .map_err(|error| transport_problem(error, config))?;
+    Ok(Answer {
+        status,
+        content_type,
+        retry_after,
+        location,
+        body,
+    })
+}
+
+fn parse_retry_after(value: &str) -> Option<u64> {
+    let value = value.trim();
+    value.parse().ok().or_else(|| {
+        httpdate_seconds(value).map(|at| at.saturating_sub(crate::token::unix_now()))
+    })
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into unix seconds.
+fn httpdate_seconds(value: &str) -> Option<u64> {
+    let parts: Vec<&str> = value.split([' ', ':']).collect();
+    let [_, day, month, year, hour, minute, second, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|name| name == month)? as i64 + 1;
+    let (year, day): (i64, i64) = (year.parse().ok()?, day.parse().ok()?);
+    let (hour, minute, second): (i64, i64, i64) =
+        (hour.parse().ok()?, minute.parse().ok()?, second.parse().ok()?);
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let shifted_year = if month <= 2 { year - 1 } else { year };
+    let era = shifted_year.div_euclid(400);
+    let year_of_era = shifted_year - era * 400;
+    let day_of_year = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days = era * 146_097 + day_of_era - 719_468;
+    u64::try_from(days * 86_400 + hour * 3600 + minute * 60 + second).ok()
+}
+
+/// The token URL without query or user info, for `instance`.
+pub fn endpoint_for_display(url: &str) -> String {
+    match url.parse::<ureq::http::Uri>() {
+        Ok(uri) => {
+            let host = uri.host().unwrap_or_default();
+            let port = uri.port().map(|port| format!(":{port}")).unwrap_or_default();
+            format!("{}://{host}{port}{}", uri.scheme_str().unwrap_or("https"), uri.path())
+        }
+        Err(_) => String::new(),
+    }
+}
+
+fn transport_problem(error: ureq::Error, config: &Config) -> Problem {
+    use ureq::Error as E;
+    let timeout_ms = config.timeout.as_millis();
+    let (kind, detail) = match error {
+        E::Timeout(which) => (
+            ProblemKind::Timeout,
+            format!("no complete answer within {timeout_ms} ms ({which})"),
+        ),
+        E::BodyExceedsLimit(limit) => (
+            ProblemKind::ResponseTooLarge,
+            format!("the answer is larger than {limit} bytes"),
+        ),
+        E::HostNotFound => (ProblemKind::Unreachable, "the host name could not be resolved".into()),
+        E::Io(io) if matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => (
+            ProblemKind::Timeout,
+            format!("no complete answer within {timeout_ms} ms"),
+        ),
+        E::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => (
+            ProblemKind::Unreachable,
+            "the connection closed before the answer was complete".into(),
+        ),
+        E::Io(io) => (ProblemKind::Unreachable, format!("connection failed: {io}")),
+        E::Protocol(protocol) => (
+            ProblemKind::InvalidResponse,
+            format!("the answer is not valid HTTP/1.1: {protocol}"),
+        ),
+        E::Tls(reason) => (ProblemKind::Unreachable, format!("TLS failed: {reason}")),
+        E::Rustls(rustls) => (ProblemKind::Unreachable, format!("TLS failed: {rustls}")),
+        E::Pem(_) => (ProblemKind::Unreachable, "TLS failed: a certificate could not be read".into()),
+        E::ConnectionFailed => (ProblemKind::Unreachable, "the connection failed".into()),
+        other => (ProblemKind::Unreachable, format!("the request failed: {other}")),
+    };
+    Problem::new(kind, detail).with_instance(endpoint_for_display(&config.token_url))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_a_date() {
+        assert_eq!(parse_retry_after(" 7 "), Some(7));
+        assert_eq!(httpdate_seconds("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(0));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn the_displayed_endpoint_drops_query_and_user_info() {
+        assert_eq!(
+            endpoint_for_display("https://user:pw@login.example.com:8443/oauth/token?key=v"),
+            "https://login.example.com:8443/oauth/token"
+        );
+    }
+}

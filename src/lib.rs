@@ -1,0 +1,35 @@
+//! bearer: OAuth 2.0 access tokens behind one cached call.
+//!
+//! It replaces the token snippets of the DataCosmos (Auth0) and Cobuilder
+//! authentication pages: give it the credentials JSON as those pages write
+//! it, get an access token back, cached until shortly before it expires, or
+//! one RFC 9457 problem that says what went wrong and never shows a secret.
+//!
+//! ```no_run
+//! let client = bearer::Client::from_json(
+//!     &std::fs::read_to_string("data_cosmos_api_credentials.json").unwrap(),
+//! )?;
+//! let header = client.authorization_header()?; // "Bearer eyJ..."
+//! # Ok::<(), bearer::Problem>(())
+//! ```
+//!
+//! The C ABI is in [`ffi`]; its header is `include/bearer.h`.
+
+pub mod cache;
+pub mod client;
+pub mod config;
+pub mod ffi;
+mod grant;
+pub mod http;
+#[cfg(feature = "local-server")]
+pub mod local_server;
+pub mod problem;
+pub mod secret;
+pub mod token;
+
+pub use cache::{CacheKey, MemoryCache, TokenCache};
+pub use client::{Client, fetch_token};
+pub use config::Config;
+pub use problem::{Problem, ProblemKind};
+pub use secret::Secret;
+pub use token::Token;

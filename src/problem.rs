@@ -1,0 +1,338 @@
+//! RFC 9457 problem details: the one error type of the library.
+//!
+//! Every failure, from a NULL pointer to a throttling identity provider, is a
+//! [`Problem`] whose JSON has the members the Cobuilder page shows: `type`,
+//! `title`, `status`, `detail`, `instance` and `extensions`.
+
+use std::fmt;
+
+use serde_json::{Map, Value, json};
+
+/// The stable kinds of failure. Each has its own `type` URI (see the README's
+/// table); numbers and names are never reused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProblemKind {
+    /// A NULL pointer, invalid UTF-8 or other misuse of the API itself.
+    InvalidArgument,
+    /// The configuration JSON is malformed, has a missing, unknown or mistyped key.
+    InvalidConfig,
+    /// A URL would send credentials in clear text (`http://` to a non-loopback host).
+    InsecureUrl,
+    /// The token endpoint rejected the client's credentials (401).
+    Unauthorized,
+    /// The client is known but not allowed this token, e.g. no client grant for the audience (403).
+    Forbidden,
+    /// The token endpoint rejected the request as malformed (400 and other 4xx).
+    InvalidRequest,
+    /// The token endpoint is throttling the client (429); `extensions.retry_after` says for how long.
+    RateLimited,
+    /// The token endpoint answered with its own problem details, passed through unchanged.
+    UpstreamProblem,
+    /// The token endpoint failed (5xx or an unexpected status).
+    UpstreamError,
+    /// The token endpoint answered with a redirect, which is never followed.
+    Redirected,
+    /// No connection could be made: DNS, refused, reset, TLS, proxy.
+    Unreachable,
+    /// The call's deadline passed before an answer arrived.
+    Timeout,
+    /// The answer was not a token response bearer can read.
+    InvalidResponse,
+    /// The answer was larger than the response-size cap.
+    ResponseTooLarge,
+    /// A bug in bearer: a panic was caught at the boundary.
+    Internal,
+}
+
+impl ProblemKind {
+    /// Every kind, in declaration order (for documentation and tests).
+    pub const ALL: [ProblemKind; 15] = [
+        Self::InvalidArgument,
+        Self::InvalidConfig,
+        Self::InsecureUrl,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::InvalidRequest,
+        Self::RateLimited,
+        Self::UpstreamProblem,
+        Self::UpstreamError,
+        Self::Redirected,
+        Self::Unreachable,
+        Self::Timeout,
+        Self::InvalidResponse,
+        Self::ResponseTooLarge,
+        Self::Internal,
+    ];
+
+    /// The `type` member: a URN, stable across releases.
+    pub fn type_uri(self) -> &'static str {
+        match self {
+            Self::InvalidArgument => "urn:bearer:problem:invalid-argument",
+            Self::InvalidConfig => "urn:bearer:problem:invalid-config",
+            Self::InsecureUrl => "urn:bearer:problem:insecure-url",
+            Self::Unauthorized => "urn:bearer:problem:unauthorized",
+            Self::Forbidden => "urn:bearer:problem:forbidden",
+            Self::InvalidRequest => "urn:bearer:problem:invalid-request",
+            Self::RateLimited => "urn:bearer:problem:rate-limited",
+            // Passed-through problems keep the server's own type; this one is
+            // used only when the server sent none.
+            Self::UpstreamProblem => "about:blank",
+            Self::UpstreamError => "urn:bearer:problem:upstream-error",
+            Self::Redirected => "urn:bearer:problem:redirected",
+            Self::Unreachable => "urn:bearer:problem:unreachable",
+            Self::Timeout => "urn:bearer:problem:timeout",
+            Self::InvalidResponse => "urn:bearer:problem:invalid-response",
+            Self::ResponseTooLarge => "urn:bearer:problem:response-too-large",
+            Self::Internal => "urn:bearer:problem:internal",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::InvalidArgument => "Invalid argument",
+            Self::InvalidConfig => "Invalid configuration",
+            Self::InsecureUrl => "Insecure URL",
+            Self::Unauthorized => "Client authentication failed",
+            Self::Forbidden => "Client not authorized",
+            Self::InvalidRequest => "Token request rejected",
+            Self::RateLimited => "Rate limited by the token endpoint",
+            Self::UpstreamProblem => "Token endpoint problem",
+            Self::UpstreamError => "Token endpoint error",
+            Self::Redirected => "Token endpoint redirected",
+            Self::Unreachable => "Token endpoint unreachable",
+            Self::Timeout => "Token endpoint timed out",
+            Self::InvalidResponse => "Unreadable token response",
+            Self::ResponseTooLarge => "Token response too large",
+            Self::Internal => "Internal error",
+        }
+    }
+
+    /// The HTTP-like status a problem of this kind carries by default.
+    pub fn default_status(self) -> u16 {
+        match self {
+            Self::InvalidArgument
+            | Self::InvalidConfig
+            | Self::InsecureUrl
+            | Self::InvalidRequest
+            | Self::UpstreamProblem => 400,
+            Self::Unauthorized => 401,
+            Self::Forbidden => 403,
+            Self::RateLimited => 429,
+            Self::UpstreamError
+            | Self::Redirected
+            | Self::Unreachable
+            | Self::InvalidResponse
+            | Self::ResponseTooLarge => 502,
+            Self::Timeout => 504,
+            Self::Internal => 500,
+        }
+    }
+}
+
+/// One failure, as RFC 9457 problem details.
+#[derive(Clone, PartialEq)]
+pub struct Problem {
+    kind: ProblemKind,
+    members: Map<String, Value>,
+}
+
+impl Problem {
+    /// A problem of `kind` with its default title and status.
+    pub fn new(kind: ProblemKind, detail: impl Into<String>) -> Self {
+        let mut members = Map::new();
+        members.insert("type".into(), kind.type_uri().into());
+        members.insert("title".into(), kind.title().into());
+        members.insert("status".into(), kind.default_status().into());
+        members.insert("detail".into(), Value::String(detail.into()));
+        members.insert("instance".into(), Value::String(String::new()));
+        members.insert("extensions".into(), Value::Object(Map::new()));
+        Problem { kind, members }
+    }
+
+    /// A caller-input problem about one configuration key; `instance` points at it.
+    pub fn config_key(key: &str, detail: impl Into<String>) -> Self {
+        Self::new(ProblemKind::InvalidConfig, detail)
+            .with_instance(format!("#/{key}"))
+            .with_extension("key", key)
+    }
+
+    /// A problem object the token endpoint sent, kept as it is; members it
+    /// lacks are filled in as RFC 9457 defines them.
+    pub fn passthrough(mut members: Map<String, Value>, http_status: u16) -> Self {
+        let kind = ProblemKind::UpstreamProblem;
+        members
+            .entry("type")
+            .or_insert_with(|| kind.type_uri().into());
+        members
+            .entry("title")
+            .or_insert_with(|| kind.title().into());
+        members.entry("status").or_insert_with(|| http_status.into());
+        members
+            .entry("detail")
+            .or_insert_with(|| Value::String(String::new()));
+        members
+            .entry("instance")
+            .or_insert_with(|| Value::String(String::new()));
+        members
+            .entry("extensions")
+            .or_insert_with(|| Value::Object(Map::new()));
+        Problem { kind, members }
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.members.insert("status".into(), status.into());
+        self
+    }
+
+    pub fn with_instance(mut self, instance: impl Into<String>) -> Self {
+        self.members
+            .insert("instance".into(), Value::String(instance.into()));
+        self
+    }
+
+    pub fn with_extension(mut self, name: &str, value: impl Into<Value>) -> Self {
+        if let Some(Value::Object(extensions)) = self.members.get_mut("extensions") {
+            extensions.insert(name.into(), value.into());
+        }
+        self
+    }
+
+    pub fn kind(&self) -> ProblemKind {
+        self.kind
+    }
+
+    pub fn type_uri(&self) -> &str {
+        self.str_member("type")
+    }
+
+    pub fn title(&self) -> &str {
+        self.str_member("title")
+    }
+
+    pub fn status(&self) -> u16 {
+        self.members
+            .get("status")
+            .and_then(Value::as_u64)
+            .and_then(|status| u16::try_from(status).ok())
+            .unwrap_or_else(|| self.kind.default_status())
+    }
+
+    pub fn detail(&self) -> &str {
+        self.str_member("detail")
+    }
+
+    pub fn instance(&self) -> &str {
+        self.str_member("instance")
+    }
+
+    /// The `extensions` member (empty when a passed-through problem had a non-object there).
+    pub fn extensions(&self) -> &Map<String, Value> {
+        static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+        match self.members.get("extensions") {
+            Some(Value::Object(extensions)) => extensions,
+            _ => EMPTY.get_or_init(Map::new),
+        }
+    }
+
+    /// The problem as one JSON object.
+    pub fn to_json(&self) -> String {
+        Value::Object(self.members.clone()).to_string()
+    }
+
+    /// Replaces every occurrence of each needle in every string of the
+    /// problem, so that a server echoing a request cannot leak a secret.
+    pub fn redact(&mut self, needles: &[&str]) {
+        for value in self.members.values_mut() {
+            redact_value(value, needles);
+        }
+    }
+
+    fn str_member(&self, name: &str) -> &str {
+        self.members
+            .get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+}
+
+fn redact_value(value: &mut Value, needles: &[&str]) {
+    match value {
+        Value::String(text) => {
+            for needle in needles.iter().filter(|needle| !needle.is_empty()) {
+                if text.contains(needle) {
+                    *text = text.replace(needle, "[REDACTED]");
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|item| redact_value(item, needles)),
+        Value::Object(members) => members
+            .values_mut()
+            .for_each(|member| redact_value(member, needles)),
+        _ => {}
+    }
+}
+
+impl fmt::Display for Problem {
+    /// `title: detail`, the message users see in every binding.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.detail().is_empty() {
+            f.write_str(self.title())
+        } else {
+            write!(f, "{}: {}", self.title(), self.detail())
+        }
+    }
+}
+
+impl fmt::Debug for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Problem")
+            .field("kind", &self.kind)
+            .field("json", &json!(self.members))
+            .finish()
+    }
+}
+
+impl std::error::Error for Problem {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_come_in_the_documented_order() {
+        let json = Problem::new(ProblemKind::Timeout, "no answer in 10 s").to_json();
+        assert_eq!(
+            json,
+            r#"{"type":"urn:bearer:problem:timeout","title":"Token endpoint timed out","status":504,"detail":"no answer in 10 s","instance":"","extensions":{}}"#
+        );
+    }
+
+    #[test]
+    fn passthrough_keeps_the_servers_members_and_fills_the_missing() {
+        let mut upstream = Map::new();
+        upstream.insert("title".into(), "Unauthorized".into());
+        upstream.insert("traceId".into(), "abc".into());
+        let problem = Problem::passthrough(upstream, 401);
+        assert_eq!(problem.type_uri(), "about:blank");
+        assert_eq!(problem.title(), "Unauthorized");
+        assert_eq!(problem.status(), 401);
+        assert!(problem.to_json().contains(r#""traceId":"abc""#));
+    }
+
+    #[test]
+    fn redact_reaches_nested_strings() {
+        let mut problem = Problem::new(ProblemKind::InvalidRequest, "echo s3cret")
+            .with_extension("nested", json!({"list": ["xs3cretx"]}));
+        problem.redact(&["s3cret"]);
+        assert!(!problem.to_json().contains("s3cret"));
+        assert_eq!(problem.detail(), "echo [REDACTED]");
+    }
+
+    #[test]
+    fn every_kind_has_a_distinct_type() {
+        let mut types: Vec<_> = ProblemKind::ALL.iter().map(|kind| kind.type_uri()).collect();
+        types.sort();
+        types.dedup();
+        assert_eq!(types.len(), ProblemKind::ALL.len());
+    }
+}

@@ -1,0 +1,40 @@
+//! A string that must never be printed: redacted `Debug`, no `Display`, wiped on drop.
+
+use std::fmt;
+
+use zeroize::Zeroizing;
+
+/// A client secret (or any credential-bearing string, such as a proxy URL
+/// with a password). Read it only with [`Secret::expose`], at the moment it is
+/// put on the wire.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Zeroizing<String>);
+
+impl Secret {
+    pub fn new(value: String) -> Self {
+        Secret(Zeroizing::new(value))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([REDACTED])")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_value() {
+        let secret = Secret::new("hunter2-canary".into());
+        assert_eq!(format!("{secret:?}"), "Secret([REDACTED])");
+        assert_eq!(format!("{:#?}", Some(&secret)), "Some(\n    Secret([REDACTED]),\n)");
+        assert_eq!(secret.expose(), "hunter2-canary");
+    }
+}

@@ -1,0 +1,323 @@
+//! Access tokens: reading a successful answer and knowing when it stops being good.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
+use serde_json::{Map, Value};
+
+use crate::problem::{Problem, ProblemKind};
+
+/// The longest a token is refreshed ahead of its expiry.
+const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+
+/// A token response (RFC 6749 §5.1), plus when the cache must stop serving it.
+#[derive(Clone)]
+pub struct Token {
+    pub access_token: String,
+    pub token_type: String,
+    /// Unix seconds at which the token expires, when the answer said.
+    pub expires_at: Option<u64>,
+    pub scope: Option<String>,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    /// Monotonic instant after which the cache fetches anew; `None`: never cached.
+    refresh_at: Option<Instant>,
+}
+
+impl Token {
+    /// Reads a 2xx answer: a token-response object, a JSON string or a bare
+    /// token in plain text. Lifetime comes from `expires_in`, else from the
+    /// JWT `exp` claim (read, not verified).
+    pub fn from_response(body: &[u8]) -> Result<Token, Problem> {
+        let text = std::str::from_utf8(body)
+            .map_err(|_| invalid_response("the token response is not UTF-8 text"))?
+            .trim();
+        if text.is_empty() {
+            return Err(invalid_response("the token response is empty"));
+        }
+        match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(members)) => Self::from_object(members),
+            Ok(Value::String(bare)) => Self::from_bare(bare),
+            Ok(_) => Err(invalid_response(
+                "the token response is JSON but neither an object nor a string",
+            )),
+            Err(_) if text.starts_with(['{', '[', '"']) => {
+                Err(invalid_response("the token response is malformed JSON"))
+            }
+            Err(_) if is_b64token(text) => Self::from_bare(text.to_owned()),
+            Err(_) => Err(invalid_response(
+                "the token response is neither JSON nor a bare token",
+            )),
+        }
+    }
+
+    fn from_object(mut members: Map<String, Value>) -> Result<Token, Problem> {
+        let access_token = match members.remove("access_token") {
+            Some(Value::String(token)) if looks_like_token(&token) => token,
+            Some(_) => {
+                return Err(invalid_response(
+                    "the token response's access_token is not a usable token",
+                ));
+            }
+            None => {
+                return Err(invalid_response(
+                    "the token response has no access_token",
+                ));
+            }
+        };
+        let mut text = |name: &str| match members.remove(name) {
+            Some(Value::String(value)) => Some(value),
+            _ => None,
+        };
+        let token_type = text("token_type").unwrap_or_else(|| "Bearer".to_owned());
+        let scope = text("scope");
+        let refresh_token = text("refresh_token");
+        let id_token = text("id_token");
+        let expires_in = members.get("expires_in").and_then(seconds);
+        Ok(Token::with_lifetime(
+            access_token,
+            token_type,
+            expires_in,
+            scope,
+            refresh_token,
+            id_token,
+        ))
+    }
+
+    fn from_bare(token: String) -> Result<Token, Problem> {
+        if !looks_like_token(&token) {
+            return Err(invalid_response("the bare token has characters a token cannot have"));
+        }
+        Ok(Token::with_lifetime(token, "Bearer".into(), None, None, None, None))
+    }
+
+    fn with_lifetime(
+        access_token: String,
+        token_type: String,
+        expires_in: Option<u64>,
+        scope: Option<String>,
+        refresh_token: Option<String>,
+        id_token: Option<String>,
+    ) -> Token {
+        let now = unix_now();
+        let expires_at = match expires_in {
+            Some(lifetime) => Some(now.saturating_add(lifetime)),
+            None => jwt_expiry(&access_token),
+        };
+        let refresh_at = expires_at
+            .filter(|expires_at| *expires_at > now)
+            .map(|expires_at| {
+                let lifetime = Duration::from_secs(expires_at - now);
+                Instant::now() + lifetime - refresh_margin(lifetime)
+            });
+        Token {
+            access_token,
+            token_type,
+            expires_at,
+            scope,
+            refresh_token,
+            id_token,
+            refresh_at,
+        }
+    }
+
+    /// Whether the cache may still hand this token out.
+    pub fn is_fresh(&self, now: Instant) -> bool {
+        self.refresh_at.is_some_and(|refresh_at| now < refresh_at)
+    }
+
+    /// Whether this token may be cached at all (its lifetime is known).
+    pub fn is_cacheable(&self) -> bool {
+        self.refresh_at.is_some()
+    }
+
+    /// Seconds left until expiry, as `expires_in` would say now.
+    pub fn expires_in(&self) -> Option<u64> {
+        self.expires_at
+            .map(|expires_at| expires_at.saturating_sub(unix_now()))
+    }
+
+    /// The value of an `Authorization` header carrying this token.
+    pub fn authorization_header(&self) -> String {
+        // RFC 6750 names the scheme "Bearer"; Auth0 answers "Bearer" too, but
+        // some servers send "bearer", which strict APIs refuse.
+        let scheme = if self.token_type.eq_ignore_ascii_case("bearer") {
+            "Bearer"
+        } else {
+            &self.token_type
+        };
+        format!("{scheme} {}", self.access_token)
+    }
+
+    /// The token response as JSON: `access_token`, `token_type`, `expires_in`
+    /// (seconds left now), `expires_at` (unix seconds) and, when present,
+    /// `scope`, `refresh_token`, `id_token`.
+    pub fn to_json(&self) -> String {
+        let mut members = Map::new();
+        members.insert("access_token".into(), self.access_token.clone().into());
+        members.insert("token_type".into(), self.token_type.clone().into());
+        if let Some(expires_in) = self.expires_in() {
+            members.insert("expires_in".into(), expires_in.into());
+        }
+        if let Some(expires_at) = self.expires_at {
+            members.insert("expires_at".into(), expires_at.into());
+        }
+        for (name, value) in [
+            ("scope", &self.scope),
+            ("refresh_token", &self.refresh_token),
+            ("id_token", &self.id_token),
+        ] {
+            if let Some(value) = value {
+                members.insert(name.into(), value.clone().into());
+            }
+        }
+        Value::Object(members).to_string()
+    }
+}
+
+impl std::fmt::Debug for Token {
+    /// Tokens are credentials too: show only their shape.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Token")
+            .field("access_token", &format_args!("[{} bytes]", self.access_token.len()))
+            .field("token_type", &self.token_type)
+            .field("expires_at", &self.expires_at)
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A tenth of the lifetime, at most a minute: long tokens refresh a minute
+/// early, a two-second test token 200 ms early.
+fn refresh_margin(lifetime: Duration) -> Duration {
+    (lifetime / 10).min(MAX_REFRESH_MARGIN)
+}
+
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+/// `expires_in` as a number or a numeric string (some servers send "3600").
+fn seconds(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(number) => number
+            .as_u64()
+            .or_else(|| number.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        Value::String(text) => text.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The `exp` claim of a JWT, without verifying anything: it only tells the
+/// cache how long the token lives.
+fn jwt_expiry(token: &str) -> Option<u64> {
+    let mut segments = token.split('.');
+    let (_header, payload, _signature) = (segments.next()?, segments.next()?, segments.next()?);
+    let decoded = URL_SAFE_NO_PAD
+        .decode(payload)
+        .or_else(|_| URL_SAFE.decode(payload))
+        .ok()?;
+    let claims: Value = serde_json::from_slice(&decoded).ok()?;
+    claims.get("exp").and_then(seconds)
+}
+
+/// RFC 6750 `b64token` characters, loosened to any visible ASCII so that
+/// opaque tokens pass; whitespace, controls and non-ASCII never do.
+fn looks_like_token(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_graphic())
+}
+
+/// RFC 6750 `b64token`: what a bare token in plain text must look like, so
+/// that an HTML page or a stray word is never taken for a token.
+fn is_b64token(text: &str) -> bool {
+    let body = text.trim_end_matches('=');
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"-._~+/".contains(&byte))
+}
+
+fn invalid_response(detail: &str) -> Problem {
+    Problem::new(ProblemKind::InvalidResponse, detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: &str) -> String {
+        format!(
+            "{}.{}.c2ln",
+            URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256"}"#),
+            URL_SAFE_NO_PAD.encode(claims)
+        )
+    }
+
+    #[test]
+    fn a_token_response_object_is_read() {
+        let token = Token::from_response(
+            br#"{"access_token":"abc","token_type":"Bearer","expires_in":86400,"scope":"read"}"#,
+        )
+        .unwrap();
+        assert_eq!(token.access_token, "abc");
+        assert_eq!(token.expires_at, Some(unix_now() + 86400));
+        assert!(token.is_fresh(Instant::now()));
+        assert_eq!(token.authorization_header(), "Bearer abc");
+        assert_eq!(token.scope.as_deref(), Some("read"));
+    }
+
+    #[test]
+    fn without_expires_in_the_jwt_exp_is_used() {
+        let exp = unix_now() + 600;
+        let token = Token::from_response(
+            format!(r#"{{"access_token":"{}"}}"#, jwt(&format!(r#"{{"exp":{exp}}}"#))).as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(token.expires_at, Some(exp));
+        assert!(token.is_cacheable());
+    }
+
+    #[test]
+    fn a_bare_token_is_read_as_json_string_or_plain_text() {
+        let exp = unix_now() + 3600;
+        let bare = jwt(&format!(r#"{{"exp":{exp}}}"#));
+        let quoted = Token::from_response(format!("\"{bare}\"").as_bytes()).unwrap();
+        let plain = Token::from_response(format!("{bare}\r\n").as_bytes()).unwrap();
+        assert_eq!(quoted.access_token, bare);
+        assert_eq!(plain.access_token, bare);
+        assert_eq!(plain.expires_at, Some(exp));
+    }
+
+    #[test]
+    fn a_token_of_unknown_lifetime_is_not_cached() {
+        let token = Token::from_response(b"opaque-token-123").unwrap();
+        assert!(!token.is_cacheable());
+        assert!(!token.is_fresh(Instant::now()));
+    }
+
+    #[test]
+    fn unreadable_answers_are_problems() {
+        for body in [
+            &b""[..],
+            b"{\"access_token\": ",
+            b"<html><body>Login</body></html>",
+            b"{\"token_type\":\"Bearer\"}",
+            b"{\"access_token\":\"has space\"}",
+            b"\xff\xfe",
+            b"[1,2]",
+            b"<html>",
+        ] {
+            let problem = Token::from_response(body).unwrap_err();
+            assert_eq!(problem.kind(), ProblemKind::InvalidResponse, "{body:?}");
+        }
+    }
+
+    #[test]
+    fn the_refresh_margin_is_a_tenth_up_to_a_minute() {
+        assert_eq!(refresh_margin(Duration::from_secs(86400)), MAX_REFRESH_MARGIN);
+        assert_eq!(refresh_margin(Duration::from_secs(2)), Duration::from_millis(200));
+    }
+}
