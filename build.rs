@@ -9,8 +9,8 @@ fn main() {
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=cbindgen.toml");
 
-    let mut config = cbindgen::Config::from_file(root.join("cbindgen.toml"))
-        .expect("cbindgen.toml is readable");
+    let mut config =
+        cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml is readable");
     let version = std::env::var("CARGO_PKG_VERSION").expect("cargo sets it");
     let part = |name: &str| std::env::var(name).expect("cargo sets it");
     config.after_includes = config.after_includes.map(|text| {

@@ -89,6 +89,14 @@ const char *bearer_version(void);
 void bearer_string_free(char *text);
 
 /**
+ * Empties the process-wide token cache of `bearer_fetch_token` and closes
+ * pooled connections not held by a client handle. Optional: call it before
+ * exit so that leak checkers see nothing held. Client handles keep working
+ * and later one-shot calls start afresh. Thread-safe.
+ */
+void bearer_global_cleanup(void);
+
+/**
  * Always fails by panicking inside bearer, so that a caller or binding can
  * test its handling of `BEARER_STATUS_INTERNAL`. Returns that status and
  * writes a problem to `problem_out` (may be NULL).

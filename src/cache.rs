@@ -29,12 +29,22 @@ impl CacheKey {
             hasher.update(bytes);
         };
         field(b"bearer-cache-key-v1");
-        field(format!("{:?}|{:?}|{:?}", config.shape, config.body, config.client_auth).as_bytes());
+        field(
+            format!(
+                "{:?}|{:?}|{:?}",
+                config.shape, config.body, config.client_auth
+            )
+            .as_bytes(),
+        );
         field(config.token_url.as_bytes());
         field(config.client_id.as_bytes());
         field(config.audience.as_deref().unwrap_or_default().as_bytes());
         field(config.scope.as_deref().unwrap_or_default().as_bytes());
-        field(serde_json::Value::Object(config.extra_params.clone()).to_string().as_bytes());
+        field(
+            serde_json::Value::Object(config.extra_params.clone())
+                .to_string()
+                .as_bytes(),
+        );
         field(config.client_secret.expose().as_bytes());
         CacheKey(hasher.finalize().into())
     }
@@ -93,7 +103,10 @@ impl MemoryCache {
     }
 
     pub fn len(&self) -> usize {
-        self.entries.read().unwrap_or_else(PoisonError::into_inner).len()
+        self.entries
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -116,7 +129,9 @@ impl TokenCache for MemoryCache {
             let now = Instant::now();
             entries.retain(|_, token| token.is_fresh(now));
             while entries.len() >= self.max_entries {
-                let Some(victim) = entries.keys().next().copied() else { break };
+                let Some(victim) = entries.keys().next().copied() else {
+                    break;
+                };
                 entries.remove(&victim);
             }
         }
@@ -129,7 +144,10 @@ mod tests {
     use super::*;
 
     fn config(secret: &str) -> Config {
-        Config::from_json(&format!(r#"{{"client_id":"a","client_secret":"{secret}"}}"#)).unwrap()
+        Config::from_json(&format!(
+            r#"{{"client_id":"a","client_secret":"{secret}"}}"#
+        ))
+        .unwrap()
     }
 
     #[test]
@@ -143,7 +161,8 @@ mod tests {
     #[test]
     fn a_full_cache_makes_room() {
         let cache = MemoryCache::new(2);
-        let token = Arc::new(Token::from_response(br#"{"access_token":"t","expires_in":60}"#).unwrap());
+        let token =
+            Arc::new(Token::from_response(br#"{"access_token":"t","expires_in":60}"#).unwrap());
         for secret in ["a", "b", "c"] {
             cache.put(CacheKey::for_config(&config(secret)), token.clone());
         }

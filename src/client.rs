@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use ureq::Agent;
@@ -114,14 +114,29 @@ pub fn fetch_token(config_json: &str) -> Result<Arc<Token>, Problem> {
     one_shot_client(config)?.token()
 }
 
+static ONE_SHOT: Mutex<Option<OneShot>> = Mutex::new(None);
+
+/// The one-shot call's clients, which all keep their tokens in one cache.
+struct OneShot {
+    cache: Arc<MemoryCache>,
+    clients: HashMap<CacheKey, Arc<Client>>,
+}
+
+/// Empties the process-wide cache of the one-shot call and drops the shared
+/// HTTP agents, so that a leak checker at exit sees nothing held. Clients
+/// built with [`Client::new`] keep working; later calls start afresh.
+pub fn clear_process_state() {
+    *ONE_SHOT.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    http::drop_shared_agents();
+}
+
 fn one_shot_client(config: Config) -> Result<Arc<Client>, Problem> {
-    static SHARED_CACHE: OnceLock<Arc<MemoryCache>> = OnceLock::new();
-    static CLIENTS: OnceLock<Mutex<HashMap<CacheKey, Arc<Client>>>> = OnceLock::new();
     let key = CacheKey::for_config(&config);
-    let mut clients = CLIENTS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut one_shot = ONE_SHOT.lock().unwrap_or_else(PoisonError::into_inner);
+    let OneShot { cache, clients } = one_shot.get_or_insert_with(|| OneShot {
+        cache: Arc::new(MemoryCache::new(ONE_SHOT_CLIENTS)),
+        clients: HashMap::new(),
+    });
     if let Some(client) = clients.get(&key) {
         return Ok(client.clone());
     }
@@ -132,10 +147,7 @@ fn one_shot_client(config: Config) -> Result<Arc<Client>, Problem> {
             clients.clear();
         }
     }
-    let cache = SHARED_CACHE
-        .get_or_init(|| Arc::new(MemoryCache::new(ONE_SHOT_CLIENTS)))
-        .clone();
-    let client = Arc::new(Client::with_cache(config, cache)?);
+    let client = Arc::new(Client::with_cache(config, cache.clone())?);
     clients.insert(key, client.clone());
     Ok(client)
 }

@@ -87,7 +87,10 @@ impl Config {
         if text.len() > MAX_CONFIG_BYTES {
             return Err(Problem::new(
                 ProblemKind::InvalidConfig,
-                format!("the configuration is {} bytes; at most {MAX_CONFIG_BYTES} are accepted", text.len()),
+                format!(
+                    "the configuration is {} bytes; at most {MAX_CONFIG_BYTES} are accepted",
+                    text.len()
+                ),
             ));
         }
         let value: Value = serde_json::from_str(text).map_err(|error| {
@@ -127,7 +130,9 @@ impl Config {
                 {
                     return Err(Problem::config_key(
                         "grant_type",
-                        format!("grant_type \"{grant_type}\" is not supported; use \"client_credentials\""),
+                        format!(
+                            "grant_type \"{grant_type}\" is not supported; use \"client_credentials\""
+                        ),
                     ));
                 }
                 (
@@ -174,7 +179,9 @@ impl Config {
             Some(other) => {
                 return Err(Problem::config_key(
                     "client_auth",
-                    format!("client_auth must be \"client_secret_post\" or \"client_secret_basic\", not \"{other}\""),
+                    format!(
+                        "client_auth must be \"client_secret_post\" or \"client_secret_basic\", not \"{other}\""
+                    ),
                 ));
             }
         };
@@ -274,7 +281,8 @@ impl Fields<'_> {
 }
 
 fn detect_shape(members: &Map<String, Value>) -> Result<Shape, Problem> {
-    let first_of = |keys: &[&'static str]| keys.iter().copied().find(|key| members.contains_key(*key));
+    let first_of =
+        |keys: &[&'static str]| keys.iter().copied().find(|key| members.contains_key(*key));
     match (first_of(&AUTH0_KEYS), first_of(&COBUILDER_KEYS)) {
         (Some(auth0), Some(cobuilder)) => Err(Problem::config_key(
             cobuilder,
@@ -375,7 +383,10 @@ mod tests {
         assert_eq!(config.shape, Shape::Auth0);
         assert_eq!(config.client_id, "<client_id>");
         assert_eq!(config.token_url, AUTH0_DEFAULT_TOKEN_URL);
-        assert_eq!(config.audience.as_deref(), Some("https://beeapp.open-cosmos.com"));
+        assert_eq!(
+            config.audience.as_deref(),
+            Some("https://beeapp.open-cosmos.com")
+        );
         assert_eq!(config.body, BodyFormat::Json);
         assert_eq!(config.client_auth, ClientAuth::SecretPost);
         assert!(!format!("{config:?}").contains("<client_secret>"));
@@ -395,14 +406,20 @@ mod tests {
     fn a_misspelt_key_is_named_with_a_suggestion() {
         let problem = problem(r#"{"client_id":"a","client_secret":"b","audiance":"x"}"#);
         assert_eq!(problem.kind(), ProblemKind::InvalidConfig);
-        assert_eq!(problem.detail(), "unknown key \"audiance\"; did you mean \"audience\"?");
+        assert_eq!(
+            problem.detail(),
+            "unknown key \"audiance\"; did you mean \"audience\"?"
+        );
         assert_eq!(problem.instance(), "#/audiance");
     }
 
     #[test]
     fn a_missing_key_is_named() {
         let problem = problem(r#"{"clientId":"a","audienceUrl":"https://x"}"#);
-        assert_eq!(problem.detail(), "the configuration is missing \"clientSecret\"");
+        assert_eq!(
+            problem.detail(),
+            "the configuration is missing \"clientSecret\""
+        );
         assert_eq!(problem.extensions()["key"], "clientSecret");
     }
 
@@ -431,7 +448,10 @@ mod tests {
         assert!(with_url("http://[::1]:9/oauth/token").is_ok());
         let problem = with_url("http://login.open-cosmos.com/oauth/token").unwrap_err();
         assert_eq!(problem.kind(), ProblemKind::InsecureUrl);
-        assert_eq!(with_url("ftp://x/").unwrap_err().kind(), ProblemKind::InvalidConfig);
+        assert_eq!(
+            with_url("ftp://x/").unwrap_err().kind(),
+            ProblemKind::InvalidConfig
+        );
     }
 
     #[test]

@@ -15,13 +15,18 @@ use crate::token::Token;
 /// Requests a new token. Every problem it returns has the secret redacted.
 pub fn client_credentials(agent: &Agent, config: &Config) -> Result<Token, Problem> {
     let (authorization, body) = request(config);
-    http::post(agent, config, authorization.as_deref().map(|header| header.as_str()), &body)
-        .and_then(|answer| read_answer(config, answer))
-        .map_err(|mut problem| {
-            let needles = config.redaction_needles();
-            problem.redact(&needles.iter().map(String::as_str).collect::<Vec<_>>());
-            problem
-        })
+    http::post(
+        agent,
+        config,
+        authorization.as_deref().map(|header| header.as_str()),
+        &body,
+    )
+    .and_then(|answer| read_answer(config, answer))
+    .map_err(|mut problem| {
+        let needles = config.redaction_needles();
+        problem.redact(&needles.iter().map(String::as_str).collect::<Vec<_>>());
+        problem
+    })
 }
 
 /// `Basic base64(urlencode(id):urlencode(secret))`, as RFC 6749 §2.3.1 asks.
@@ -47,7 +52,9 @@ fn request(config: &Config) -> (Option<Zeroizing<String>>, Body) {
             fields.push((secret_key, secret));
             None
         }
-        ClientAuth::SecretBasic => Some(Zeroizing::new(basic_credential(&config.client_id, secret))),
+        ClientAuth::SecretBasic => {
+            Some(Zeroizing::new(basic_credential(&config.client_id, secret)))
+        }
     };
     if let Some(audience) = &config.audience {
         fields.push((audience_key, audience));
@@ -182,7 +189,8 @@ fn error_answer(answer: &Answer, status: u16, instance: String) -> Problem {
 
 fn is_problem_details(content_type: &str, members: &Map<String, Value>) -> bool {
     content_type.starts_with("application/problem+json")
-        || (members.contains_key("title") && (members.contains_key("type") || members.contains_key("status")))
+        || (members.contains_key("title")
+            && (members.contains_key("type") || members.contains_key("status")))
 }
 
 /// A short, printable hint of what an unexpected error body was.
@@ -205,7 +213,10 @@ mod tests {
     #[test]
     fn basic_credentials_are_form_encoded_first() {
         // RFC 6749 2.3.1: "a:b" becomes "a%3Ab" before base64.
-        assert_eq!(basic_credential("id", "a:b"), format!("Basic {}", STANDARD.encode("id:a%3Ab")));
+        assert_eq!(
+            basic_credential("id", "a:b"),
+            format!("Basic {}", STANDARD.encode("id:a%3Ab"))
+        );
     }
 
     #[test]
@@ -230,7 +241,10 @@ mod tests {
         )
         .unwrap();
         let (authorization, body) = request(&config);
-        assert_eq!(authorization.as_deref().map(String::as_str), Some(basic_credential("id", "s&x").as_str()));
+        assert_eq!(
+            authorization.as_deref().map(String::as_str),
+            Some(basic_credential("id", "s&x").as_str())
+        );
         assert_eq!(
             std::str::from_utf8(&body.bytes).unwrap(),
             "grant_type=client_credentials&scope=a+b"

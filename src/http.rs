@@ -28,21 +28,32 @@ struct AgentKey {
 /// proxy, so that every client with the same settings shares one pool of
 /// kept-alive connections.
 pub fn agent_for(config: &Config) -> Result<Agent, Problem> {
-    static AGENTS: OnceLock<Mutex<HashMap<AgentKey, Agent>>> = OnceLock::new();
     let key = AgentKey {
         ca_file: config.ca_file.clone(),
         proxy: config.proxy.as_ref().map(|proxy| proxy.expose().to_owned()),
     };
-    let mut agents = AGENTS
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
+    let mut agents = agents();
     if let Some(agent) = agents.get(&key) {
         return Ok(agent.clone());
     }
     let agent = new_agent(&key)?;
     agents.insert(key, agent.clone());
     Ok(agent)
+}
+
+static AGENTS: OnceLock<Mutex<HashMap<AgentKey, Agent>>> = OnceLock::new();
+
+fn agents() -> std::sync::MutexGuard<'static, HashMap<AgentKey, Agent>> {
+    AGENTS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Forgets the shared agents; their pooled connections close once no client
+/// holds them. The next request builds a new agent.
+pub fn drop_shared_agents() {
+    *agents() = HashMap::new();
 }
 
 fn new_agent(key: &AgentKey) -> Result<Agent, Problem> {
@@ -156,9 +167,10 @@ pub fn post(
 
 fn parse_retry_after(value: &str) -> Option<u64> {
     let value = value.trim();
-    value.parse().ok().or_else(|| {
-        httpdate_seconds(value).map(|at| at.saturating_sub(crate::token::unix_now()))
-    })
+    value
+        .parse()
+        .ok()
+        .or_else(|| httpdate_seconds(value).map(|at| at.saturating_sub(crate::token::unix_now())))
 }
 
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into unix seconds.
@@ -172,8 +184,11 @@ fn httpdate_seconds(value: &str) -> Option<u64> {
     ];
     let month = MONTHS.iter().position(|name| name == month)? as i64 + 1;
     let (year, day): (i64, i64) = (year.parse().ok()?, day.parse().ok()?);
-    let (hour, minute, second): (i64, i64, i64) =
-        (hour.parse().ok()?, minute.parse().ok()?, second.parse().ok()?);
+    let (hour, minute, second): (i64, i64, i64) = (
+        hour.parse().ok()?,
+        minute.parse().ok()?,
+        second.parse().ok()?,
+    );
     // Days from the civil date (Howard Hinnant's algorithm).
     let shifted_year = if month <= 2 { year - 1 } else { year };
     let era = shifted_year.div_euclid(400);
@@ -189,8 +204,15 @@ pub fn endpoint_for_display(url: &str) -> String {
     match url.parse::<ureq::http::Uri>() {
         Ok(uri) => {
             let host = uri.host().unwrap_or_default();
-            let port = uri.port().map(|port| format!(":{port}")).unwrap_or_default();
-            format!("{}://{host}{port}{}", uri.scheme_str().unwrap_or("https"), uri.path())
+            let port = uri
+                .port()
+                .map(|port| format!(":{port}"))
+                .unwrap_or_default();
+            format!(
+                "{}://{host}{port}{}",
+                uri.scheme_str().unwrap_or("https"),
+                uri.path()
+            )
         }
         Err(_) => String::new(),
     }
@@ -208,11 +230,21 @@ fn transport_problem(error: ureq::Error, config: &Config) -> Problem {
             ProblemKind::ResponseTooLarge,
             format!("the answer is larger than {limit} bytes"),
         ),
-        E::HostNotFound => (ProblemKind::Unreachable, "the host name could not be resolved".into()),
-        E::Io(io) if matches!(io.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) => (
-            ProblemKind::Timeout,
-            format!("no complete answer within {timeout_ms} ms"),
+        E::HostNotFound => (
+            ProblemKind::Unreachable,
+            "the host name could not be resolved".into(),
         ),
+        E::Io(io)
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+            ) =>
+        {
+            (
+                ProblemKind::Timeout,
+                format!("no complete answer within {timeout_ms} ms"),
+            )
+        }
         E::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => (
             ProblemKind::Unreachable,
             "the connection closed before the answer was complete".into(),
@@ -224,9 +256,15 @@ fn transport_problem(error: ureq::Error, config: &Config) -> Problem {
         ),
         E::Tls(reason) => (ProblemKind::Unreachable, format!("TLS failed: {reason}")),
         E::Rustls(rustls) => (ProblemKind::Unreachable, format!("TLS failed: {rustls}")),
-        E::Pem(_) => (ProblemKind::Unreachable, "TLS failed: a certificate could not be read".into()),
+        E::Pem(_) => (
+            ProblemKind::Unreachable,
+            "TLS failed: a certificate could not be read".into(),
+        ),
         E::ConnectionFailed => (ProblemKind::Unreachable, "the connection failed".into()),
-        other => (ProblemKind::Unreachable, format!("the request failed: {other}")),
+        other => (
+            ProblemKind::Unreachable,
+            format!("the request failed: {other}"),
+        ),
     };
     Problem::new(kind, detail).with_instance(endpoint_for_display(&config.token_url))
 }
@@ -238,7 +276,10 @@ mod tests {
     #[test]
     fn retry_after_is_read_as_seconds_or_a_date() {
         assert_eq!(parse_retry_after(" 7 "), Some(7));
-        assert_eq!(httpdate_seconds("Sun, 06 Nov 1994 08:49:37 GMT"), Some(784_111_777));
+        assert_eq!(
+            httpdate_seconds("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(0));
         assert_eq!(parse_retry_after("soon"), None);
     }

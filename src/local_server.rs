@@ -1,0 +1,1423 @@
+//! A local authorization server that answers like Auth0's `/oauth/token` and
+//! the Cobuilder token endpoint, for the tests, the benchmark and the `bearer
+//! demo` / `bearer serve` commands. It binds 127.0.0.1 only and never
+//! contacts anything but loopback.
+//!
+//! Query parameters on the token paths shape the answer: `expires_in=N`,
+//! `omit_expires_in=1`, `opaque=1`, `plain=1`, `fault=<name>` and
+//! `stall_ms=N` (see [`LocalAuthServer`]).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, PAD_INDIFFERENT, URL_SAFE_NO_PAD};
+use sha2::{Digest, Sha256};
+
+/// The only audience the Auth0 endpoint grants.
+pub const DEMO_AUDIENCE: &str = "https://beeapp.open-cosmos.com";
+/// The registered Auth0 client.
+pub const AUTH0_CLIENT_ID: &str = "demo-client";
+/// Secret of [`AUTH0_CLIENT_ID`].
+pub const AUTH0_CLIENT_SECRET: &str = "demo-secret";
+/// The registered Cobuilder client.
+pub const COBUILDER_CLIENT_ID: &str = "cobuilder-client";
+/// Secret of [`COBUILDER_CLIENT_ID`].
+pub const COBUILDER_CLIENT_SECRET: &str = "cobuilder-secret";
+/// The only audience the Cobuilder endpoint grants.
+pub const COBUILDER_AUDIENCE: &str = "https://api.cobuilder.com";
+
+const AUTH0_PATH: &str = "/oauth/token";
+const COBUILDER_PATH: &str = "/authentication/api/v1/oauth2/token";
+const AUTH0_DEFAULT_LIFETIME: i64 = 86_400;
+const COBUILDER_DEFAULT_LIFETIME: i64 = 3_600;
+const DEFAULT_STALL_MS: u64 = 10_000;
+const MAX_HEAD: usize = 16 * 1024;
+const MAX_BODY: usize = 1024 * 1024;
+const OVERSIZE_TOKEN_LEN: usize = 2 * 1024 * 1024;
+/// base64url of `{"alg":"RS256","typ":"JWT"}`.
+const JWT_HEADER: &str = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9";
+const PROBLEM_400: &str = "https://tools.ietf.org/html/rfc9110#section-15.5.1";
+const PROBLEM_401: &str = "https://tools.ietf.org/html/rfc9110#section-15.5.2";
+const PROBLEM_405: &str = "https://tools.ietf.org/html/rfc9110#section-15.5.6";
+const PROBLEM_415: &str = "https://tools.ietf.org/html/rfc9110#section-15.5.16";
+
+/// Basic credentials arrive padded or not, depending on the client.
+const BASIC_B64: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, PAD_INDIFFERENT);
+
+/// Process-wide, so tokens from two servers in one process never collide.
+static TOKEN_SEQ: AtomicU64 = AtomicU64::new(1);
+
+/// Differs per process, so a restarted `bearer serve` never reissues a token.
+fn process_seed() -> u64 {
+    static SEED: OnceLock<u64> = OnceLock::new();
+    *SEED.get_or_init(|| {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        nanos ^ (u64::from(std::process::id()) << 32)
+    })
+}
+
+/// A running local authorization server.
+///
+/// Token endpoints: `POST /oauth/token` (Auth0) and
+/// `POST /authentication/api/v1/oauth2/token` (Cobuilder). Helpers:
+/// `GET /_stats`, `GET /healthz`.
+///
+/// Query parameters on the token paths (all optional, combinable):
+/// `expires_in=N`, `omit_expires_in=1`, `opaque=1`, `plain=1`, `stall_ms=N`
+/// and `fault=` one of `rate_limit`, `server_error`, `garbage`, `html`,
+/// `empty`, `oversize`, `stall`, `drop`, `drop_mid_body`, `redirect`, `echo`.
+///
+/// Dropping it stops accepting, closes open connections and wakes stalled
+/// handlers.
+pub struct LocalAuthServer {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    accept_thread: Option<JoinHandle<()>>,
+}
+
+struct Shared {
+    base_url: String,
+    auth0: AtomicU64,
+    cobuilder: AtomicU64,
+    stopping: AtomicBool,
+    /// Stalled handlers wait on this so Drop can wake them at once.
+    stop_flag: Mutex<bool>,
+    stop_cv: Condvar,
+    /// Clones of open connections, so Drop can end handlers blocked in a read.
+    conns: Mutex<HashMap<u64, TcpStream>>,
+    next_conn: AtomicU64,
+}
+
+impl Shared {
+    fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        *lock(&self.stop_flag) = true;
+        self.stop_cv.notify_all();
+    }
+
+    fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    /// Sleeps up to `ms`; returns false when the server stopped meanwhile.
+    fn stall(&self, ms: u64) -> bool {
+        let guard = lock(&self.stop_flag);
+        let (guard, _) = self
+            .stop_cv
+            .wait_timeout_while(guard, Duration::from_millis(ms), |stopped| !*stopped)
+            .unwrap_or_else(PoisonError::into_inner);
+        !*guard
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl LocalAuthServer {
+    /// Binds 127.0.0.1:0 and serves on background threads.
+    pub fn start() -> io::Result<Self> {
+        Self::start_on(0)
+    }
+
+    /// Binds 127.0.0.1:port (0 = ephemeral).
+    pub fn start_on(port: u16) -> io::Result<Self> {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(Shared {
+            base_url: format!("http://127.0.0.1:{}", addr.port()),
+            auth0: AtomicU64::new(0),
+            cobuilder: AtomicU64::new(0),
+            stopping: AtomicBool::new(false),
+            stop_flag: Mutex::new(false),
+            stop_cv: Condvar::new(),
+            conns: Mutex::new(HashMap::new()),
+            next_conn: AtomicU64::new(0),
+        });
+        let for_thread = Arc::clone(&shared);
+        let accept_thread = thread::Builder::new()
+            .name("bearer-local-accept".into())
+            .spawn(move || accept_loop(&listener, &for_thread))?;
+        Ok(Self {
+            shared,
+            addr,
+            accept_thread: Some(accept_thread),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> String {
+        self.shared.base_url.clone()
+    }
+
+    pub fn auth0_token_url(&self) -> String {
+        format!("{}{AUTH0_PATH}", self.shared.base_url)
+    }
+
+    pub fn cobuilder_token_url(&self) -> String {
+        format!("{}{COBUILDER_PATH}", self.shared.base_url)
+    }
+
+    /// Requests received at the Auth0 token path: every method, every
+    /// outcome, faults included.
+    pub fn auth0_requests(&self) -> u64 {
+        self.shared.auth0.load(Ordering::SeqCst)
+    }
+
+    /// Requests received at the Cobuilder token path, counted like
+    /// [`auth0_requests`](Self::auth0_requests).
+    pub fn cobuilder_requests(&self) -> u64 {
+        self.shared.cobuilder.load(Ordering::SeqCst)
+    }
+
+    /// Connections accepted so far, to see keep-alive at work.
+    pub fn connections(&self) -> u64 {
+        self.shared.next_conn.load(Ordering::SeqCst)
+    }
+
+    /// Blocks the calling thread until the process ends (used by `bearer serve`).
+    pub fn serve_forever(&self) {
+        loop {
+            thread::park();
+        }
+    }
+}
+
+impl fmt::Debug for LocalAuthServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalAuthServer")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for LocalAuthServer {
+    fn drop(&mut self) {
+        self.shared.stop();
+        // accept() only returns on a connection, so make one.
+        let woke = TcpStream::connect_timeout(&self.addr, Duration::from_millis(300)).is_ok();
+        if let Some(handle) = self.accept_thread.take() {
+            // Without the wake-up connection a join could hang; the thread
+            // then ends on its next accept.
+            if woke {
+                let _ = handle.join();
+            }
+        }
+        for (_, stream) in lock(&self.shared.conns).drain() {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    loop {
+        let accepted = listener.accept();
+        if shared.is_stopping() {
+            return;
+        }
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            Err(_) => {
+                // Out of descriptors or an aborted handshake: back off briefly.
+                thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
+        if let Ok(clone) = stream.try_clone() {
+            lock(&shared.conns).insert(id, clone);
+        }
+        let for_conn = Arc::clone(shared);
+        let spawned = thread::Builder::new()
+            .name("bearer-local-conn".into())
+            .spawn(move || {
+                serve_connection(&for_conn, stream);
+                lock(&for_conn.conns).remove(&id);
+            });
+        if spawned.is_err() {
+            lock(&shared.conns).remove(&id);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// HTTP/1.1 framing
+// ---------------------------------------------------------------------------
+
+/// Per-connection buffers, reused by every request on the connection.
+struct Conn {
+    reader: BufReader<TcpStream>,
+    head: Vec<u8>,
+    body: Vec<u8>,
+    out: Out,
+}
+
+/// Byte ranges into `Conn::head`, so parsing a request allocates nothing.
+struct Head {
+    method: Range<usize>,
+    target: Range<usize>,
+    http10: bool,
+    content_length: Option<usize>,
+    chunked: bool,
+    content_type: Option<Range<usize>>,
+    authorization: Option<Range<usize>>,
+    close: bool,
+    expect_continue: bool,
+}
+
+enum ReadOutcome {
+    Request(Head),
+    /// The request cannot be framed: answer with this status, then close.
+    Reject(u16, &'static str),
+    Eof,
+}
+
+struct Request<'a> {
+    method: &'a str,
+    path: &'a str,
+    query: &'a str,
+    content_type: Option<&'a str>,
+    authorization: Option<&'a str>,
+    body: &'a [u8],
+}
+
+/// What the connection loop does after a handler ran.
+enum Reply {
+    /// `out.buf` holds a complete response.
+    Send,
+    /// Send `out.buf`, then close (a deliberately broken response).
+    SendThenClose,
+    /// Close without answering.
+    Close,
+    /// Send `out.buf` (headers), then the streamed 2 MiB body.
+    Oversize,
+}
+
+fn serve_connection(shared: &Shared, stream: TcpStream) {
+    let mut conn = Conn {
+        reader: BufReader::with_capacity(8 * 1024, stream),
+        head: Vec::with_capacity(1024),
+        body: Vec::new(),
+        out: Out {
+            buf: Vec::with_capacity(1024),
+            body: Vec::with_capacity(1024),
+            close: false,
+            head_only: false,
+        },
+    };
+    while !shared.is_stopping() {
+        match serve_one(shared, &mut conn) {
+            Ok(true) => {}
+            Ok(false) | Err(_) => return,
+        }
+    }
+}
+
+/// Serves one request; Ok(true) keeps the connection open.
+fn serve_one(shared: &Shared, conn: &mut Conn) -> io::Result<bool> {
+    let head = match read_head(&mut conn.reader, &mut conn.head)? {
+        ReadOutcome::Request(head) => head,
+        ReadOutcome::Eof => return Ok(false),
+        ReadOutcome::Reject(status, message) => {
+            conn.out.start(true, false);
+            conn.out.json_error(status, "invalid_request", message);
+            write_all(&conn.reader, &conn.out.buf)?;
+            close_gently(&conn.reader);
+            return Ok(false);
+        }
+    };
+    if head.expect_continue
+        && !head.http10
+        && (head.chunked || head.content_length.is_some_and(|n| n > 0))
+    {
+        write_all(&conn.reader, b"HTTP/1.1 100 Continue\r\n\r\n")?;
+    }
+    if let Err(status) = read_body(&mut conn.reader, &head, &mut conn.body)? {
+        conn.out.start(true, false);
+        conn.out
+            .json_error(status, "invalid_request", "Request body too large");
+        write_all(&conn.reader, &conn.out.buf)?;
+        close_gently(&conn.reader);
+        return Ok(false);
+    }
+
+    let text = |r: &Range<usize>| std::str::from_utf8(&conn.head[r.clone()]).unwrap_or("");
+    let method = text(&head.method);
+    let mut target = text(&head.target);
+    // Absolute form, as a proxy-minded client may send it.
+    if let Some(rest) = target.strip_prefix("http://") {
+        target = rest.find('/').map_or("/", |i| &rest[i..]);
+    }
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let req = Request {
+        method,
+        path,
+        query,
+        content_type: head.content_type.as_ref().map(text),
+        authorization: head.authorization.as_ref().map(text),
+        body: &conn.body,
+    };
+    let close = head.close || head.http10;
+    conn.out.start(close, method == "HEAD");
+    let reply = route(shared, &req, &mut conn.out);
+
+    let stream = &conn.reader;
+    match reply {
+        Reply::Send => {
+            write_all(stream, &conn.out.buf)?;
+            Ok(!close)
+        }
+        Reply::SendThenClose => {
+            write_all(stream, &conn.out.buf)?;
+            Ok(false)
+        }
+        Reply::Close => Ok(false),
+        Reply::Oversize => {
+            static FILLER: [u8; 64 * 1024] = [b'a'; 64 * 1024];
+            write_all(stream, &conn.out.buf)?;
+            let mut left = OVERSIZE_TOKEN_LEN;
+            while left > 0 {
+                let n = left.min(FILLER.len());
+                write_all(stream, &FILLER[..n])?;
+                left -= n;
+            }
+            write_all(stream, OVERSIZE_TAIL.as_bytes())?;
+            Ok(!close)
+        }
+    }
+}
+
+fn write_all(reader: &BufReader<TcpStream>, bytes: &[u8]) -> io::Result<()> {
+    let mut stream: &TcpStream = reader.get_ref();
+    stream.write_all(bytes)
+}
+
+/// Closing with unread input makes the kernel send a reset, which can
+/// destroy the error answer before the client reads it; so stop writing,
+/// then drain for a moment.
+fn close_gently(reader: &BufReader<TcpStream>) {
+    let mut stream: &TcpStream = reader.get_ref();
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
+    let mut sink = [0u8; 8192];
+    let mut budget = 2 * MAX_BODY;
+    while budget > 0 {
+        match stream.read(&mut sink) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => budget = budget.saturating_sub(n),
+        }
+    }
+}
+
+/// Reads the request line and headers into `buf` (at most `MAX_HEAD` bytes).
+fn read_head(reader: &mut BufReader<TcpStream>, buf: &mut Vec<u8>) -> io::Result<ReadOutcome> {
+    buf.clear();
+    let mut head: Option<Head> = None;
+    loop {
+        let start = buf.len();
+        let room = MAX_HEAD.saturating_sub(start);
+        if room == 0 {
+            return Ok(ReadOutcome::Reject(431, "Request header fields too large"));
+        }
+        let n = reader.take(room as u64).read_until(b'\n', buf)?;
+        if n == 0 || buf.last() != Some(&b'\n') {
+            if n > 0 && buf.len() >= MAX_HEAD {
+                return Ok(ReadOutcome::Reject(431, "Request header fields too large"));
+            }
+            // EOF: nothing to answer, whether idle or mid-request.
+            return Ok(ReadOutcome::Eof);
+        }
+        let mut end = buf.len() - 1;
+        if end > start && buf[end - 1] == b'\r' {
+            end -= 1;
+        }
+        let line = start..end;
+        match head.as_mut() {
+            None if line.is_empty() => {
+                // Stray CRLF between requests (RFC 9112 2.2).
+                buf.clear();
+            }
+            None => match parse_request_line(buf, line) {
+                Some(h) => head = Some(h),
+                None => return Ok(ReadOutcome::Reject(400, "Malformed request line")),
+            },
+            Some(_) if line.is_empty() => {
+                return Ok(head.map_or(ReadOutcome::Eof, ReadOutcome::Request));
+            }
+            Some(h) => {
+                if let Err(message) = parse_header(buf, line, h) {
+                    return Ok(ReadOutcome::Reject(400, message));
+                }
+            }
+        }
+    }
+}
+
+fn parse_request_line(buf: &[u8], line: Range<usize>) -> Option<Head> {
+    let bytes = &buf[line.clone()];
+    if !bytes.is_ascii() {
+        return None;
+    }
+    let sp1 = bytes.iter().position(|&b| b == b' ')?;
+    let sp2 = sp1 + 1 + bytes[sp1 + 1..].iter().position(|&b| b == b' ')?;
+    let version = &bytes[sp2 + 1..];
+    let http10 = match version {
+        b"HTTP/1.1" => false,
+        b"HTTP/1.0" => true,
+        _ => return None,
+    };
+    if sp1 == 0 || sp2 == sp1 + 1 || bytes[sp1 + 1..sp2].contains(&b' ') {
+        return None;
+    }
+    Some(Head {
+        method: line.start..line.start + sp1,
+        target: line.start + sp1 + 1..line.start + sp2,
+        http10,
+        content_length: None,
+        chunked: false,
+        content_type: None,
+        authorization: None,
+        close: false,
+        expect_continue: false,
+    })
+}
+
+fn parse_header(buf: &[u8], line: Range<usize>, head: &mut Head) -> Result<(), &'static str> {
+    let bytes = &buf[line.clone()];
+    if bytes[0] == b' ' || bytes[0] == b'\t' {
+        return Err("Obsolete header line folding");
+    }
+    let colon = bytes
+        .iter()
+        .position(|&b| b == b':')
+        .ok_or("Malformed header line")?;
+    let name = &bytes[..colon];
+    let mut value = line.start + colon + 1..line.end;
+    while value.start < value.end && matches!(buf[value.start], b' ' | b'\t') {
+        value.start += 1;
+    }
+    while value.end > value.start && matches!(buf[value.end - 1], b' ' | b'\t') {
+        value.end -= 1;
+    }
+    let v = &buf[value.clone()];
+    if name.eq_ignore_ascii_case(b"content-length") {
+        let parsed = std::str::from_utf8(v)
+            .ok()
+            .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|s| s.parse::<usize>().ok())
+            .ok_or("Invalid Content-Length")?;
+        if head.content_length.is_some_and(|old| old != parsed) {
+            return Err("Conflicting Content-Length headers");
+        }
+        head.content_length = Some(parsed);
+    } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+        head.chunked = has_token(v, b"chunked");
+    } else if name.eq_ignore_ascii_case(b"content-type") {
+        head.content_type = Some(value);
+    } else if name.eq_ignore_ascii_case(b"authorization") {
+        head.authorization = Some(value);
+    } else if name.eq_ignore_ascii_case(b"connection") {
+        head.close |= has_token(v, b"close");
+    } else if name.eq_ignore_ascii_case(b"expect") {
+        head.expect_continue = v.eq_ignore_ascii_case(b"100-continue");
+    }
+    Ok(())
+}
+
+/// Whether a comma-separated header value lists `token`.
+fn has_token(value: &[u8], token: &[u8]) -> bool {
+    value
+        .split(|&b| b == b',')
+        .any(|t| t.trim_ascii().eq_ignore_ascii_case(token))
+}
+
+/// Reads the body into `body`. Ok(Err(status)) means it may not be read.
+fn read_body(
+    reader: &mut BufReader<TcpStream>,
+    head: &Head,
+    body: &mut Vec<u8>,
+) -> io::Result<Result<(), u16>> {
+    body.clear();
+    if head.chunked {
+        return read_chunked(reader, body);
+    }
+    let Some(len) = head.content_length else {
+        return Ok(Ok(()));
+    };
+    if len > MAX_BODY {
+        return Ok(Err(413));
+    }
+    body.resize(len, 0);
+    reader.read_exact(body)?;
+    Ok(Ok(()))
+}
+
+fn read_chunked(
+    reader: &mut BufReader<TcpStream>,
+    body: &mut Vec<u8>,
+) -> io::Result<Result<(), u16>> {
+    let mut line = Vec::with_capacity(32);
+    loop {
+        line.clear();
+        reader.take(1024).read_until(b'\n', &mut line)?;
+        if line.last() != Some(&b'\n') {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let size_text = line
+            .split(|&b| b == b';' || b == b'\r' || b == b'\n')
+            .next();
+        let size = size_text
+            .and_then(|s| std::str::from_utf8(s.trim_ascii()).ok())
+            .and_then(|s| usize::from_str_radix(s, 16).ok())
+            .ok_or(io::ErrorKind::InvalidData)?;
+        if size == 0 {
+            // Trailer section, ended by an empty line.
+            loop {
+                line.clear();
+                reader.take(MAX_HEAD as u64).read_until(b'\n', &mut line)?;
+                if line.last() != Some(&b'\n') {
+                    return Err(io::ErrorKind::UnexpectedEof.into());
+                }
+                if line.trim_ascii().is_empty() {
+                    return Ok(Ok(()));
+                }
+            }
+        }
+        if body.len() + size > MAX_BODY {
+            return Ok(Err(413));
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        reader.read_exact(&mut body[start..])?;
+        let mut crlf = [0u8; 2];
+        reader.read_exact(&mut crlf)?;
+        if &crlf != b"\r\n" {
+            return Err(io::ErrorKind::InvalidData.into());
+        }
+    }
+}
+
+/// Response under construction: `body` is filled first, then `finish` puts
+/// headers and body into `buf` so the response goes out in one write.
+struct Out {
+    buf: Vec<u8>,
+    body: Vec<u8>,
+    close: bool,
+    head_only: bool,
+}
+
+impl Out {
+    fn start(&mut self, close: bool, head_only: bool) {
+        self.buf.clear();
+        self.body.clear();
+        self.close = close;
+        self.head_only = head_only;
+    }
+
+    fn status_line(&mut self, status: u16) {
+        self.buf.extend_from_slice(b"HTTP/1.1 ");
+        push_u64(&mut self.buf, u64::from(status));
+        self.buf.push(b' ');
+        self.buf.extend_from_slice(reason(status).as_bytes());
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    fn header(&mut self, name: &str, value: &str) {
+        self.buf.extend_from_slice(name.as_bytes());
+        self.buf.extend_from_slice(b": ");
+        self.buf.extend_from_slice(value.as_bytes());
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// Writes status line and headers, with `Content-Length: content_length`.
+    fn head(&mut self, status: u16, ctype: &str, extra: &[(&str, &str)], content_length: usize) {
+        self.status_line(status);
+        if !ctype.is_empty() {
+            self.header("Content-Type", ctype);
+        }
+        self.buf.extend_from_slice(b"Content-Length: ");
+        push_u64(&mut self.buf, content_length as u64);
+        self.buf.extend_from_slice(b"\r\n");
+        for (name, value) in extra {
+            self.header(name, value);
+        }
+        if self.close {
+            self.buf.extend_from_slice(b"Connection: close\r\n");
+        }
+        self.buf.extend_from_slice(b"\r\n");
+    }
+
+    /// Completes a response whose body is in `self.body`.
+    fn finish(&mut self, status: u16, ctype: &str, extra: &[(&str, &str)]) -> Reply {
+        self.head(status, ctype, extra, self.body.len());
+        if !self.head_only {
+            self.buf.extend_from_slice(&self.body);
+        }
+        Reply::Send
+    }
+
+    fn finish_405(&mut self, allow: &str) -> Reply {
+        self.body
+            .extend_from_slice(b"{\"error\":\"method_not_allowed\"}");
+        self.finish(405, "application/json", &[("Allow", allow)])
+    }
+
+    fn send(&mut self, status: u16, ctype: &str, body: &str) -> Reply {
+        self.body.extend_from_slice(body.as_bytes());
+        self.finish(status, ctype, &[])
+    }
+
+    /// An OAuth 2.0 error (RFC 6749 5.2), as Auth0 writes it.
+    fn json_error(&mut self, status: u16, error: &str, description: &str) -> Reply {
+        let b = &mut self.body;
+        b.extend_from_slice(b"{\"error\":");
+        push_json_str(b, error);
+        b.extend_from_slice(b",\"error_description\":");
+        push_json_str(b, description);
+        b.push(b'}');
+        self.finish(status, "application/json", &[])
+    }
+
+    /// An RFC 9457 problem, as the Cobuilder API writes it.
+    fn problem(
+        &mut self,
+        status: u16,
+        kind: &str,
+        title: &str,
+        detail: &str,
+        trace: bool,
+    ) -> Reply {
+        let b = &mut self.body;
+        b.extend_from_slice(b"{\"type\":");
+        push_json_str(b, kind);
+        b.extend_from_slice(b",\"title\":");
+        push_json_str(b, title);
+        b.extend_from_slice(b",\"status\":");
+        push_u64(b, u64::from(status));
+        b.extend_from_slice(b",\"detail\":");
+        push_json_str(b, detail);
+        b.extend_from_slice(b",\"instance\":");
+        push_json_str(b, COBUILDER_PATH);
+        b.extend_from_slice(b",\"extensions\":{");
+        if trace {
+            let seq = TOKEN_SEQ.fetch_add(1, Ordering::Relaxed);
+            b.extend_from_slice(b"\"traceId\":\"00-");
+            push_hex(b, process_seed());
+            push_hex(b, seq);
+            b.push(b'-');
+            push_hex(b, seq ^ 0x9e37_79b9_7f4a_7c15);
+            b.extend_from_slice(b"-00\"");
+        }
+        b.extend_from_slice(b"}}");
+        self.finish(status, "application/problem+json", &[])
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        302 => "Found",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        405 => "Method Not Allowed",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        _ => "Unknown",
+    }
+}
+
+fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+fn push_i64(out: &mut Vec<u8>, n: i64) {
+    if n < 0 {
+        out.push(b'-');
+    }
+    push_u64(out, n.unsigned_abs());
+}
+
+fn push_hex(out: &mut Vec<u8>, n: u64) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for shift in (0..16).rev() {
+        out.push(HEX[((n >> (shift * 4)) & 0xf) as usize]);
+    }
+}
+
+/// Appends `s` as a quoted JSON string.
+fn push_json_str(out: &mut Vec<u8>, s: &str) {
+    push_json_parts(out, &[s]);
+}
+
+/// Appends the concatenation of `parts` as one quoted JSON string.
+fn push_json_parts(out: &mut Vec<u8>, parts: &[&str]) {
+    out.push(b'"');
+    for &b in parts.iter().flat_map(|p| p.as_bytes()) {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0..=0x1f | 0x7f => {
+                out.extend_from_slice(b"\\u00");
+                push_hex_byte(out, b);
+            }
+            _ => out.push(b),
+        }
+    }
+    out.push(b'"');
+}
+
+fn push_hex_byte(out: &mut Vec<u8>, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(HEX[usize::from(b >> 4)]);
+    out.push(HEX[usize::from(b & 0xf)]);
+}
+
+// ---------------------------------------------------------------------------
+// Routing and test knobs
+// ---------------------------------------------------------------------------
+
+fn route(shared: &Shared, req: &Request<'_>, out: &mut Out) -> Reply {
+    let endpoint = match req.path {
+        AUTH0_PATH => {
+            shared.auth0.fetch_add(1, Ordering::SeqCst);
+            Endpoint::Auth0
+        }
+        COBUILDER_PATH => {
+            shared.cobuilder.fetch_add(1, Ordering::SeqCst);
+            Endpoint::Cobuilder
+        }
+        "/_stats" | "/healthz" if !matches!(req.method, "GET" | "HEAD") => {
+            return out.finish_405("GET");
+        }
+        "/_stats" => {
+            let b = &mut out.body;
+            b.extend_from_slice(b"{\"auth0\":");
+            push_u64(b, shared.auth0.load(Ordering::SeqCst));
+            b.extend_from_slice(b",\"cobuilder\":");
+            push_u64(b, shared.cobuilder.load(Ordering::SeqCst));
+            b.push(b'}');
+            return out.finish(200, "application/json", &[]);
+        }
+        "/healthz" => return out.send(200, "text/plain", "ok"),
+        _ => return out.send(404, "application/json", "{\"error\":\"not_found\"}"),
+    };
+
+    let knobs = match Knobs::parse(req.query) {
+        Ok(knobs) => knobs,
+        Err(message) => return out.json_error(400, "invalid_request", &message),
+    };
+    if let Some(fault) = knobs.fault
+        && let Some(reply) = apply_fault(shared, fault, &knobs, req, out)
+    {
+        return reply;
+    }
+    if req.method != "POST" {
+        return match endpoint {
+            Endpoint::Auth0 => {
+                out.body.extend_from_slice(
+                    b"{\"error\":\"method_not_allowed\",\"error_description\":\"Use POST\"}",
+                );
+                out.finish(405, "application/json", &[("Allow", "POST")])
+            }
+            Endpoint::Cobuilder => {
+                out.problem(405, PROBLEM_405, "Method Not Allowed", "Use POST.", true)
+            }
+        };
+    }
+    match endpoint {
+        Endpoint::Auth0 => auth0_token(shared, req, &knobs, out),
+        Endpoint::Cobuilder => cobuilder_token(shared, req, &knobs, out),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Endpoint {
+    Auth0,
+    Cobuilder,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    RateLimit,
+    ServerError,
+    Garbage,
+    Html,
+    Empty,
+    Oversize,
+    Stall,
+    Drop,
+    DropMidBody,
+    Redirect,
+    Echo,
+}
+
+struct Knobs {
+    expires_in: Option<i64>,
+    omit_expires_in: bool,
+    opaque: bool,
+    plain: bool,
+    fault: Option<Fault>,
+    stall_ms: u64,
+}
+
+impl Knobs {
+    /// Unknown keys are ignored; a bad value is an error, so a typo in a
+    /// test shows up instead of silently succeeding.
+    fn parse(query: &str) -> Result<Self, String> {
+        let mut knobs = Knobs {
+            expires_in: None,
+            omit_expires_in: false,
+            opaque: false,
+            plain: false,
+            fault: None,
+            stall_ms: DEFAULT_STALL_MS,
+        };
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let bad = || format!("Invalid test parameter: {key}={value}");
+            match key {
+                "expires_in" => knobs.expires_in = Some(value.parse().map_err(|_| bad())?),
+                "stall_ms" => knobs.stall_ms = value.parse().map_err(|_| bad())?,
+                "omit_expires_in" => knobs.omit_expires_in = flag(value).ok_or_else(bad)?,
+                "opaque" => knobs.opaque = flag(value).ok_or_else(bad)?,
+                "plain" => knobs.plain = flag(value).ok_or_else(bad)?,
+                "fault" => {
+                    knobs.fault = Some(match value {
+                        "rate_limit" => Fault::RateLimit,
+                        "server_error" => Fault::ServerError,
+                        "garbage" => Fault::Garbage,
+                        "html" => Fault::Html,
+                        "empty" => Fault::Empty,
+                        "oversize" => Fault::Oversize,
+                        "stall" => Fault::Stall,
+                        "drop" => Fault::Drop,
+                        "drop_mid_body" => Fault::DropMidBody,
+                        "redirect" => Fault::Redirect,
+                        "echo" => Fault::Echo,
+                        _ => return Err(bad()),
+                    })
+                }
+                _ => {}
+            }
+        }
+        Ok(knobs)
+    }
+}
+
+fn flag(value: &str) -> Option<bool> {
+    match value {
+        "" | "1" | "true" | "yes" => Some(true),
+        "0" | "false" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+const OVERSIZE_HEAD: &str = "{\"access_token\":\"";
+const OVERSIZE_TAIL: &str = "\",\"token_type\":\"Bearer\",\"expires_in\":3600}";
+
+/// Returns None when the request should then be answered normally (a stall
+/// that ran its course).
+fn apply_fault(
+    shared: &Shared,
+    fault: Fault,
+    knobs: &Knobs,
+    req: &Request<'_>,
+    out: &mut Out,
+) -> Option<Reply> {
+    Some(match fault {
+        Fault::RateLimit => {
+            out.body.extend_from_slice(
+                b"{\"error\":\"too_many_requests\",\"error_description\":\"Global limit has been reached\"}",
+            );
+            out.finish(429, "application/json", &[("Retry-After", "7")])
+        }
+        Fault::ServerError => out.send(
+            500,
+            "text/html",
+            "<html><body><h1>500 Internal Server Error</h1></body></html>",
+        ),
+        Fault::Garbage => out.send(200, "application/json", "{\"access_token\": "),
+        Fault::Html => out.send(200, "text/html", "<html><body>Login</body></html>"),
+        Fault::Empty => out.send(200, "application/json", ""),
+        Fault::Oversize => {
+            let len = OVERSIZE_HEAD.len() + OVERSIZE_TOKEN_LEN + OVERSIZE_TAIL.len();
+            out.head(200, "application/json", &[], len);
+            if out.head_only {
+                return Some(Reply::Send);
+            }
+            out.buf.extend_from_slice(OVERSIZE_HEAD.as_bytes());
+            Reply::Oversize
+        }
+        Fault::Stall => {
+            if shared.stall(knobs.stall_ms) {
+                return None;
+            }
+            Reply::Close
+        }
+        Fault::Drop => Reply::Close,
+        Fault::DropMidBody => {
+            out.close = true;
+            out.head(200, "application/json", &[], 1000);
+            // 20 of the promised 1000 bytes.
+            out.buf.extend_from_slice(b"{\"access_token\":\"eyJ");
+            Reply::SendThenClose
+        }
+        Fault::Redirect => {
+            let location = format!("{}{AUTH0_PATH}", shared.base_url);
+            out.finish(302, "", &[("Location", &location)])
+        }
+        Fault::Echo => {
+            let mut description = String::from("Bad request: ");
+            description.push_str(&String::from_utf8_lossy(req.body));
+            if let Some(auth) = req.authorization {
+                description.push_str(" (Authorization: ");
+                description.push_str(auth);
+                description.push(')');
+            }
+            out.json_error(400, "invalid_request", &description)
+        }
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Auth0
+// ---------------------------------------------------------------------------
+
+#[derive(Default)]
+struct Auth0Params {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    audience: Option<String>,
+    scope: Option<String>,
+}
+
+impl Auth0Params {
+    /// First occurrence wins; empty values count as absent.
+    fn set(&mut self, key: &str, value: String) {
+        let slot = match key {
+            "grant_type" => &mut self.grant_type,
+            "client_id" => &mut self.client_id,
+            "client_secret" => &mut self.client_secret,
+            "audience" => &mut self.audience,
+            "scope" => &mut self.scope,
+            _ => return,
+        };
+        if slot.is_none() && !value.is_empty() {
+            *slot = Some(value);
+        }
+    }
+}
+
+fn media_type(content_type: &str) -> &str {
+    content_type.split(';').next().unwrap_or("").trim()
+}
+
+fn is_json_media(media: &str) -> bool {
+    media.eq_ignore_ascii_case("application/json")
+        || media.len() > 5 && media[media.len() - 5..].eq_ignore_ascii_case("+json")
+}
+
+fn auth0_params(req: &Request<'_>) -> Result<Auth0Params, String> {
+    let mut params = Auth0Params::default();
+    let blank = req.body.trim_ascii().is_empty();
+    let media = req.content_type.map(media_type);
+    match media {
+        _ if blank && media.is_none_or(is_json_media) => {}
+        Some(m) if is_json_media(m) => {
+            let value: serde_json::Value =
+                serde_json::from_slice(req.body).map_err(|_| "Malformed JSON body".to_string())?;
+            let object = value
+                .as_object()
+                .ok_or_else(|| "Request body must be a JSON object".to_string())?;
+            for (key, value) in object {
+                match value {
+                    serde_json::Value::String(s) => params.set(key, s.clone()),
+                    serde_json::Value::Null => {}
+                    _ if matches!(
+                        key.as_str(),
+                        "grant_type" | "client_id" | "client_secret" | "audience" | "scope"
+                    ) =>
+                    {
+                        return Err(format!("Invalid type for parameter: {key}"));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Some(m) if m.eq_ignore_ascii_case("application/x-www-form-urlencoded") => {
+            for pair in req.body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+                let (key, value) = match pair.iter().position(|&b| b == b'=') {
+                    Some(i) => (&pair[..i], &pair[i + 1..]),
+                    None => (pair, &b""[..]),
+                };
+                params.set(&form_decode(key), form_decode(value));
+            }
+        }
+        Some(m) => return Err(format!("Unsupported Content-Type: {m}")),
+        None => return Err("Missing Content-Type".to_string()),
+    }
+    Ok(params)
+}
+
+/// Decodes `application/x-www-form-urlencoded` text: `+` is a space, a bad
+/// escape is kept as written.
+fn form_decode(input: &[u8]) -> String {
+    let mut out = Vec::with_capacity(input.len());
+    let mut i = 0;
+    while i < input.len() {
+        match input[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hi = input.get(i + 1).copied().and_then(hex_val);
+                let lo = input.get(i + 2).copied().and_then(hex_val);
+                match (hi, lo) {
+                    (Some(hi), Some(lo)) => {
+                        out.push(hi << 4 | lo);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+fn hex_val(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Client id and secret from `Authorization: Basic` (RFC 6749 2.3.1: each
+/// form-urlencoded, then joined by `:`). Ok(None) when there is no Basic
+/// header; Err when it is malformed.
+fn basic_credentials(authorization: Option<&str>) -> Result<Option<(String, String)>, ()> {
+    let Some(value) = authorization else {
+        return Ok(None);
+    };
+    let value = value.trim();
+    let Some((scheme, encoded)) = value.split_once(' ') else {
+        return if value.eq_ignore_ascii_case("basic") {
+            Err(())
+        } else {
+            Ok(None)
+        };
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Ok(None);
+    }
+    let decoded = BASIC_B64.decode(encoded.trim()).map_err(|_| ())?;
+    let colon = decoded.iter().position(|&b| b == b':').ok_or(())?;
+    Ok(Some((
+        form_decode(&decoded[..colon]),
+        form_decode(&decoded[colon + 1..]),
+    )))
+}
+
+/// Compares without stopping at the first differing byte.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    let mut diff = a.len() ^ b.len();
+    for i in 0..a.len().max(b.len()) {
+        let x = a.get(i).copied().unwrap_or(0);
+        let y = b.get(i).copied().unwrap_or(0);
+        diff |= usize::from(x ^ y);
+    }
+    diff == 0
+}
+
+fn auth0_token(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out) -> Reply {
+    let mut params = match auth0_params(req) {
+        Ok(params) => params,
+        Err(message) => return out.json_error(400, "invalid_request", &message),
+    };
+    match basic_credentials(req.authorization) {
+        Ok(None) => {}
+        Ok(Some((id, secret))) => {
+            let id_differs = params
+                .client_id
+                .as_ref()
+                .is_some_and(|body_id| *body_id != id);
+            if params.client_secret.is_some() || id_differs {
+                return out.json_error(
+                    400,
+                    "invalid_request",
+                    "Multiple client authentication methods",
+                );
+            }
+            params.client_id = Some(id).filter(|s| !s.is_empty());
+            params.client_secret = Some(secret).filter(|s| !s.is_empty());
+        }
+        Err(()) => {
+            return out.json_error(
+                400,
+                "invalid_request",
+                "Malformed Basic authorization header",
+            );
+        }
+    }
+
+    match params.grant_type.as_deref() {
+        None => {
+            return out.json_error(
+                400,
+                "invalid_request",
+                "Missing required parameter: grant_type",
+            );
+        }
+        Some("client_credentials") => {}
+        Some(other) => {
+            let message = format!("Unsupported grant type: {other}");
+            return out.json_error(400, "unsupported_grant_type", &message);
+        }
+    }
+    let Some(client_id) = params.client_id.as_deref() else {
+        return out.json_error(
+            400,
+            "invalid_request",
+            "Missing required parameter: client_id",
+        );
+    };
+    let secret = params.client_secret.as_deref().unwrap_or("");
+    let secret_ok = constant_time_eq(secret.as_bytes(), AUTH0_CLIENT_SECRET.as_bytes());
+    if client_id != AUTH0_CLIENT_ID || !secret_ok {
+        return out.json_error(401, "access_denied", "Unauthorized");
+    }
+    let audience = match params.audience.as_deref() {
+        None => {
+            return out.json_error(
+                403,
+                "access_denied",
+                "No audience parameter was provided, and no default audience has been configured",
+            );
+        }
+        Some(a) if a == DEMO_AUDIENCE => a,
+        Some(other) => {
+            let message = format!(
+                "Client is not authorized to access \"{other}\". You need to create a \"client-grant\" associated to this API. See: https://auth0.com/docs/api/v2#!/Client_Grants/post_client_grants"
+            );
+            return out.json_error(403, "access_denied", &message);
+        }
+    };
+
+    let lifetime = knobs.expires_in.unwrap_or(AUTH0_DEFAULT_LIFETIME);
+    let scope = params.scope.as_deref();
+    let token = if knobs.opaque {
+        opaque_token()
+    } else {
+        jwt(&shared.base_url, client_id, audience, lifetime, scope)
+    };
+    let b = &mut out.body;
+    b.extend_from_slice(b"{\"access_token\":");
+    push_json_str(b, &token);
+    b.extend_from_slice(b",\"token_type\":\"Bearer\"");
+    if !knobs.omit_expires_in && !knobs.opaque {
+        b.extend_from_slice(b",\"expires_in\":");
+        push_i64(b, lifetime);
+    }
+    if let Some(scope) = scope {
+        b.extend_from_slice(b",\"scope\":");
+        push_json_str(b, scope);
+    }
+    b.push(b'}');
+    out.finish(200, "application/json", &[])
+}
+
+// ---------------------------------------------------------------------------
+// Cobuilder
+// ---------------------------------------------------------------------------
+
+fn cobuilder_token(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out) -> Reply {
+    const VALIDATION: &str = "One or more validation errors occurred.";
+    if let Some(media) = req.content_type.map(media_type)
+        && !is_json_media(media)
+    {
+        let detail = format!("Unsupported Content-Type \"{media}\".");
+        return out.problem(415, PROBLEM_415, "Unsupported Media Type", &detail, true);
+    }
+    if req.body.trim_ascii().is_empty() {
+        return out.problem(
+            400,
+            PROBLEM_400,
+            VALIDATION,
+            "A non-empty request body is required.",
+            true,
+        );
+    }
+    let value: serde_json::Value = match serde_json::from_slice(req.body) {
+        Ok(v @ serde_json::Value::Object(_)) => v,
+        _ => {
+            return out.problem(
+                400,
+                PROBLEM_400,
+                VALIDATION,
+                "The request body is not valid JSON.",
+                true,
+            );
+        }
+    };
+    let basic = basic_credentials(req.authorization).ok().flatten();
+    let mut fields: [Option<&str>; 3] = [None; 3];
+    for (slot, name) in fields
+        .iter_mut()
+        .zip(["clientId", "clientSecret", "audienceUrl"])
+    {
+        match value.get(name) {
+            None | Some(serde_json::Value::Null) => {}
+            Some(serde_json::Value::String(s)) => {
+                *slot = Some(s.as_str()).filter(|s| !s.is_empty())
+            }
+            Some(_) => {
+                let detail = format!("The {name} field must be a string.");
+                return out.problem(400, PROBLEM_400, VALIDATION, &detail, true);
+            }
+        }
+    }
+    if let Some((id, secret)) = &basic {
+        fields[0] = fields[0].or(Some(id.as_str()).filter(|s| !s.is_empty()));
+        fields[1] = fields[1].or(Some(secret.as_str()).filter(|s| !s.is_empty()));
+    }
+    let [Some(client_id), Some(secret), Some(audience)] = fields else {
+        let missing = ["clientId", "clientSecret", "audienceUrl"]
+            .iter()
+            .zip(fields)
+            .find(|(_, v)| v.is_none())
+            .map_or("clientId", |(name, _)| name);
+        let detail = format!("The {missing} field is required.");
+        return out.problem(400, PROBLEM_400, VALIDATION, &detail, true);
+    };
+    let secret_ok = constant_time_eq(secret.as_bytes(), COBUILDER_CLIENT_SECRET.as_bytes());
+    if client_id != COBUILDER_CLIENT_ID || !secret_ok {
+        return out.problem(
+            401,
+            PROBLEM_401,
+            "Unauthorized",
+            "Invalid client credentials.",
+            false,
+        );
+    }
+    if audience != COBUILDER_AUDIENCE {
+        let detail = format!("Unknown audience \"{audience}\".");
+        return out.problem(400, PROBLEM_400, "Invalid audience", &detail, true);
+    }
+
+    let lifetime = knobs.expires_in.unwrap_or(COBUILDER_DEFAULT_LIFETIME);
+    let token = if knobs.opaque {
+        opaque_token()
+    } else {
+        jwt(&shared.base_url, client_id, audience, lifetime, None)
+    };
+    if knobs.plain {
+        out.body.extend_from_slice(token.as_bytes());
+        out.finish(200, "text/plain", &[])
+    } else {
+        push_json_str(&mut out.body, &token);
+        out.finish(200, "application/json", &[])
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Tokens
+// ---------------------------------------------------------------------------
+
+fn now_secs() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// A JWT-shaped token (unsigned in substance: the signature is a hash, since
+/// clients only read claims, never verify them).
+fn jwt(
+    base_url: &str,
+    client_id: &str,
+    audience: &str,
+    lifetime: i64,
+    scope: Option<&str>,
+) -> String {
+    let seq = TOKEN_SEQ.fetch_add(1, Ordering::Relaxed);
+    let now = now_secs();
+    let mut payload = Vec::with_capacity(256);
+    payload.extend_from_slice(b"{\"iss\":");
+    push_json_parts(&mut payload, &[base_url, "/"]);
+    payload.extend_from_slice(b",\"sub\":");
+    push_json_parts(&mut payload, &[client_id, "@clients"]);
+    payload.extend_from_slice(b",\"aud\":");
+    push_json_str(&mut payload, audience);
+    payload.extend_from_slice(b",\"iat\":");
+    push_i64(&mut payload, now);
+    payload.extend_from_slice(b",\"exp\":");
+    push_i64(&mut payload, now.saturating_add(lifetime));
+    if let Some(scope) = scope {
+        payload.extend_from_slice(b",\"scope\":");
+        push_json_str(&mut payload, scope);
+    }
+    payload.extend_from_slice(b",\"gty\":\"client-credentials\",\"jti\":\"");
+    push_hex(&mut payload, process_seed());
+    push_hex(&mut payload, seq);
+    payload.extend_from_slice(b"\"}");
+
+    let mut token = String::with_capacity(512);
+    token.push_str(JWT_HEADER);
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+    let signature = Sha256::new()
+        .chain_update(process_seed().to_le_bytes())
+        .chain_update(token.as_bytes())
+        .finalize();
+    token.push('.');
+    URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+    token
+}
+
+/// A unique token with no structure a client could read.
+fn opaque_token() -> String {
+    let seq = TOKEN_SEQ.fetch_add(1, Ordering::Relaxed);
+    let digest = Sha256::new()
+        .chain_update(b"opaque")
+        .chain_update(process_seed().to_le_bytes())
+        .chain_update(seq.to_le_bytes())
+        .finalize();
+    URL_SAFE_NO_PAD.encode(digest)
+}

@@ -166,7 +166,9 @@ impl Problem {
         members
             .entry("title")
             .or_insert_with(|| kind.title().into());
-        members.entry("status").or_insert_with(|| http_status.into());
+        members
+            .entry("status")
+            .or_insert_with(|| http_status.into());
         members
             .entry("detail")
             .or_insert_with(|| Value::String(String::new()));
@@ -264,7 +266,9 @@ fn redact_value(value: &mut Value, needles: &[&str]) {
                 }
             }
         }
-        Value::Array(items) => items.iter_mut().for_each(|item| redact_value(item, needles)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|item| redact_value(item, needles)),
         Value::Object(members) => members
             .values_mut()
             .for_each(|member| redact_value(member, needles)),
@@ -330,7 +334,10 @@ mod tests {
 
     #[test]
     fn every_kind_has_a_distinct_type() {
-        let mut types: Vec<_> = ProblemKind::ALL.iter().map(|kind| kind.type_uri()).collect();
+        let mut types: Vec<_> = ProblemKind::ALL
+            .iter()
+            .map(|kind| kind.type_uri())
+            .collect();
         types.sort();
         types.dedup();
         assert_eq!(types.len(), ProblemKind::ALL.len());

@@ -34,7 +34,10 @@ mod tests {
     fn debug_never_shows_the_value() {
         let secret = Secret::new("hunter2-canary".into());
         assert_eq!(format!("{secret:?}"), "Secret([REDACTED])");
-        assert_eq!(format!("{:#?}", Some(&secret)), "Some(\n    Secret([REDACTED]),\n)");
+        assert_eq!(
+            format!("{:#?}", Some(&secret)),
+            "Some(\n    Secret([REDACTED]),\n)"
+        );
         assert_eq!(secret.expose(), "hunter2-canary");
     }
 }

@@ -61,9 +61,7 @@ impl Token {
                 ));
             }
             None => {
-                return Err(invalid_response(
-                    "the token response has no access_token",
-                ));
+                return Err(invalid_response("the token response has no access_token"));
             }
         };
         let mut text = |name: &str| match members.remove(name) {
@@ -87,9 +85,18 @@ impl Token {
 
     fn from_bare(token: String) -> Result<Token, Problem> {
         if !looks_like_token(&token) {
-            return Err(invalid_response("the bare token has characters a token cannot have"));
+            return Err(invalid_response(
+                "the bare token has characters a token cannot have",
+            ));
         }
-        Ok(Token::with_lifetime(token, "Bearer".into(), None, None, None, None))
+        Ok(Token::with_lifetime(
+            token,
+            "Bearer".into(),
+            None,
+            None,
+            None,
+            None,
+        ))
     }
 
     fn with_lifetime(
@@ -180,7 +187,10 @@ impl std::fmt::Debug for Token {
     /// Tokens are credentials too: show only their shape.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Token")
-            .field("access_token", &format_args!("[{} bytes]", self.access_token.len()))
+            .field(
+                "access_token",
+                &format_args!("[{} bytes]", self.access_token.len()),
+            )
             .field("token_type", &self.token_type)
             .field("expires_at", &self.expires_at)
             .field("scope", &self.scope)
@@ -273,7 +283,11 @@ mod tests {
     fn without_expires_in_the_jwt_exp_is_used() {
         let exp = unix_now() + 600;
         let token = Token::from_response(
-            format!(r#"{{"access_token":"{}"}}"#, jwt(&format!(r#"{{"exp":{exp}}}"#))).as_bytes(),
+            format!(
+                r#"{{"access_token":"{}"}}"#,
+                jwt(&format!(r#"{{"exp":{exp}}}"#))
+            )
+            .as_bytes(),
         )
         .unwrap();
         assert_eq!(token.expires_at, Some(exp));
@@ -317,7 +331,13 @@ mod tests {
 
     #[test]
     fn the_refresh_margin_is_a_tenth_up_to_a_minute() {
-        assert_eq!(refresh_margin(Duration::from_secs(86400)), MAX_REFRESH_MARGIN);
-        assert_eq!(refresh_margin(Duration::from_secs(2)), Duration::from_millis(200));
+        assert_eq!(
+            refresh_margin(Duration::from_secs(86400)),
+            MAX_REFRESH_MARGIN
+        );
+        assert_eq!(
+            refresh_margin(Duration::from_secs(2)),
+            Duration::from_millis(200)
+        );
     }
 }

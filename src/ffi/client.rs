@@ -92,7 +92,13 @@ pub unsafe extern "C" fn bearer_client_authorization_header(
 ) -> BearerStatus {
     // SAFETY: the pointers' contract is the caller's, as documented.
     unsafe {
-        client_call(client, header_out, problem_out, "header_out", Token::authorization_header)
+        client_call(
+            client,
+            header_out,
+            problem_out,
+            "header_out",
+            Token::authorization_header,
+        )
     }
 }
 

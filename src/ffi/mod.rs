@@ -106,19 +106,29 @@ unsafe fn input_str<'a>(text: *const c_char, name: &str) -> Result<&'a str, Prob
     unsafe { CStr::from_ptr(text) }.to_str().map_err(|error| {
         Problem::new(
             ProblemKind::InvalidArgument,
-            format!("{name} is not valid UTF-8 (at byte {})", error.valid_up_to()),
+            format!(
+                "{name} is not valid UTF-8 (at byte {})",
+                error.valid_up_to()
+            ),
         )
     })
 }
 
 /// Refuses a NULL out-parameter before any work is done.
 fn check_out<T>(out: *mut *mut T, name: &str) -> Result<(), Problem> {
-    if out.is_null() { Err(null_argument(name)) } else { Ok(()) }
+    if out.is_null() {
+        Err(null_argument(name))
+    } else {
+        Ok(())
+    }
 }
 
 fn null_argument(name: &str) -> Problem {
-    Problem::new(ProblemKind::InvalidArgument, format!("{name} must not be NULL"))
-        .with_extension("argument", name)
+    Problem::new(
+        ProblemKind::InvalidArgument,
+        format!("{name} must not be NULL"),
+    )
+    .with_extension("argument", name)
 }
 
 /// Hands a string to C; it comes back through `bearer_string_free`.
@@ -126,9 +136,8 @@ fn null_argument(name: &str) -> Problem {
 /// # Safety
 /// `out` must be non-NULL (see [`check_out`]) and valid for one pointer write.
 unsafe fn write_string(out: *mut *mut c_char, text: String) -> Result<(), Problem> {
-    let text = CString::new(text).map_err(|_| {
-        Problem::new(ProblemKind::Internal, "a returned string held a NUL byte")
-    })?;
+    let text = CString::new(text)
+        .map_err(|_| Problem::new(ProblemKind::Internal, "a returned string held a NUL byte"))?;
     // SAFETY: non-NULL and valid for a write, per the contract.
     unsafe { *out = text.into_raw() };
     Ok(())
@@ -153,6 +162,16 @@ pub unsafe extern "C" fn bearer_string_free(text: *mut c_char) {
         // SAFETY: it came from CString::into_raw in this library.
         drop(unsafe { CString::from_raw(text) });
     }
+}
+
+/// Empties the process-wide token cache of `bearer_fetch_token` and closes
+/// pooled connections not held by a client handle. Optional: call it before
+/// exit so that leak checkers see nothing held. Client handles keep working
+/// and later one-shot calls start afresh. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn bearer_global_cleanup() {
+    // A poisoned lock is recovered inside; nothing here can unwind into C.
+    let _ = catch_unwind(crate::client::clear_process_state);
 }
 
 /// Always fails by panicking inside bearer, so that a caller or binding can

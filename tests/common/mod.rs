@@ -1,0 +1,56 @@
+//! Shared by the integration tests: configurations for the local server.
+#![allow(dead_code)]
+
+use bearer::local_server::{self, LocalAuthServer};
+use serde_json::{Value, json};
+
+pub fn server() -> LocalAuthServer {
+    LocalAuthServer::start().expect("the local authorization server starts")
+}
+
+/// The seed's data_cosmos_api_credentials.json, pointed at the local server.
+pub fn auth0_config(server: &LocalAuthServer) -> Value {
+    json!({
+        "client_id": local_server::AUTH0_CLIENT_ID,
+        "client_secret": local_server::AUTH0_CLIENT_SECRET,
+        "audience": local_server::DEMO_AUDIENCE,
+        "grant_type": "client_credentials",
+        "token_url": server.auth0_token_url(),
+    })
+}
+
+/// The Cobuilder body, pointed at the local server.
+pub fn cobuilder_config(server: &LocalAuthServer) -> Value {
+    json!({
+        "clientId": local_server::COBUILDER_CLIENT_ID,
+        "clientSecret": local_server::COBUILDER_CLIENT_SECRET,
+        "audienceUrl": local_server::COBUILDER_AUDIENCE,
+        "token_url": server.cobuilder_token_url(),
+    })
+}
+
+/// `config` with `query` appended to its token URL (the server's test switches).
+pub fn with_query(mut config: Value, query: &str) -> Value {
+    let url = config["token_url"]
+        .as_str()
+        .expect("has a token_url")
+        .to_owned();
+    config["token_url"] = format!("{url}?{query}").into();
+    config
+}
+
+/// `config` with `key` set to `value`.
+pub fn with(mut config: Value, key: &str, value: impl Into<Value>) -> Value {
+    config[key] = value.into();
+    config
+}
+
+/// The claims of a JWT the local server issued.
+pub fn claims(jwt: &str) -> Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).expect("a JWT has a payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("the payload is base64url");
+    serde_json::from_slice(&bytes).expect("the payload is JSON")
+}
