@@ -1,1 +1,210 @@
-fn main() {}
+//! `cargo bench --bench token`: the figures the README reports.
+//!
+//! 1. A cached token through the C ABI (`bearer_client_token` plus
+//!    `bearer_string_free`), ns per call: median over batches.
+//! 2. A cache miss, a full fetch through the C ABI over a kept-alive
+//!    loopback connection to the local authorization server, µs per fetch,
+//!    beside a raw-socket HTTP floor: the same request bytes written to a
+//!    plain `TcpStream` and the answer read by Content-Length, against the
+//!    same server. Rounds alternate so that drift hits both alike.
+//!
+//! Targets: cached get <= 100 ns; miss <= 1.3 x the floor.
+
+use std::ffi::{CString, c_char};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::ptr;
+use std::time::{Duration, Instant};
+
+use bearer::ffi::{
+    BearerClient, BearerStatus, bearer_client_free, bearer_client_new, bearer_client_token,
+    bearer_string_free,
+};
+use bearer::local_server::{self, LocalAuthServer};
+use serde_json::json;
+
+const CACHED_BATCHES: usize = 201;
+const CACHED_BATCH_CALLS: u32 = 10_000;
+const MISS_ROUNDS: usize = 10;
+const MISS_PER_ROUND: usize = 300;
+
+fn main() {
+    let server = LocalAuthServer::start().expect("the local server starts");
+    let cached = cached_get_ns(&server);
+    let (miss, floor) = miss_and_floor_us(&server);
+    let ratio = miss / floor;
+
+    println!(
+        "bearer {} benchmark (release build, loopback)",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!(
+        "cached get via C ABI:      {cached:8.1} ns/call  (median of {CACHED_BATCHES} batches of {CACHED_BATCH_CALLS}; target <= 100 ns: {})",
+        verdict(cached <= 100.0)
+    );
+    println!(
+        "cache-miss fetch via C ABI:{miss:8.1} us/fetch (median of {} fetches)",
+        MISS_ROUNDS * MISS_PER_ROUND
+    );
+    println!(
+        "raw-socket HTTP floor:     {floor:8.1} us/req   (median of {} requests)",
+        MISS_ROUNDS * MISS_PER_ROUND
+    );
+    println!(
+        "miss / floor:              {ratio:8.2} x        (target <= 1.30 x: {})",
+        verdict(ratio <= 1.3)
+    );
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "NOT met" }
+}
+
+struct Handle(*mut BearerClient);
+
+impl Handle {
+    fn new(config: &serde_json::Value) -> Handle {
+        let config = CString::new(config.to_string()).unwrap();
+        let mut client = ptr::null_mut();
+        let status = unsafe { bearer_client_new(config.as_ptr(), &mut client, ptr::null_mut()) };
+        assert_eq!(status, BearerStatus::Ok);
+        Handle(client)
+    }
+
+    /// One token through the C ABI, freed as a C caller would.
+    #[inline(always)]
+    fn token(&self) {
+        let mut token: *mut c_char = ptr::null_mut();
+        let status = unsafe { bearer_client_token(self.0, &mut token, ptr::null_mut()) };
+        assert_eq!(status, BearerStatus::Ok);
+        unsafe { bearer_string_free(token) };
+    }
+}
+
+impl Drop for Handle {
+    fn drop(&mut self) {
+        unsafe { bearer_client_free(self.0) }
+    }
+}
+
+fn auth0_config(token_url: String) -> serde_json::Value {
+    json!({
+        "client_id": local_server::AUTH0_CLIENT_ID,
+        "client_secret": local_server::AUTH0_CLIENT_SECRET,
+        "audience": local_server::DEMO_AUDIENCE,
+        "grant_type": "client_credentials",
+        "token_url": token_url,
+    })
+}
+
+fn cached_get_ns(server: &LocalAuthServer) -> f64 {
+    let client = Handle::new(&auth0_config(server.auth0_token_url()));
+    client.token(); // the one fetch; everything after is the cache
+    let mut per_call: Vec<f64> = (0..CACHED_BATCHES)
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..CACHED_BATCH_CALLS {
+                client.token();
+            }
+            started.elapsed().as_nanos() as f64 / f64::from(CACHED_BATCH_CALLS)
+        })
+        .collect();
+    assert_eq!(
+        server.auth0_requests(),
+        1,
+        "every cached get was served from the cache"
+    );
+    median(&mut per_call)
+}
+
+fn miss_and_floor_us(server: &LocalAuthServer) -> (f64, f64) {
+    // Opaque tokens carry no lifetime, so every call is a fetch.
+    let url = format!("{}?opaque=1", server.auth0_token_url());
+    let client = Handle::new(&auth0_config(url));
+    let mut raw = RawClient::connect(server);
+
+    let (mut miss, mut floor) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        client.token(); // connect and warm up both paths
+        raw.request();
+    }
+    for _ in 0..MISS_ROUNDS {
+        for _ in 0..MISS_PER_ROUND {
+            let started = Instant::now();
+            client.token();
+            miss.push(micros(started.elapsed()));
+        }
+        for _ in 0..MISS_PER_ROUND {
+            let started = Instant::now();
+            raw.request();
+            floor.push(micros(started.elapsed()));
+        }
+    }
+    assert_eq!(
+        server.connections(),
+        2,
+        "both paths kept their one connection alive"
+    );
+    (median(&mut miss), median(&mut floor))
+}
+
+/// The least an HTTP client can do: write the request, read the answer.
+struct RawClient {
+    reader: BufReader<TcpStream>,
+    request: Vec<u8>,
+    body: Vec<u8>,
+}
+
+impl RawClient {
+    fn connect(server: &LocalAuthServer) -> RawClient {
+        let stream = TcpStream::connect(server.addr()).unwrap();
+        stream.set_nodelay(true).unwrap();
+        let body = json!({
+            "grant_type": "client_credentials",
+            "client_id": local_server::AUTH0_CLIENT_ID,
+            "client_secret": local_server::AUTH0_CLIENT_SECRET,
+            "audience": local_server::DEMO_AUDIENCE,
+        })
+        .to_string();
+        let request = format!(
+            "POST /oauth/token?opaque=1 HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\naccept: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            server.addr(),
+            body.len()
+        );
+        RawClient {
+            reader: BufReader::new(stream),
+            request: request.into_bytes(),
+            body: Vec::new(),
+        }
+    }
+
+    fn request(&mut self) {
+        self.reader.get_mut().write_all(&self.request).unwrap();
+        let mut length = 0;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap();
+            }
+        }
+        self.body.resize(length, 0);
+        self.reader.read_exact(&mut self.body).unwrap();
+        assert!(self.body.starts_with(b"{\"access_token\""));
+    }
+}
+
+fn micros(elapsed: Duration) -> f64 {
+    elapsed.as_nanos() as f64 / 1000.0
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}

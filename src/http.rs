@@ -6,8 +6,12 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
+use std::net::{IpAddr, SocketAddr};
+
 use ureq::Agent;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::config::Config;
 use crate::problem::{Problem, ProblemKind};
@@ -77,7 +81,47 @@ fn new_agent(key: &AgentKey) -> Result<Agent, Problem> {
             .map_err(|_| Problem::config_key("proxy", "proxy is not a valid proxy URL"))?;
         builder = builder.proxy(Some(proxy));
     }
-    Ok(builder.build().into())
+    Ok(Agent::with_parts(
+        builder.build(),
+        DefaultConnector::default(),
+        LiteralFirstResolver::default(),
+    ))
+}
+
+/// Resolves an IP-literal host in place. ureq's resolver spawns a thread per
+/// lookup to honour the deadline, and it resolves before it looks in the
+/// connection pool, so every fetch from `http://127.0.0.1:...` would pay for
+/// a thread. Names still go to ureq's resolver.
+#[derive(Debug, Default)]
+struct LiteralFirstResolver(DefaultResolver);
+
+impl Resolver for LiteralFirstResolver {
+    fn resolve(
+        &self,
+        uri: &ureq::http::Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let literal = uri.host().and_then(|host| {
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .ok()
+        });
+        let port = uri.port_u16().or(match uri.scheme_str() {
+            Some("http") => Some(80),
+            Some("https") => Some(443),
+            _ => None,
+        });
+        match (literal, port) {
+            (Some(ip), Some(port)) => {
+                let mut addrs = self.empty();
+                addrs.push(SocketAddr::new(ip, port));
+                Ok(addrs)
+            }
+            _ => self.0.resolve(uri, config, timeout),
+        }
+    }
 }
 
 fn read_ca_file(path: &PathBuf) -> Result<Vec<Certificate<'static>>, Problem> {

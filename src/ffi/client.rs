@@ -1,5 +1,6 @@
 //! The client handle: a configuration with its own cache, shared by threads.
 
+use std::borrow::Cow;
 use std::ffi::c_char;
 
 use super::{BearerStatus, boundary, check_out, input_str, null_argument, write_string};
@@ -59,7 +60,7 @@ pub unsafe extern "C" fn bearer_client_token(
     // SAFETY: the pointers' contract is the caller's, as documented.
     unsafe {
         client_call(client, token_out, problem_out, "token_out", |token| {
-            token.access_token.clone()
+            Cow::Borrowed(&token.access_token)
         })
     }
 }
@@ -76,7 +77,11 @@ pub unsafe extern "C" fn bearer_client_token_response(
     problem_out: *mut *mut c_char,
 ) -> BearerStatus {
     // SAFETY: the pointers' contract is the caller's, as documented.
-    unsafe { client_call(client, json_out, problem_out, "json_out", Token::to_json) }
+    unsafe {
+        client_call(client, json_out, problem_out, "json_out", |token| {
+            Cow::Owned(token.to_json())
+        })
+    }
 }
 
 /// Writes the `Authorization` header value for a valid token, e.g.
@@ -92,13 +97,9 @@ pub unsafe extern "C" fn bearer_client_authorization_header(
 ) -> BearerStatus {
     // SAFETY: the pointers' contract is the caller's, as documented.
     unsafe {
-        client_call(
-            client,
-            header_out,
-            problem_out,
-            "header_out",
-            Token::authorization_header,
-        )
+        client_call(client, header_out, problem_out, "header_out", |token| {
+            Cow::Owned(token.authorization_header())
+        })
     }
 }
 
@@ -124,7 +125,7 @@ unsafe fn client_call(
     out: *mut *mut c_char,
     problem_out: *mut *mut c_char,
     out_name: &str,
-    render: impl FnOnce(&Token) -> String,
+    render: impl FnOnce(&Token) -> Cow<'_, str>,
 ) -> BearerStatus {
     // SAFETY: the pointers' contract is the caller's, as documented.
     unsafe {
@@ -132,7 +133,7 @@ unsafe fn client_call(
             check_out(out, out_name)?;
             let client: &BearerClient = client.as_ref().ok_or_else(|| null_argument("client"))?;
             let token = client.client.token()?;
-            write_string(out, render(&token))
+            write_string(out, &render(&token))
         })
     }
 }

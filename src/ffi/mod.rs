@@ -135,8 +135,11 @@ fn null_argument(name: &str) -> Problem {
 ///
 /// # Safety
 /// `out` must be non-NULL (see [`check_out`]) and valid for one pointer write.
-unsafe fn write_string(out: *mut *mut c_char, text: String) -> Result<(), Problem> {
-    let text = CString::new(text)
+unsafe fn write_string(out: *mut *mut c_char, text: &str) -> Result<(), Problem> {
+    // Room for the NUL up front: CString::new would otherwise reallocate.
+    let mut bytes = Vec::with_capacity(text.len() + 1);
+    bytes.extend_from_slice(text.as_bytes());
+    let text = CString::new(bytes)
         .map_err(|_| Problem::new(ProblemKind::Internal, "a returned string held a NUL byte"))?;
     // SAFETY: non-NULL and valid for a write, per the contract.
     unsafe { *out = text.into_raw() };

@@ -27,7 +27,7 @@ pub unsafe extern "C" fn bearer_fetch_token(
         boundary(problem_out, || {
             check_out(token_out, "token_out")?;
             let token = fetch_token(input_str(config_json, "config_json")?)?;
-            write_string(token_out, token.access_token.clone())
+            write_string(token_out, &token.access_token)
         })
     }
 }
@@ -49,7 +49,7 @@ pub unsafe extern "C" fn bearer_fetch_token_response(
         boundary(problem_out, || {
             check_out(json_out, "json_out")?;
             let token = fetch_token(input_str(config_json, "config_json")?)?;
-            write_string(json_out, token.to_json())
+            write_string(json_out, &token.to_json())
         })
     }
 }
