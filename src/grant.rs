@@ -120,71 +120,57 @@ fn read_answer(config: &Config, answer: Answer) -> Result<Token, Problem> {
 /// server sent them; OAuth errors (RFC 6749 §5.2) get a bearer type with the
 /// OAuth members kept in `extensions`; anything else is an upstream error.
 fn error_answer(answer: &Answer, status: u16, instance: String) -> Problem {
-    let parsed: Option<Map<String, Value>> = match serde_json::from_slice(&answer.body) {
+    let parsed = match serde_json::from_slice(&answer.body) {
         Ok(Value::Object(members)) => Some(members),
         _ => None,
     };
-    let retry_after = |problem: Problem| match answer.retry_after {
-        Some(seconds) => problem.with_extension("retry_after", seconds),
-        None => problem,
-    };
-
     if let Some(members) = &parsed
         && is_problem_details(&answer.content_type, members)
     {
         return Problem::passthrough(members.clone(), status);
     }
-    if let Some(error) = parsed
-        .as_ref()
-        .and_then(|members| members.get("error"))
-        .and_then(Value::as_str)
-    {
-        let members = parsed.as_ref().expect("error came from the parsed object");
-        let description = members
+    let oauth_error = parsed.as_ref().and_then(|members| {
+        let error = members.get("error")?.as_str()?;
+        Some((error, members))
+    });
+
+    let kind = match status {
+        401 => ProblemKind::Unauthorized,
+        403 => ProblemKind::Forbidden,
+        429 => ProblemKind::RateLimited,
+        400..=499 => ProblemKind::InvalidRequest,
+        _ => ProblemKind::UpstreamError,
+    };
+    let detail = match oauth_error {
+        Some((error, members)) => members
             .get("error_description")
             .and_then(Value::as_str)
-            .unwrap_or(error);
-        let kind = match status {
-            401 => ProblemKind::Unauthorized,
-            403 => ProblemKind::Forbidden,
-            429 => ProblemKind::RateLimited,
-            400..=499 => ProblemKind::InvalidRequest,
-            _ => ProblemKind::UpstreamError,
-        };
-        let mut problem = Problem::new(kind, description)
-            .with_instance(instance)
-            .with_extension("error", error);
-        if kind != ProblemKind::UpstreamError {
-            problem = problem.with_status(status);
-        }
+            .unwrap_or(error)
+            .to_owned(),
+        None => format!(
+            "the token endpoint answered {status}{}",
+            describe_body(&answer.content_type, &answer.body)
+        ),
+    };
+    let mut problem = Problem::new(kind, detail)
+        .with_instance(instance)
+        .with_extension("upstream_status", status);
+    // Client errors keep the endpoint's status; a failing endpoint is our 502.
+    if kind != ProblemKind::UpstreamError {
+        problem = problem.with_status(status);
+    }
+    if let Some((error, members)) = oauth_error {
+        problem = problem.with_extension("error", error);
         for member in ["error_description", "error_uri"] {
             if let Some(value) = members.get(member) {
                 problem = problem.with_extension(member, value.clone());
             }
         }
-        return retry_after(problem.with_extension("upstream_status", status));
     }
-
-    let kind = match status {
-        429 => ProblemKind::RateLimited,
-        401 => ProblemKind::Unauthorized,
-        403 => ProblemKind::Forbidden,
-        400..=499 => ProblemKind::InvalidRequest,
-        _ => ProblemKind::UpstreamError,
-    };
-    let mut problem = Problem::new(
-        kind,
-        format!(
-            "the token endpoint answered {status}{}",
-            describe_body(&answer.content_type, &answer.body)
-        ),
-    )
-    .with_instance(instance)
-    .with_extension("upstream_status", status);
-    if kind != ProblemKind::UpstreamError {
-        problem = problem.with_status(status);
+    if let Some(seconds) = answer.retry_after {
+        problem = problem.with_extension("retry_after", seconds);
     }
-    retry_after(problem)
+    problem
 }
 
 fn is_problem_details(content_type: &str, members: &Map<String, Value>) -> bool {

@@ -232,15 +232,8 @@ fn caller_input_is_checked_before_any_request() {
 fn every_problem_has_the_six_members() {
     let server = server();
     let problem = problem_for(&with(auth0_config(&server), "client_secret", "wrong"));
-    let json: Value = serde_json::from_str(&problem.to_json()).unwrap();
-    let keys: Vec<&str> = json
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
     assert_eq!(
-        keys,
+        member_names(&problem.to_json()),
         [
             "type",
             "title",

@@ -54,3 +54,14 @@ pub fn claims(jwt: &str) -> Value {
         .expect("the payload is base64url");
     serde_json::from_slice(&bytes).expect("the payload is JSON")
 }
+
+/// The member names of a JSON object, in order.
+pub fn member_names(json: &str) -> Vec<String> {
+    let value: Value = serde_json::from_str(json).expect("valid JSON");
+    value
+        .as_object()
+        .expect("a JSON object")
+        .keys()
+        .cloned()
+        .collect()
+}
