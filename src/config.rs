@@ -219,13 +219,16 @@ impl Config {
     }
 
     /// The strings that must never leave the library: the secret as it is,
-    /// as it is form-encoded, and inside a Basic credential.
+    /// as a JSON or form body carries it, and inside a Basic credential.
     pub fn redaction_needles(&self) -> Vec<String> {
         let secret = self.client_secret.expose();
+        let json_escaped = Value::from(secret).to_string();
+        let basic = crate::grant::basic_credential(&self.client_id, secret);
         let mut needles = vec![
             secret.to_owned(),
+            json_escaped[1..json_escaped.len() - 1].to_owned(),
             form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
-            crate::grant::basic_credential(&self.client_id, secret),
+            basic.trim_start_matches("Basic ").to_owned(),
         ];
         if let Some(proxy) = &self.proxy {
             needles.push(proxy.expose().to_owned());

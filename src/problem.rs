@@ -259,20 +259,30 @@ impl Problem {
 
 fn redact_value(value: &mut Value, needles: &[&str]) {
     match value {
-        Value::String(text) => {
-            for needle in needles.iter().filter(|needle| !needle.is_empty()) {
-                if text.contains(needle) {
-                    *text = text.replace(needle, "[REDACTED]");
-                }
-            }
-        }
+        Value::String(text) => redact_text(text, needles),
         Value::Array(items) => items
             .iter_mut()
             .for_each(|item| redact_value(item, needles)),
-        Value::Object(members) => members
-            .values_mut()
-            .for_each(|member| redact_value(member, needles)),
+        Value::Object(members) => {
+            // Keys too: a server may echo the request as an object.
+            *members = std::mem::take(members)
+                .into_iter()
+                .map(|(mut key, mut member)| {
+                    redact_text(&mut key, needles);
+                    redact_value(&mut member, needles);
+                    (key, member)
+                })
+                .collect();
+        }
         _ => {}
+    }
+}
+
+fn redact_text(text: &mut String, needles: &[&str]) {
+    for needle in needles.iter().filter(|needle| !needle.is_empty()) {
+        if text.contains(needle) {
+            *text = text.replace(needle, "[REDACTED]");
+        }
     }
 }
 
@@ -326,7 +336,7 @@ mod tests {
     #[test]
     fn redact_reaches_nested_strings() {
         let mut problem = Problem::new(ProblemKind::InvalidRequest, "echo s3cret")
-            .with_extension("nested", json!({"list": ["xs3cretx"]}));
+            .with_extension("nested", json!({"list": ["xs3cretx"], "s3cret": 1}));
         problem.redact(&["s3cret"]);
         assert!(!problem.to_json().contains("s3cret"));
         assert_eq!(problem.detail(), "echo [REDACTED]");

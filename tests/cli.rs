@@ -1,0 +1,504 @@
+//! The `bearer` binary: the drop-in for the seeds' `curl ... | jq` lines.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use bearer::ffi::BearerStatus;
+use bearer::local_server;
+use common::*;
+use serde_json::Value;
+
+const BEARER: &str = env!("CARGO_BIN_EXE_bearer");
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs()
+}
+
+/// A file under the temporary directory, unique to this process and test,
+/// removed when dropped.
+struct TempFile(PathBuf);
+
+impl TempFile {
+    fn new(test: &str, content: &str) -> TempFile {
+        let path =
+            std::env::temp_dir().join(format!("bearer-cli-{}-{test}.json", std::process::id()));
+        std::fs::write(&path, content).expect("the temporary file is written");
+        TempFile(path)
+    }
+
+    fn path(&self) -> &str {
+        self.0.to_str().expect("the temporary path is UTF-8")
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Runs `bearer args...`, with `stdin` as its standard input.
+fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(BEARER)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the bearer binary starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(stdin.as_bytes())
+        .expect("stdin is written");
+    child.wait_with_output().expect("bearer runs to the end")
+}
+
+fn run(args: &[&str]) -> Output {
+    run_with_stdin(args, "")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8(output.stderr.clone()).expect("stderr is UTF-8")
+}
+
+/// The one line of stdout, after checking the run succeeded quietly.
+fn one_line(output: &Output) -> String {
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", stderr(output));
+    assert_eq!(stderr(output), "");
+    let out = stdout(output);
+    assert!(out.ends_with('\n'), "{out:?}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1, "{out:?}");
+    lines[0].to_owned()
+}
+
+/// Asserts `text` is a three-part JWT the local server issued for `audience`.
+fn assert_jwt_for(text: &str, audience: &str) {
+    let parts: Vec<&str> = text.split('.').collect();
+    assert_eq!(parts.len(), 3, "{text:?}");
+    assert!(parts.iter().all(|part| !part.is_empty()), "{text:?}");
+    assert_eq!(claims(text)["aud"], audience, "{text:?}");
+}
+
+/// The problem JSON that is all of stderr, on one line.
+fn problem_on_stderr(output: &Output) -> Value {
+    let err = stderr(output);
+    assert_eq!(err.lines().count(), 1, "{err:?}");
+    serde_json::from_str(err.trim_end()).expect("stderr is one problem JSON")
+}
+
+fn without_token_url(mut config: Value) -> Value {
+    config
+        .as_object_mut()
+        .expect("a config is an object")
+        .remove("token_url")
+        .expect("it had a token_url");
+    config
+}
+
+#[test]
+fn token_prints_one_line_with_a_jwt() {
+    let server = server();
+    let file = TempFile::new("token_prints_one_line", &auth0_config(&server).to_string());
+    let output = run(&["token", "--credentials", file.path()]);
+    assert_jwt_for(&one_line(&output), local_server::DEMO_AUDIENCE);
+    assert_eq!(server.auth0_requests(), 1);
+    assert_eq!(server.cobuilder_requests(), 0);
+}
+
+#[test]
+fn token_url_on_the_command_line_completes_the_seed_file() {
+    let server = server();
+    // The seed's data_cosmos_api_credentials.json has no token_url.
+    let seed = without_token_url(auth0_config(&server));
+    let file = TempFile::new("token_url_on_the_command_line", &seed.to_string());
+    let output = run(&[
+        "token",
+        "--credentials",
+        file.path(),
+        "--token-url",
+        &server.auth0_token_url(),
+    ]);
+    assert_jwt_for(&one_line(&output), local_server::DEMO_AUDIENCE);
+    assert_eq!(server.auth0_requests(), 1);
+}
+
+#[test]
+fn the_token_url_option_overrides_the_files() {
+    let server = server();
+    let config = with(
+        auth0_config(&server),
+        "token_url",
+        "http://127.0.0.1:9/nowhere",
+    );
+    let file = TempFile::new("the_token_url_option_overrides", &config.to_string());
+    let output = run(&[
+        "token",
+        "-c",
+        file.path(),
+        "--token-url",
+        &server.auth0_token_url(),
+    ]);
+    assert_jwt_for(&one_line(&output), local_server::DEMO_AUDIENCE);
+    assert_eq!(server.auth0_requests(), 1);
+}
+
+#[test]
+fn credentials_dash_reads_standard_input() {
+    let server = server();
+    let seed = without_token_url(auth0_config(&server)).to_string();
+    let output = run_with_stdin(
+        &[
+            "token",
+            "--credentials",
+            "-",
+            "--token-url",
+            &server.auth0_token_url(),
+        ],
+        &seed,
+    );
+    assert_jwt_for(&one_line(&output), local_server::DEMO_AUDIENCE);
+    assert_eq!(server.auth0_requests(), 1);
+}
+
+#[test]
+fn the_credentials_file_defaults_to_the_seeds_name_in_the_working_directory() {
+    let server = server();
+    let dir = std::env::temp_dir().join(format!("bearer-cli-{}-default-file", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = TempFile(dir.join("data_cosmos_api_credentials.json"));
+    std::fs::write(&file.0, auth0_config(&server).to_string()).unwrap();
+    let output = Command::new(BEARER)
+        .arg("token")
+        .current_dir(&dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    drop(file);
+    let _ = std::fs::remove_dir(&dir);
+    assert_jwt_for(&one_line(&output), local_server::DEMO_AUDIENCE);
+    assert_eq!(server.auth0_requests(), 1);
+}
+
+#[test]
+fn json_prints_the_token_response() {
+    let server = server();
+    let file = TempFile::new("json_prints", &auth0_config(&server).to_string());
+    let before = unix_now();
+    let output = run(&["token", "--credentials", file.path(), "--json"]);
+    let after = unix_now();
+    let response: Value = serde_json::from_str(&one_line(&output)).expect("one JSON line");
+    assert_jwt_for(
+        response["access_token"].as_str().expect("access_token"),
+        local_server::DEMO_AUDIENCE,
+    );
+    assert_eq!(response["token_type"], "Bearer");
+    let expires_in = response["expires_in"].as_u64().expect("expires_in");
+    assert!((86_390..=86_400).contains(&expires_in), "{expires_in}");
+    let expires_at = response["expires_at"].as_u64().expect("expires_at");
+    assert!(
+        (before + 86_400..=after + 86_400).contains(&expires_at),
+        "{expires_at} not in {before}..{after} + 1 day"
+    );
+    assert_eq!(server.auth0_requests(), 1);
+}
+
+#[test]
+fn header_prints_the_authorization_value() {
+    let server = server();
+    let file = TempFile::new("header_prints", &auth0_config(&server).to_string());
+    let line = one_line(&run(&["header", "--credentials", file.path()]));
+    let token = line
+        .strip_prefix("Bearer ")
+        .unwrap_or_else(|| panic!("{line:?}"));
+    assert_jwt_for(token, local_server::DEMO_AUDIENCE);
+    assert_eq!(server.auth0_requests(), 1);
+}
+
+#[test]
+fn the_cobuilder_shape_works_the_same() {
+    let server = server();
+    let config = cobuilder_config(&server);
+    let file = TempFile::new("cobuilder_shape", &config.to_string());
+    let token = one_line(&run(&["token", "--credentials", file.path()]));
+    assert_jwt_for(&token, local_server::COBUILDER_AUDIENCE);
+
+    let header = one_line(&run(&["header", "--credentials", file.path()]));
+    let token = header
+        .strip_prefix("Bearer ")
+        .unwrap_or_else(|| panic!("{header:?}"));
+    assert_jwt_for(token, local_server::COBUILDER_AUDIENCE);
+
+    let response: Value = serde_json::from_str(&one_line(&run(&[
+        "token",
+        "--credentials",
+        file.path(),
+        "--json",
+    ])))
+    .unwrap();
+    assert_jwt_for(
+        response["access_token"].as_str().unwrap(),
+        local_server::COBUILDER_AUDIENCE,
+    );
+    assert_eq!(response["token_type"], "Bearer");
+    // A bare Cobuilder token gets its lifetime from the JWT's exp claim.
+    let expires_in = response["expires_in"].as_u64().unwrap();
+    assert!((3_590..=3_600).contains(&expires_in), "{expires_in}");
+
+    let seed = TempFile::new(
+        "cobuilder_shape_seed",
+        &without_token_url(config).to_string(),
+    );
+    let token = one_line(&run(&[
+        "token",
+        "--credentials",
+        seed.path(),
+        "--token-url",
+        &server.cobuilder_token_url(),
+    ]));
+    assert_jwt_for(&token, local_server::COBUILDER_AUDIENCE);
+
+    assert_eq!(server.cobuilder_requests(), 4);
+    assert_eq!(server.auth0_requests(), 0);
+}
+
+#[test]
+fn a_wrong_secret_exits_3_with_one_problem_on_stderr() {
+    let server = server();
+    let config = with(auth0_config(&server), "client_secret", "wrong-secret");
+    let file = TempFile::new("a_wrong_secret", &config.to_string());
+    for command in ["token", "header"] {
+        let output = run(&[command, "--credentials", file.path()]);
+        assert_eq!(output.status.code(), Some(BearerStatus::Rejected as i32));
+        assert_eq!(output.status.code(), Some(3));
+        assert_eq!(stdout(&output), "");
+        let problem = problem_on_stderr(&output);
+        assert_eq!(problem["type"], "urn:bearer:problem:unauthorized");
+        assert_eq!(problem["status"], 401);
+        assert_eq!(problem["instance"], server.auth0_token_url());
+        assert!(!stderr(&output).contains("wrong-secret"));
+    }
+    assert_eq!(server.auth0_requests(), 2);
+}
+
+#[test]
+fn a_missing_file_exits_2_with_a_problem_naming_it() {
+    let path = std::env::temp_dir().join(format!(
+        "bearer-cli-{}-no-such-credentials.json",
+        std::process::id()
+    ));
+    let path = path.to_str().unwrap();
+    assert!(!Path::new(path).exists());
+    let output = run(&["token", "--credentials", path]);
+    assert_eq!(
+        output.status.code(),
+        Some(BearerStatus::InvalidConfig as i32)
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
+    let problem = problem_on_stderr(&output);
+    assert_eq!(problem["type"], "urn:bearer:problem:invalid-config");
+    assert_eq!(problem["status"], 400);
+    let detail = problem["detail"].as_str().unwrap();
+    assert!(detail.contains(&format!("\"{path}\"")), "{detail}");
+}
+
+#[test]
+fn a_file_that_is_not_a_config_exits_2() {
+    let file = TempFile::new("not_a_config", "client_id=demo-client\n");
+    let output = run(&["token", "--credentials", file.path()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stdout(&output), "");
+    let problem = problem_on_stderr(&output);
+    assert_eq!(problem["type"], "urn:bearer:problem:invalid-config");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON"),
+        "{problem}"
+    );
+}
+
+#[test]
+fn wrong_usage_exits_64_with_the_usage_on_stderr() {
+    let cases: [&[&str]; 6] = [
+        &["frobnicate"],
+        &["token", "--frobnicate"],
+        &["header", "--credentials"],
+        &["serve", "--port", "http"],
+        &["token", "extra"],
+        &[],
+    ];
+    for args in cases {
+        let output = run(args);
+        assert_eq!(output.status.code(), Some(64), "{args:?}");
+        assert_eq!(stdout(&output), "", "{args:?}");
+        let err = stderr(&output);
+        assert!(err.contains("usage:"), "{args:?}: {err}");
+        assert!(err.contains("bearer token"), "{args:?}: {err}");
+    }
+    let err = stderr(&run(&["frobnicate"]));
+    assert!(err.contains("unknown command \"frobnicate\""), "{err}");
+    let err = stderr(&run(&["token", "--frobnicate"]));
+    assert!(err.contains("unknown option \"--frobnicate\""), "{err}");
+}
+
+#[test]
+fn help_prints_the_usage_on_stdout() {
+    for flag in ["help", "--help", "-h"] {
+        let output = run(&[flag]);
+        assert_eq!(output.status.code(), Some(0));
+        assert!(stdout(&output).contains("usage:"), "{flag}");
+        assert_eq!(stderr(&output), "");
+    }
+}
+
+#[test]
+fn demo_shows_both_shapes_and_no_secret() {
+    let output = run(&["demo"]);
+    let (out, err) = (stdout(&output), stderr(&output));
+    assert_eq!(output.status.code(), Some(0), "{out}\n{err}");
+
+    let tokens: Vec<&str> = out
+        .lines()
+        .filter_map(|line| line.strip_prefix("   token:"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(tokens.len(), 2, "{out}");
+    assert_jwt_for(tokens[0], local_server::DEMO_AUDIENCE);
+    assert_jwt_for(tokens[1], local_server::COBUILDER_AUDIENCE);
+    assert!(out.contains(&format!("Authorization: Bearer {}", tokens[0])));
+    assert!(out.contains(&format!("Authorization: Bearer {}", tokens[1])));
+    assert_eq!(
+        out.matches("the same token, from the cache").count(),
+        2,
+        "{out}"
+    );
+    assert_eq!(
+        out.matches("(requests to the endpoint so far: 1)").count(),
+        2,
+        "{out}"
+    );
+
+    let problem = out
+        .lines()
+        .find_map(|line| line.strip_prefix("   problem: "))
+        .unwrap_or_else(|| panic!("no problem line in {out}"));
+    let problem: Value = serde_json::from_str(problem).unwrap();
+    assert_eq!(problem["type"], "urn:bearer:problem:unauthorized");
+    assert_eq!(problem["status"], 401);
+
+    for secret in [
+        local_server::AUTH0_CLIENT_SECRET,
+        local_server::COBUILDER_CLIENT_SECRET,
+        "not-the-secret",
+    ] {
+        assert!(!out.contains(secret), "{secret} in stdout:\n{out}");
+        assert!(!err.contains(secret), "{secret} in stderr:\n{err}");
+    }
+}
+
+/// Kills and reaps the child when dropped, so a failing test leaves no server.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn http_get(port: u16, path: &str) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("bearer serve accepts");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
+#[test]
+fn serve_answers_on_the_port_it_prints() {
+    let mut child = Reaped(
+        Command::new(BEARER)
+            .args(["serve", "--port", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("bearer serve starts"),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a first line").unwrap();
+    let base_url = first
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("{first:?}"))
+        .to_owned();
+    let port: u16 = base_url
+        .strip_prefix("http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("{base_url:?}"))
+        .parse()
+        .unwrap();
+    assert_ne!(port, 0);
+    let auth0_line = lines.next().unwrap().unwrap();
+    assert_eq!(
+        auth0_line,
+        format!("auth0 token endpoint: {base_url}/oauth/token")
+    );
+
+    let health = http_get(port, "/healthz");
+    assert!(health.starts_with("HTTP/1.1 200 "), "{health}");
+    assert!(health.ends_with("\r\n\r\nok"), "{health}");
+
+    let config = serde_json::json!({
+        "client_id": local_server::AUTH0_CLIENT_ID,
+        "client_secret": local_server::AUTH0_CLIENT_SECRET,
+        "audience": local_server::DEMO_AUDIENCE,
+        "token_url": format!("{base_url}/oauth/token"),
+    });
+    let token = bearer::Client::from_json(&config.to_string())
+        .unwrap()
+        .token()
+        .unwrap();
+    assert_eq!(
+        claims(&token.access_token)["aud"],
+        local_server::DEMO_AUDIENCE
+    );
+    let stats = http_get(port, "/_stats");
+    assert!(stats.ends_with("{\"auth0\":1,\"cobuilder\":0}"), "{stats}");
+
+    child.0.kill().expect("the server is killed");
+    let status = child.0.wait().expect("the server is reaped");
+    assert!(!status.success(), "it ran until killed: {status}");
+}
+
+#[test]
+fn version_prints_the_package_version() {
+    for flag in ["version", "--version", "-V"] {
+        assert_eq!(
+            one_line(&run(&[flag])),
+            format!("bearer {}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}
