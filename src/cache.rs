@@ -7,10 +7,10 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
+use crate::clock::Tick;
 use crate::config::Config;
 use crate::token::Token;
 
@@ -126,7 +126,7 @@ impl TokenCache for MemoryCache {
     fn put(&self, key: CacheKey, token: Arc<Token>) {
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if entries.len() >= self.max_entries && !entries.contains_key(&key) {
-            let now = Instant::now();
+            let now = Tick::now();
             entries.retain(|_, token| token.is_fresh(now));
             while entries.len() >= self.max_entries {
                 let Some(victim) = entries.keys().next().copied() else {

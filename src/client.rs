@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Instant;
 
 use ureq::Agent;
 
 use crate::cache::{CacheKey, MemoryCache, TokenCache};
+use crate::clock::Tick;
 use crate::config::Config;
 use crate::grant;
 use crate::http;
@@ -90,7 +90,7 @@ impl Client {
     fn fresh_token(&self) -> Option<Arc<Token>> {
         self.cache
             .get(&self.key)
-            .filter(|token| token.is_fresh(Instant::now()))
+            .filter(|token| token.is_fresh(Tick::now()))
     }
 }
 

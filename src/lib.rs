@@ -17,6 +17,7 @@
 
 pub mod cache;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod ffi;
 mod grant;

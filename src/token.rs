@@ -1,11 +1,12 @@
 //! Access tokens: reading a successful answer and knowing when it stops being good.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::{URL_SAFE, URL_SAFE_NO_PAD};
 use serde_json::{Map, Value};
 
+use crate::clock::Tick;
 use crate::problem::{Problem, ProblemKind};
 
 /// The longest a token is refreshed ahead of its expiry.
@@ -21,8 +22,8 @@ pub struct Token {
     pub scope: Option<String>,
     pub refresh_token: Option<String>,
     pub id_token: Option<String>,
-    /// Monotonic instant after which the cache fetches anew; `None`: never cached.
-    refresh_at: Option<Instant>,
+    /// Monotonic time after which the cache fetches anew; `None`: never cached.
+    refresh_at: Option<Tick>,
 }
 
 impl Token {
@@ -116,7 +117,7 @@ impl Token {
             .filter(|expires_at| *expires_at > now)
             .map(|expires_at| {
                 let lifetime = Duration::from_secs(expires_at - now);
-                Instant::now() + lifetime - refresh_margin(lifetime)
+                Tick::now() + (lifetime - refresh_margin(lifetime))
             });
         Token {
             access_token,
@@ -130,7 +131,7 @@ impl Token {
     }
 
     /// Whether the cache may still hand this token out.
-    pub fn is_fresh(&self, now: Instant) -> bool {
+    pub fn is_fresh(&self, now: Tick) -> bool {
         self.refresh_at.is_some_and(|refresh_at| now < refresh_at)
     }
 
@@ -274,7 +275,7 @@ mod tests {
         .unwrap();
         assert_eq!(token.access_token, "abc");
         assert_eq!(token.expires_at, Some(unix_now() + 86400));
-        assert!(token.is_fresh(Instant::now()));
+        assert!(token.is_fresh(Tick::now()));
         assert_eq!(token.authorization_header(), "Bearer abc");
         assert_eq!(token.scope.as_deref(), Some("read"));
     }
@@ -309,7 +310,7 @@ mod tests {
     fn a_token_of_unknown_lifetime_is_not_cached() {
         let token = Token::from_response(b"opaque-token-123").unwrap();
         assert!(!token.is_cacheable());
-        assert!(!token.is_fresh(Instant::now()));
+        assert!(!token.is_fresh(Tick::now()));
     }
 
     #[test]
