@@ -48,7 +48,7 @@ fn the_header_declares_every_exported_function() {
     for name in exported {
         assert!(name.starts_with("bearer_"), "{name} has the bearer_ prefix");
         assert!(
-            header.contains(&format!(" {name}(")),
+            header.contains(&format!("{name}(")),
             "{name} is declared in the header"
         );
     }
