@@ -8,7 +8,6 @@ mod common;
 use std::ffi::{CStr, CString, c_char};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::ptr;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -276,20 +275,7 @@ impl Case {
         }
 
         // The CLI, reading the same config from standard input.
-        let mut child = Command::new(env!("CARGO_BIN_EXE_bearer"))
-            .args(["token", "--credentials", "-"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the bearer binary starts");
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(self.config.as_bytes())
-            .unwrap();
-        let output = child.wait_with_output().unwrap();
+        let output = run_with_stdin(&["token", "--credentials", "-"], &self.config);
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         self.assert_clean("CLI stdout", &stdout);

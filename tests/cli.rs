@@ -45,24 +45,6 @@ impl Drop for TempFile {
     }
 }
 
-/// Runs `bearer args...`, with `stdin` as its standard input.
-fn run_with_stdin(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(BEARER)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the bearer binary starts");
-    child
-        .stdin
-        .take()
-        .expect("stdin is piped")
-        .write_all(stdin.as_bytes())
-        .expect("stdin is written");
-    child.wait_with_output().expect("bearer runs to the end")
-}
-
 fn run(args: &[&str]) -> Output {
     run_with_stdin(args, "")
 }

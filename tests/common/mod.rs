@@ -65,3 +65,23 @@ pub fn member_names(json: &str) -> Vec<String> {
         .cloned()
         .collect()
 }
+
+/// Runs the `bearer` command with `args`, `stdin` as its standard input.
+pub fn run_with_stdin(args: &[&str], stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bearer"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the bearer binary starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(stdin.as_bytes())
+        .expect("stdin is written");
+    child.wait_with_output().expect("bearer runs to the end")
+}
