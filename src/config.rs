@@ -354,9 +354,15 @@ pub(crate) fn check_url_is_safe(url: &str, key: &str) -> Result<(), Problem> {
 }
 
 fn is_loopback(host: &str) -> bool {
-    let bare = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host.eq_ignore_ascii_case("localhost") || ip_literal(host).is_some_and(|ip| ip.is_loopback())
+}
+
+/// The address a URL host names literally (`127.0.0.1`, `[::1]`), if it does.
+pub(crate) fn ip_literal(host: &str) -> Option<IpAddr> {
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()
 }
 
 fn check_proxy(proxy: &Secret) -> Result<(), Problem> {

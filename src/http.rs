@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 
 use ureq::Agent;
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
@@ -102,12 +102,7 @@ impl Resolver for LiteralFirstResolver {
         config: &ureq::config::Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let literal = uri.host().and_then(|host| {
-            host.trim_start_matches('[')
-                .trim_end_matches(']')
-                .parse::<IpAddr>()
-                .ok()
-        });
+        let literal = uri.host().and_then(crate::config::ip_literal);
         let port = uri.port_u16().or(match uri.scheme_str() {
             Some("http") => Some(80),
             Some("https") => Some(443),
