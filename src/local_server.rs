@@ -76,8 +76,10 @@ fn process_seed() -> u64 {
 ///
 /// Query parameters on the token paths (all optional, combinable):
 /// `expires_in=N`, `omit_expires_in=1`, `opaque=1`, `plain=1`, `stall_ms=N`
-/// and `fault=` one of `rate_limit`, `server_error`, `garbage`, `html`,
-/// `empty`, `oversize`, `stall`, `drop`, `drop_mid_body`, `redirect`, `echo`.
+/// (wait N ms, then answer as asked) and `fault=` one of `rate_limit`,
+/// `server_error`, `garbage`, `html`, `empty`, `oversize`, `stall` (10 s
+/// unless `stall_ms` says otherwise), `drop`, `drop_mid_body`, `redirect`,
+/// `echo`.
 ///
 /// Dropping it stops accepting, closes open connections and wakes stalled
 /// handlers.
@@ -899,6 +901,7 @@ impl Knobs {
     /// Unknown keys are ignored; a bad value is an error, so a typo in a
     /// test shows up instead of silently succeeding.
     fn parse(query: &str) -> Result<Self, String> {
+        let mut stall_given = false;
         let mut knobs = Knobs {
             expires_in: None,
             omit_expires_in: false,
@@ -912,7 +915,10 @@ impl Knobs {
             let bad = || format!("Invalid test parameter: {key}={value}");
             match key {
                 "expires_in" => knobs.expires_in = Some(value.parse().map_err(|_| bad())?),
-                "stall_ms" => knobs.stall_ms = value.parse().map_err(|_| bad())?,
+                "stall_ms" => {
+                    knobs.stall_ms = value.parse().map_err(|_| bad())?;
+                    stall_given = true;
+                }
                 "omit_expires_in" => knobs.omit_expires_in = flag(value).ok_or_else(bad)?,
                 "opaque" => knobs.opaque = flag(value).ok_or_else(bad)?,
                 "plain" => knobs.plain = flag(value).ok_or_else(bad)?,
@@ -934,6 +940,10 @@ impl Knobs {
                 }
                 _ => {}
             }
+        }
+        // `stall_ms=N` alone delays an otherwise normal answer.
+        if stall_given && knobs.fault.is_none() {
+            knobs.fault = Some(Fault::Stall);
         }
         Ok(knobs)
     }

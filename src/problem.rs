@@ -243,9 +243,18 @@ impl Problem {
 
     /// Replaces every occurrence of each needle in every string of the
     /// problem, so that a server echoing a request cannot leak a secret.
+    /// Our own `type` and `title` are constants that cannot carry one, and
+    /// stay intact even when a short secret happens to occur in them.
     pub fn redact(&mut self, needles: &[&str]) {
-        for value in self.members.values_mut() {
-            redact_value(value, needles);
+        let own_constants: &[&str] = if self.kind == ProblemKind::UpstreamProblem {
+            &[]
+        } else {
+            &["type", "title"]
+        };
+        for (name, value) in self.members.iter_mut() {
+            if !own_constants.contains(&name.as_str()) {
+                redact_value(value, needles);
+            }
         }
     }
 
@@ -340,6 +349,25 @@ mod tests {
         problem.redact(&["s3cret"]);
         assert!(!problem.to_json().contains("s3cret"));
         assert_eq!(problem.detail(), "echo [REDACTED]");
+    }
+
+    #[test]
+    fn a_short_secret_leaves_our_type_and_title_intact() {
+        let mut problem = Problem::new(ProblemKind::Unreachable, "cannot connect to b");
+        problem.redact(&["b"]);
+        assert_eq!(problem.type_uri(), "urn:bearer:problem:unreachable");
+        assert_eq!(problem.detail(), "cannot connect to [REDACTED]");
+    }
+
+    #[test]
+    fn a_passed_through_problem_is_redacted_everywhere() {
+        let upstream = json!({"type": "urn:s3cret", "title": "s3cret"});
+        let Value::Object(members) = upstream else {
+            unreachable!()
+        };
+        let mut problem = Problem::passthrough(members, 400);
+        problem.redact(&["s3cret"]);
+        assert!(!problem.to_json().contains("s3cret"));
     }
 
     #[test]

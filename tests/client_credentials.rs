@@ -195,3 +195,14 @@ fn connections_are_kept_alive_between_fetches() {
         "one pooled connection served every fetch"
     );
 }
+
+#[test]
+fn stall_ms_alone_delays_a_normal_answer() {
+    let server = server();
+    let client =
+        Client::from_json(&with_query(auth0_config(&server), "stall_ms=300").to_string()).unwrap();
+    let started = std::time::Instant::now();
+    client.token().unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    assert_eq!(server.auth0_requests(), 1);
+}
