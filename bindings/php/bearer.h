@@ -1,0 +1,47 @@
+typedef enum {
+  BEARER_STATUS_OK = 0,
+  BEARER_STATUS_INVALID_ARGUMENT = 1,
+  BEARER_STATUS_INVALID_CONFIG = 2,
+  BEARER_STATUS_REJECTED = 3,
+  BEARER_STATUS_RATE_LIMITED = 4,
+  BEARER_STATUS_UNAVAILABLE = 5,
+  BEARER_STATUS_TIMEOUT = 6,
+  BEARER_STATUS_BAD_RESPONSE = 7,
+  BEARER_STATUS_INTERNAL = 8,
+} bearer_status;
+
+typedef struct bearer_client bearer_client;
+
+const char *bearer_version(void);
+
+void bearer_string_free(char *text);
+
+void bearer_global_cleanup(void);
+
+bearer_status bearer_test_panic(char **problem_out);
+
+bearer_status bearer_client_new(const char *config_json,
+                                bearer_client **client_out,
+                                char **problem_out);
+
+bearer_status bearer_client_token(const bearer_client *client,
+                                  char **token_out,
+                                  char **problem_out);
+
+bearer_status bearer_client_token_response(const bearer_client *client,
+                                           char **json_out,
+                                           char **problem_out);
+
+bearer_status bearer_client_authorization_header(const bearer_client *client,
+                                                 char **header_out,
+                                                 char **problem_out);
+
+void bearer_client_free(bearer_client *client);
+
+bearer_status bearer_fetch_token(const char *config_json,
+                                 char **token_out,
+                                 char **problem_out);
+
+bearer_status bearer_fetch_token_response(const char *config_json,
+                                          char **json_out,
+                                          char **problem_out);

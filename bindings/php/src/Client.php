@@ -1,0 +1,115 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Bearer;
+
+use Bearer\Internal\Native;
+use FFI\CData;
+
+/**
+ * A configuration and its cached token. Keep one per set of credentials
+ * for as long as the process lives: the token is fetched once and reused
+ * until shortly before it expires. The cache lives in this process (under
+ * php-fpm, in each worker); Bearer::fetchToken shares a process-wide one.
+ *
+ * The native handle is freed by close() or, at the latest, when the object
+ * is destroyed.
+ */
+final class Client
+{
+    private ?CData $handle;
+
+    /**
+     * No request is made here; a bad configuration fails at once.
+     *
+     * @param array<string, mixed>|string $config the seed's credentials JSON (either shape), as text or decoded
+     * @throws ProblemException for a malformed, incomplete or unsafe configuration
+     * @throws \ValueError for a NUL byte or an array that cannot be encoded as JSON
+     */
+    public function __construct(#[\SensitiveParameter] array|string $config)
+    {
+        $this->handle = Native::clientNew(Native::configText($config));
+    }
+
+    /**
+     * A valid access token, from the cache while it is fresh.
+     *
+     * @throws ProblemException
+     */
+    public function token(): string
+    {
+        return Native::call('bearer_client_token', $this->live());
+    }
+
+    /**
+     * The token with its expiry and the other members of the response, like
+     * league/oauth2-client's getAccessToken().
+     *
+     * @throws ProblemException
+     */
+    public function getAccessToken(): AccessToken
+    {
+        return new AccessToken($this->tokenResponse());
+    }
+
+    /**
+     * The Authorization header value, "Bearer <token>".
+     *
+     * @throws ProblemException
+     */
+    public function getAuthorizationHeader(): string
+    {
+        return Native::call('bearer_client_authorization_header', $this->live());
+    }
+
+    /**
+     * The token response: access_token, token_type, expires_in (seconds
+     * left), expires_at (unix seconds) and scope when there is one.
+     *
+     * @return array<string, mixed>
+     * @throws ProblemException
+     */
+    public function tokenResponse(): array
+    {
+        $json = Native::call('bearer_client_token_response', $this->live());
+
+        return json_decode($json, true, 64, JSON_THROW_ON_ERROR);
+    }
+
+    /** Frees the native client now. Harmless when already closed. */
+    public function close(): void
+    {
+        if ($this->handle !== null) {
+            $handle = $this->handle;
+            $this->handle = null;
+            Native::clientFree($handle);
+        }
+    }
+
+    public function isClosed(): bool
+    {
+        return $this->handle === null;
+    }
+
+    public function __destruct()
+    {
+        $this->close();
+    }
+
+    /** A copy would free the same native client twice. */
+    private function __clone()
+    {
+    }
+
+    /** @return array<string, mixed> */
+    public function __serialize(): array
+    {
+        throw new \LogicException('a Bearer\Client cannot be serialized');
+    }
+
+    private function live(): CData
+    {
+        return $this->handle ?? throw new BearerException('this Bearer\Client is closed', Status::INVALID_ARGUMENT);
+    }
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the PHP binding's suite against target/release/{libbearer.so,bearer}.
+# Needs Debian's php8.2-cli and phpunit (php8.2-cgi optional). Usage: ./test.sh
+set -euo pipefail
+cd "$(dirname "$0")"
+
+root="$(cd ../.. && pwd)"
+for f in "$root/target/release/libbearer.so" "$root/target/release/bearer"; do
+    if [ ! -e "$f" ]; then
+        echo "missing $f: run 'cargo build --locked --release' in $root first" >&2
+        exit 1
+    fi
+done
+command -v php >/dev/null || { echo "php is missing (Debian: php8.2-cli)" >&2; exit 1; }
+command -v phpunit >/dev/null || { echo "phpunit is missing (Debian: phpunit)" >&2; exit 1; }
+php -r 'exit(extension_loaded("ffi") ? 0 : 1);' || { echo "the PHP ffi extension is missing" >&2; exit 1; }
+
+rm -rf build && mkdir -p build
+# ffi.enable=preload is the CLI default; stated so a site php.ini cannot turn FFI off.
+exec php -d ffi.enable=preload -d zend.assertions=1 "$(command -v phpunit)" --testdox "$@"

@@ -1,0 +1,96 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Bearer\Tests;
+
+use Bearer\Internal\Native;
+use Bearer\Status;
+use PHPUnit\Framework\TestCase;
+
+/** The binding's declarations must match include/bearer.h exactly. */
+final class DriftTest extends TestCase
+{
+    private static function cHeader(): string
+    {
+        return (string) file_get_contents(dirname(__DIR__) . '/../../include/bearer.h');
+    }
+
+    /**
+     * name => "return(param, param)" with whitespace normalised.
+     *
+     * @return array<string, string>
+     */
+    private static function functions(string $header): array
+    {
+        $text = bearer_flatten_header($header);
+        preg_match_all('/([A-Za-z_][\w\s\*]*?)\b(bearer_\w+)\s*\(([^)]*)\)\s*;/', $text, $m, PREG_SET_ORDER);
+        $out = [];
+        foreach ($m as [, $ret, $name, $params]) {
+            $norm = static fn (string $s): string => trim((string) preg_replace(['/\s+/', '/\s*(\*+)\s*/', '/\s*,\s*/'], [' ', ' $1', ', '], $s));
+            $out[$name] = $norm($ret) . '(' . $norm($params) . ')';
+        }
+        ksort($out);
+
+        return $out;
+    }
+
+    /** @return array<string, int> */
+    private static function statuses(string $header): array
+    {
+        preg_match_all('/\bBEARER_STATUS_(\w+)\s*=\s*(\d+)/', $header, $m, PREG_SET_ORDER);
+        $out = [];
+        foreach ($m as [, $name, $value]) {
+            $out[$name] = (int) $value;
+        }
+
+        return $out;
+    }
+
+    public function testCommittedHeaderIsTheFlattenedCHeader(): void
+    {
+        self::assertSame(
+            bearer_flatten_header(self::cHeader()),
+            file_get_contents(Native::headerFile()),
+            'bearer.h is stale: php tools/flatten-header.php ../../include/bearer.h > bearer.h',
+        );
+    }
+
+    public function testFunctionsAndParametersMatch(): void
+    {
+        $c = self::functions(self::cHeader());
+        self::assertCount(11, $c);
+        self::assertSame('bearer_status(const char *config_json, bearer_client **client_out, char **problem_out)', $c['bearer_client_new']);
+        self::assertSame($c, self::functions((string) file_get_contents(Native::headerFile())));
+    }
+
+    public function testEveryFunctionTheBindingCallsIsDeclared(): void
+    {
+        $declared = self::functions(self::cHeader());
+        $used = [];
+        foreach (glob(dirname(__DIR__) . '/src/{,*/}*.php', GLOB_BRACE) ?: [] as $file) {
+            // Calls: $ffi->bearer_x(...) and Native::call('bearer_x', ...).
+            preg_match_all("/->(bearer_[a-z_]+)\\(|'(bearer_[a-z_]+)'/", (string) file_get_contents($file), $m);
+            $used = array_merge($used, array_filter($m[1]), array_filter($m[2]));
+        }
+        $used = array_unique($used);
+        self::assertNotEmpty($used);
+        foreach ($used as $name) {
+            self::assertArrayHasKey($name, $declared, "$name is called but not in include/bearer.h");
+        }
+        // Every function but the test hook is used by the binding.
+        self::assertSame(['bearer_test_panic'], array_values(array_diff(array_keys($declared), $used)));
+    }
+
+    public function testStatusNumbersMatch(): void
+    {
+        $c = self::statuses(self::cHeader());
+        self::assertCount(9, $c);
+        $php = (new \ReflectionClass(Status::class))->getConstants();
+        self::assertSame($c, $php);
+        $ffi = Native::ffi();
+        foreach ($c as $name => $value) {
+            self::assertSame($value, $ffi->{'BEARER_STATUS_' . $name}, $name);
+        }
+    }
+}

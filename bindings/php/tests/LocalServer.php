@@ -1,0 +1,100 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Bearer\Tests;
+
+/**
+ * One `bearer serve --port 0` for the whole suite, started on first use and
+ * stopped when PHP exits. Its first stdout line names the port.
+ */
+final class LocalServer
+{
+    private static ?string $url = null;
+    /** @var resource|null */
+    private static $process = null;
+
+    public static function checkout(): string
+    {
+        return dirname(__DIR__, 3);
+    }
+
+    public static function url(): string
+    {
+        if (self::$url !== null) {
+            return self::$url;
+        }
+        $bin = self::checkout() . '/target/release/bearer';
+        if (!is_executable($bin)) {
+            throw new \RuntimeException("$bin is missing: run `cargo build --release` in " . self::checkout());
+        }
+        $log = tempnam(sys_get_temp_dir(), 'bearer-serve-');
+        $proc = proc_open([$bin, 'serve', '--port', '0'], [0 => ['file', '/dev/null', 'r'], 1 => ['file', $log, 'w'], 2 => ['file', $log, 'a']], $pipes);
+        if (!is_resource($proc)) {
+            throw new \RuntimeException("cannot start $bin");
+        }
+        self::$process = $proc;
+        register_shutdown_function(static function () use ($log): void {
+            if (is_resource(self::$process)) {
+                proc_terminate(self::$process);
+                proc_close(self::$process);
+            }
+            @unlink($log);
+        });
+        $deadline = microtime(true) + 10;
+        while (microtime(true) < $deadline) {
+            $first = strtok((string) file_get_contents($log), "\n");
+            if ($first !== false && preg_match('~^listening on (http://127\.0\.0\.1:\d+)~', $first, $m)) {
+                return self::$url = $m[1];
+            }
+            usleep(20_000);
+        }
+        throw new \RuntimeException('the local server did not start: ' . file_get_contents($log));
+    }
+
+    /** @return array{auth0: int, cobuilder: int} */
+    public static function stats(): array
+    {
+        $json = file_get_contents(self::url() . '/_stats');
+
+        return json_decode((string) $json, true, 8, JSON_THROW_ON_ERROR);
+    }
+
+    /** A query string that gives a test its own cache entry (the cache key includes the token URL). */
+    public static function unique(string $query = ''): string
+    {
+        static $n = 0;
+        $n++;
+
+        return '?' . ($query !== '' ? $query . '&' : '') . 't=' . getmypid() . '-' . $n . '-' . bin2hex(random_bytes(4));
+    }
+
+    /** @return array<string, string> */
+    public static function auth0(string $query = ''): array
+    {
+        return [
+            'client_id' => 'demo-client',
+            'client_secret' => 'demo-secret',
+            'audience' => 'https://beeapp.open-cosmos.com',
+            'grant_type' => 'client_credentials',
+            'token_url' => self::url() . '/oauth/token' . $query,
+        ];
+    }
+
+    /** @return array<string, string> */
+    public static function cobuilder(string $query = ''): array
+    {
+        return [
+            'clientId' => 'cobuilder-client',
+            'clientSecret' => 'cobuilder-secret',
+            'audienceUrl' => 'https://api.cobuilder.com',
+            'token_url' => self::url() . '/authentication/api/v1/oauth2/token' . $query,
+        ];
+    }
+
+    /** @param array<string, mixed> $config */
+    public static function json(array $config): string
+    {
+        return json_encode($config, JSON_THROW_ON_ERROR | JSON_UNESCAPED_SLASHES);
+    }
+}

@@ -1,0 +1,180 @@
+"""The Python surface: Client, the one-shot calls, BearerAuth."""
+
+import collections.abc
+import ctypes
+import json
+import threading
+from typing import Any, Dict, Mapping, Union
+
+from . import _native
+from ._errors import ClientClosedError, ProblemError
+
+__all__ = ["Client", "BearerAuth", "fetch_token", "fetch_token_response", "version", "global_cleanup"]
+
+Config = Union[Mapping[str, Any], str, bytes, bytearray, memoryview]
+
+
+def _encode(config: Config) -> bytes:
+    """Turns a configuration into the bytes handed to the library.
+
+    Only ``None`` and wrong types are refused here; empty, malformed or
+    non-UTF-8 text goes to the library, which answers with the same
+    problem in every language. Bytes pass through untouched for that reason.
+    """
+    if config is None:
+        raise TypeError("config must be a dict or a JSON str/bytes, not None")
+    if isinstance(config, str):
+        # surrogatepass: a lone surrogate reaches the library as invalid
+        # UTF-8 and comes back as its invalid-argument problem.
+        data = config.encode("utf-8", "surrogatepass")
+    elif isinstance(config, (bytes, bytearray, memoryview)):
+        data = bytes(config)
+    elif isinstance(config, collections.abc.Mapping):
+        data = json.dumps(dict(config)).encode("utf-8")
+    else:
+        raise TypeError(f"config must be a dict or a JSON str/bytes, not {type(config).__name__}")
+    if b"\0" in data:
+        # A C string would end there and the library would read less than given.
+        raise ValueError("config contains a NUL character")
+    return data
+
+
+def fetch_token(config: Config) -> str:
+    """An access token for ``config``, from the process-wide cache while fresh.
+
+    For scripts that keep no client: the cache still saves a request.
+    """
+    lib = _native.load()
+    return _native.call(lib.bearer_fetch_token, _encode(config))
+
+
+def fetch_token_response(config: Config) -> Dict[str, Any]:
+    """The whole token response (``access_token``, ``token_type``,
+    ``expires_in``, ``expires_at``, and ``scope`` when given) as a dict."""
+    lib = _native.load()
+    return json.loads(_native.call(lib.bearer_fetch_token_response, _encode(config)))
+
+
+def version() -> str:
+    """The loaded library's version, e.g. ``"0.1.0"``."""
+    return _native.load().bearer_version().decode("utf-8")
+
+
+def global_cleanup() -> None:
+    """Empties the one-shot cache and closes pooled connections.
+
+    Optional; for leak checkers at exit. Clients keep working.
+    """
+    _native.load().bearer_global_cleanup()
+
+
+class Client:
+    """A configuration and its cached token; safe to share between threads.
+
+    Concurrent callers of an expired token share one request. Close it with
+    :meth:`close` or a ``with`` block; garbage collection closes it too, as
+    a backstop.
+    """
+
+    def __init__(self, config: Config) -> None:
+        # Set first so that __del__ and close() work when __init__ fails.
+        self._handle = None
+        self._busy = 0
+        self._cond = threading.Condition(threading.Lock())
+        data = _encode(config)
+        lib = _native.load()
+        handle = ctypes.c_void_p()
+        problem = ctypes.c_void_p()
+        status = lib.bearer_client_new(data, ctypes.byref(handle), ctypes.byref(problem))
+        if status != 0:
+            raise ProblemError._from_json(status, _native.take_string(problem))
+        self._lib = lib
+        self._handle = handle.value
+
+    # The library forbids freeing a handle while another thread uses it;
+    # a Python user must not be able to crash the process that way, so calls
+    # are counted and close() waits for the running ones.
+    def _call(self, fn) -> str:
+        with self._cond:
+            if self._handle is None:
+                raise ClientClosedError()
+            handle = self._handle
+            self._busy += 1
+        try:
+            return _native.call(fn, handle)
+        finally:
+            with self._cond:
+                self._busy -= 1
+                if self._busy == 0:
+                    self._cond.notify_all()
+
+    def token(self) -> str:
+        """A valid access token: the cached one while fresh, else a new one."""
+        return self._call(self._lib.bearer_client_token)
+
+    def token_response(self) -> Dict[str, Any]:
+        """The token response for a valid token, as a dict."""
+        return json.loads(self._call(self._lib.bearer_client_token_response))
+
+    def authorization_header(self) -> str:
+        """The ``Authorization`` header value, ``"Bearer <token>"``."""
+        return self._call(self._lib.bearer_client_authorization_header)
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def close(self) -> None:
+        """Frees the native client. Idempotent; later calls raise
+        :class:`ClientClosedError`. Waits for calls still running on it."""
+        with self._cond:
+            handle, self._handle = self._handle, None
+            if handle is None:
+                return
+            while self._busy:
+                self._cond.wait()
+        self._lib.bearer_client_free(handle)
+
+    def __enter__(self) -> "Client":
+        if self._handle is None:
+            raise ClientClosedError()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # Backstop only: no call can be running, since it would hold a reference.
+        handle = getattr(self, "_handle", None)
+        if handle:
+            self._handle = None
+            try:
+                self._lib.bearer_client_free(handle)
+            except Exception:  # interpreter shutdown may have torn ctypes down
+                pass
+
+    def __repr__(self) -> str:
+        # Never the configuration: it holds the secret.
+        return f"<bearer.Client {'closed' if self._handle is None else 'open'}>"
+
+
+class BearerAuth:
+    """Sets ``Authorization: Bearer <token>`` on an outgoing request.
+
+    Follows ``requests.auth.AuthBase`` (``session.auth = BearerAuth(client)``)
+    without importing requests: anything with a ``headers`` mapping works.
+    The token comes from the client's cache, so this costs no request while
+    the token is fresh.
+    """
+
+    def __init__(self, client: Client) -> None:
+        if not isinstance(client, Client):
+            raise TypeError(f"BearerAuth needs a bearer.Client, not {type(client).__name__}")
+        self.client = client
+
+    def __call__(self, r):
+        r.headers["Authorization"] = self.client.authorization_header()
+        return r
+
+    def __repr__(self) -> str:
+        return f"BearerAuth({self.client!r})"

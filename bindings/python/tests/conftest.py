@@ -1,0 +1,105 @@
+"""Shared fixtures: one local authorization server per test session.
+
+The server is the project's own `bearer serve --port 0`; it prints
+`listening on http://127.0.0.1:PORT` first and counts token requests per
+endpoint at /_stats, which the tests read as deltas.
+"""
+
+import itertools
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import threading
+import urllib.request
+import uuid
+
+import pytest
+
+HERE = pathlib.Path(__file__).resolve().parent
+BINDING = HERE.parent
+ROOT = BINDING.parent.parent
+SERVER_BIN = pathlib.Path(os.environ.get("BEARER_SERVER_BIN", ROOT / "target" / "release" / "bearer"))
+
+# Import the package from the source tree even without PYTHONPATH=src.
+sys.path.insert(0, str(BINDING / "src"))
+
+# Loopback only: never let a proxy from the environment see these requests.
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_unique = itertools.count()
+
+
+class Server:
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def stats(self) -> dict:
+        with _opener.open(self.base + "/_stats", timeout=5) as resp:
+            return json.loads(resp.read())
+
+    def url(self, shape: str = "auth0", **query) -> str:
+        """A token URL with a unique query, so the library caches it apart
+        (its cache key includes the URL) and tests do not share tokens."""
+        path = "/oauth/token" if shape == "auth0" else "/authentication/api/v1/oauth2/token"
+        query.setdefault("t", f"{uuid.uuid4().hex[:8]}{next(_unique)}")
+        return self.base + path + "?" + "&".join(f"{k}={v}" for k, v in query.items())
+
+    def auth0(self, **overrides) -> dict:
+        query = overrides.pop("query", {})
+        cfg = {
+            "client_id": "demo-client",
+            "client_secret": "demo-secret",
+            "audience": "https://beeapp.open-cosmos.com",
+            "grant_type": "client_credentials",
+            "token_url": self.url("auth0", **query),
+        }
+        cfg.update(overrides)
+        return cfg
+
+    def cobuilder(self, **overrides) -> dict:
+        query = overrides.pop("query", {})
+        cfg = {
+            "clientId": "cobuilder-client",
+            "clientSecret": "cobuilder-secret",
+            "audienceUrl": "https://api.cobuilder.com",
+            "token_url": self.url("cobuilder", **query),
+        }
+        cfg.update(overrides)
+        return cfg
+
+    def config(self, shape: str, **overrides) -> dict:
+        return self.auth0(**overrides) if shape == "auth0" else self.cobuilder(**overrides)
+
+
+@pytest.fixture(scope="session")
+def server():
+    if not SERVER_BIN.is_file():
+        pytest.exit(f"{SERVER_BIN} is missing: run `cargo build --release` in {ROOT}", returncode=2)
+    proc = subprocess.Popen(
+        [str(SERVER_BIN), "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline().strip()
+        prefix = "listening on "
+        if not line.startswith(prefix):
+            pytest.exit(f"bearer serve did not start (first line: {line!r})", returncode=2)
+        # Keep reading whatever else it prints, so a full pipe never blocks it.
+        threading.Thread(target=proc.stdout.read, daemon=True).start()
+        yield Server(line[len(prefix):].rstrip("/"))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+
+
+@pytest.fixture(params=["auth0", "cobuilder"])
+def shape(request):
+    return request.param

@@ -1,0 +1,20 @@
+# frozen_string_literal: true
+
+require_relative "lib/bearer/version"
+
+Gem::Specification.new do |spec|
+  spec.name = "bearer"
+  spec.version = Bearer::VERSION
+  spec.summary = "OAuth 2.0 access tokens behind one cached call (binding of the bearer C library)"
+  spec.description = "Takes the DataCosmos/Auth0 or Cobuilder credentials JSON and returns a cached " \
+                     "access token, or raises one RFC 9457 problem that never contains the secret."
+  spec.authors = ["bearer contributors"]
+  spec.license = "MIT OR Apache-2.0"
+  spec.required_ruby_version = ">= 3.0"
+  # lib/bearer/native/libbearer.so is the packaged copy of the library; test.sh
+  # (or a release script) places it there before `gem build`.
+  spec.files = Dir["lib/**/*.rb"] + Dir["lib/bearer/native/libbearer.so"] + ["README.md"]
+  spec.require_paths = ["lib"]
+  spec.add_dependency "ffi", "~> 1.15"
+  spec.add_development_dependency "minitest", "~> 5.0"
+end

@@ -1,0 +1,106 @@
+# frozen_string_literal: true
+
+module Bearer
+  # A configuration and its cached token, backed by one native handle.
+  #
+  # One client may be shared by any number of threads: when its token is
+  # missing or stale, concurrent callers share one request (the library does
+  # the single-flight). Calls release the GVL while they wait.
+  #
+  # The handle is freed by #close, or by the garbage collector when the
+  # client is unreachable. #close waits for calls in flight on other threads,
+  # so a handle is never freed under a running call.
+  class Client
+    # Builds a client, yields it and closes it, returning the block's value.
+    # Without a block it is the same as new.
+    def self.open(config)
+      client = new(config)
+      return client unless block_given?
+
+      begin
+        yield client
+      ensure
+        client.close
+      end
+    end
+
+    # +config+: the credentials as a Hash (Symbol or String keys) or a JSON
+    # String, in either seed shape. No request is made until a token is asked
+    # for. Raises ProblemError for an invalid configuration.
+    def initialize(config)
+      json = Config.to_json_bytes(config)
+      out = FFI::MemoryPointer.new(:pointer)
+      problem = FFI::MemoryPointer.new(:pointer)
+      status = Native.bearer_client_new(json, out, problem)
+      unless status == :ok
+        begin
+          raise ProblemError.from_json(problem.read_pointer.read_string.force_encoding(Encoding::UTF_8), status)
+        ensure
+          Native.bearer_string_free(problem.read_pointer)
+        end
+      end
+      @handle = FFI::AutoPointer.new(out.read_pointer, Native.method(:bearer_client_free))
+      @lock = Mutex.new
+      @idle = ConditionVariable.new
+      @active = 0
+      @closed = false
+    end
+
+    # A valid access token: the cached one while fresh, else a new one.
+    def token
+      use { |handle| Native.call_out(:bearer_client_token, handle) }
+    end
+
+    # The whole token response as a Bearer::AccessToken (#token, #expires_in,
+    # #expires_at, #to_h, ...).
+    def token_response
+      AccessToken.from_json(use { |handle| Native.call_out(:bearer_client_token_response, handle) })
+    end
+
+    # The Authorization header value, "Bearer eyJ...".
+    def authorization_header
+      use { |handle| Native.call_out(:bearer_client_authorization_header, handle) }
+    end
+
+    # Frees the native handle. Waits for calls running on other threads.
+    # Calling it again does nothing; any other call afterwards raises
+    # Bearer::ClosedError.
+    def close
+      @lock.synchronize do
+        return nil if @closed
+
+        @closed = true
+        @idle.wait(@lock) while @active.positive?
+      end
+      @handle.free
+      nil
+    end
+
+    def closed?
+      @lock.synchronize { @closed ? true : false }
+    end
+
+    def inspect
+      "#<#{self.class.name}#{closed? ? ' (closed)' : ''}>"
+    end
+
+    private
+
+    # Counts the call in flight so that #close cannot free the handle under it.
+    def use
+      @lock.synchronize do
+        raise ClosedError if @closed
+
+        @active += 1
+      end
+      begin
+        yield @handle
+      ensure
+        @lock.synchronize do
+          @active -= 1
+          @idle.broadcast if @active.zero?
+        end
+      end
+    end
+  end
+end

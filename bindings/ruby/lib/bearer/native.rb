@@ -1,0 +1,143 @@
+# frozen_string_literal: true
+
+require "ffi"
+require_relative "error"
+
+module Bearer
+  # The C ABI of include/bearer.h, declared once. FUNCTIONS spells each
+  # function as the header does (C types and parameter names) so the test
+  # suite can compare it with the header and fail on any drift; the FFI
+  # signatures are derived from it.
+  module Native
+    extend FFI::Library
+
+    LIBRARY_NAME = "libbearer.so"
+
+    # The checkout root (bindings/ruby/lib/bearer -> four levels up), used to
+    # find target/release or target/debug when running from a clone.
+    CHECKOUT_ROOT = File.expand_path("../../../..", __dir__)
+
+    # Where the library is looked for, in order: BEARER_LIBRARY alone when it
+    # is set (an explicit choice must not silently fall back to another copy),
+    # else the copy packaged in the gem, then the cargo target folders.
+    def self.candidates(env = ENV)
+      explicit = env["BEARER_LIBRARY"]
+      return [File.expand_path(explicit)] if explicit && !explicit.empty?
+
+      [
+        File.join(__dir__, "native", LIBRARY_NAME),
+        File.join(CHECKOUT_ROOT, "target", "release", LIBRARY_NAME),
+        File.join(CHECKOUT_ROOT, "target", "debug", LIBRARY_NAME)
+      ]
+    end
+
+    # The first existing candidate, as an absolute path.
+    # Raises LibraryNotFound naming every path tried.
+    def self.locate(paths = candidates)
+      paths.find { |path| File.file?(path) } or raise LibraryNotFound, paths
+    end
+
+    # Numbers as in the header; unknown numbers come back as Integers.
+    BearerStatus = enum :bearer_status, [
+      :ok, 0,
+      :invalid_argument, 1,
+      :invalid_config, 2,
+      :rejected, 3,
+      :rate_limited, 4,
+      :unavailable, 5,
+      :timeout, 6,
+      :bad_response, 7,
+      :internal, 8
+    ]
+
+    # name => [return C type, [[param C type, param name], ...], blocking?]
+    # blocking: true releases the GVL, so other Ruby threads run while a call
+    # waits on the network (or on another thread's request, single-flight).
+    FUNCTIONS = {
+      bearer_version: ["const char *", [], false],
+      bearer_string_free: ["void", [["char *", "text"]], false],
+      bearer_global_cleanup: ["void", [], false],
+      bearer_test_panic: ["bearer_status", [["char **", "problem_out"]], false],
+      bearer_client_new: ["bearer_status", [["const char *", "config_json"],
+                                            ["bearer_client **", "client_out"],
+                                            ["char **", "problem_out"]], true],
+      bearer_client_token: ["bearer_status", [["const bearer_client *", "client"],
+                                              ["char **", "token_out"],
+                                              ["char **", "problem_out"]], true],
+      bearer_client_token_response: ["bearer_status", [["const bearer_client *", "client"],
+                                                       ["char **", "json_out"],
+                                                       ["char **", "problem_out"]], true],
+      bearer_client_authorization_header: ["bearer_status", [["const bearer_client *", "client"],
+                                                             ["char **", "header_out"],
+                                                             ["char **", "problem_out"]], true],
+      bearer_client_free: ["void", [["bearer_client *", "client"]], false],
+      bearer_fetch_token: ["bearer_status", [["const char *", "config_json"],
+                                             ["char **", "token_out"],
+                                             ["char **", "problem_out"]], true],
+      bearer_fetch_token_response: ["bearer_status", [["const char *", "config_json"],
+                                                      ["char **", "json_out"],
+                                                      ["char **", "problem_out"]], true]
+    }.freeze
+
+    # C type -> FFI type. Inputs are passed as :string (FFI copies the bytes
+    # and refuses embedded NULs); everything the library allocates is taken
+    # as a raw :pointer so that it can be freed with bearer_string_free.
+    FFI_TYPES = {
+      "void" => :void,
+      "bearer_status" => :bearer_status,
+      "const char *" => :string,
+      "char *" => :pointer,
+      "char **" => :pointer,
+      "bearer_client *" => :pointer,
+      "bearer_client **" => :pointer,
+      "const bearer_client *" => :pointer
+    }.freeze
+
+    # The resolved absolute path of the loaded library.
+    PATH = locate
+    ffi_lib PATH
+
+    FUNCTIONS.each do |name, (ret, params, blocking)|
+      attach_function name, params.map { |type, _| FFI_TYPES.fetch(type) }, FFI_TYPES.fetch(ret),
+                      blocking: blocking
+    end
+
+    # bearer_version's static string is copied by FFI (:string) and never freed.
+    # bearer_string_free is the only way library strings are released.
+
+    # Calls +name+ with +args+ followed by an out pointer and a problem pointer.
+    # Returns the out string (UTF-8), or raises ProblemError. Both strings are
+    # always freed, even when reading or parsing raises.
+    def self.call_out(name, *args)
+      out = FFI::MemoryPointer.new(:pointer)
+      problem = FFI::MemoryPointer.new(:pointer)
+      status = public_send(name, *args, out, problem)
+      if status == :ok
+        read_string(out.read_pointer)
+      else
+        raise ProblemError.from_json(read_string(problem.read_pointer), status)
+      end
+    ensure
+      if out
+        bearer_string_free(out.read_pointer)
+        bearer_string_free(problem.read_pointer)
+      end
+    end
+
+    # Calls bearer_test_panic (status 8 and a problem), for tests of the error path.
+    def self.call_test_panic
+      problem = FFI::MemoryPointer.new(:pointer)
+      status = bearer_test_panic(problem)
+      raise ProblemError.from_json(read_string(problem.read_pointer), status) unless status == :ok
+    ensure
+      bearer_string_free(problem.read_pointer) if problem
+    end
+
+    def self.read_string(pointer)
+      return nil if pointer.null?
+
+      pointer.read_string.force_encoding(Encoding::UTF_8)
+    end
+    private_class_method :read_string
+  end
+end
