@@ -1,0 +1,8 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+
+[assembly: AssemblyTitle("Bearer")]
+[assembly: AssemblyDescription("OAuth 2.0 access tokens behind one cached call: .NET binding of libbearer")]
+[assembly: AssemblyVersion("0.1.0.0")]
+// The tests check the native declarations and the INTERNAL path directly.
+[assembly: InternalsVisibleTo("Bearer.Tests")]

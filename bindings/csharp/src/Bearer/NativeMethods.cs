@@ -1,0 +1,75 @@
+using System;
+using System.Runtime.InteropServices;
+
+namespace Bearer
+{
+    /// <summary>
+    /// The C ABI of <c>include/bearer.h</c>, one declaration per function, with the
+    /// header's parameter names (the test suite compares both). Strings in are
+    /// NUL-terminated UTF-8 <c>byte[]</c>, because the default string marshaller is
+    /// ANSI on some runtimes; strings out are <see cref="IntPtr"/> so that they can be
+    /// read as UTF-8 and handed back to <c>bearer_string_free</c>. Never call these
+    /// before <see cref="LibraryLoader.EnsureLoaded"/>: it decides which file
+    /// "libbearer.so" means.
+    /// </summary>
+    internal static class NativeMethods
+    {
+        /// <summary>The library's SONAME: once a copy is dlopen'ed, this name resolves to it.</summary>
+        internal const string LibraryName = "libbearer.so";
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern IntPtr bearer_version();
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void bearer_string_free(IntPtr text);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void bearer_global_cleanup();
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int bearer_test_panic(out IntPtr problem_out);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int bearer_client_new(byte[] config_json, out BearerClientHandle client_out, out IntPtr problem_out);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int bearer_client_token(BearerClientHandle client, out IntPtr token_out, out IntPtr problem_out);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int bearer_client_token_response(BearerClientHandle client, out IntPtr json_out, out IntPtr problem_out);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int bearer_client_authorization_header(BearerClientHandle client, out IntPtr header_out, out IntPtr problem_out);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void bearer_client_free(IntPtr client);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int bearer_fetch_token(byte[] config_json, out IntPtr token_out, out IntPtr problem_out);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int bearer_fetch_token_response(byte[] config_json, out IntPtr json_out, out IntPtr problem_out);
+    }
+
+    /// <summary>
+    /// Owns one <c>bearer_client *</c>. A SafeHandle rather than an IntPtr so that the
+    /// runtime frees it exactly once (Dispose or finalizer), never while a call that
+    /// received it is still running on another thread, and never leaks it if an
+    /// asynchronous exception lands between the native call and the assignment.
+    /// </summary>
+    internal sealed class BearerClientHandle : SafeHandle
+    {
+        /// <summary>Used by the marshaller for <c>bearer_client_new</c>'s out parameter.</summary>
+        public BearerClientHandle() : base(IntPtr.Zero, true) { }
+
+        /// <inheritdoc />
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        /// <summary>Calls <c>bearer_client_free</c>; the runtime guarantees once.</summary>
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.bearer_client_free(handle);
+            return true;
+        }
+    }
+}

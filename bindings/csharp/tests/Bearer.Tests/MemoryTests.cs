@@ -1,0 +1,66 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using NUnit.Framework;
+
+namespace Bearer.Tests
+{
+    [TestFixture]
+    public class MemoryTests
+    {
+        const int WarmUp = 10000;
+        const int Calls = 100000;
+        const long BoundBytes = 20L * 1024 * 1024; // a leaked 1 KB string per call would be ~100 MB
+
+        static long RssBytes()
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+            string line = File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("VmRSS:"));
+            return long.Parse(line.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+        }
+
+        static void Mix(BearerClient client, int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                switch (i % 5)
+                {
+                    case 0: client.GetToken(); break;
+                    case 1: client.GetAuthorizationHeader(); break;
+                    case 2: client.GetTokenResponse(); break;
+                    case 3:
+                        // A problem string every fifth call: invalid-config, no network.
+                        try { BearerClient.FetchToken("{\"client_id\":\"x\"}"); Assert.Fail("expected a problem"); }
+                        catch (BearerException) { }
+                        break;
+                    case 4:
+                        // A client made and freed.
+                        if (i % 50 == 4) new BearerClient("{\"client_id\":\"a\",\"client_secret\":\"b\",\"audience\":\"c\",\"grant_type\":\"client_credentials\"}").Dispose();
+                        else client.GetToken();
+                        break;
+                }
+            }
+        }
+
+        [Test]
+        public void HundredThousandCallsKeepMemoryFlat()
+        {
+            using (var client = new BearerClient(Server.ToJson(Server.Auth0())))
+            {
+                Mix(client, WarmUp);
+                long before = RssBytes();
+                var clock = Stopwatch.StartNew();
+                Mix(client, Calls);
+                clock.Stop();
+                long after = RssBytes();
+                long growth = after - before;
+                Console.WriteLine("memory: calls={0} rss_before={1:F1} MiB rss_after={2:F1} MiB growth={3:F2} MiB elapsed={4:F1} s bound={5} MiB",
+                    Calls, before / 1048576.0, after / 1048576.0, growth / 1048576.0, clock.Elapsed.TotalSeconds, BoundBytes / 1048576);
+                Assert.That(growth, Is.LessThan(BoundBytes));
+            }
+        }
+    }
+}
