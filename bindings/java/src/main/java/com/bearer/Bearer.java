@@ -1,0 +1,127 @@
+package com.bearer;
+
+import java.io.ByteArrayOutputStream;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * One-shot calls: a token for a credentials JSON (either seed shape), served
+ * from a process-wide cache while it is fresh. Programs that keep running
+ * usually hold a {@link BearerClient} instead.
+ *
+ * <pre>{@code
+ * String token = Bearer.fetchToken(Files.readString(Path.of("credentials.json")));
+ * }</pre>
+ */
+public final class Bearer {
+    private Bearer() {}
+
+    /**
+     * An access token for {@code configJson}.
+     *
+     * @throws BearerException when the configuration is refused or the endpoint fails
+     * @throws NullPointerException when {@code configJson} is null
+     */
+    public static String fetchToken(String configJson) {
+        return fetchToken(encode(configJson));
+    }
+
+    /** As {@link #fetchToken(String)}, for a configuration given as a map (written as JSON). */
+    public static String fetchToken(Map<String, ?> config) {
+        return fetchToken(encode(Json.write(Objects.requireNonNull(config, "config"))));
+    }
+
+    /** The whole token response for {@code configJson}, from the same cache as {@link #fetchToken(String)}. */
+    public static TokenResponse fetchTokenResponse(String configJson) {
+        return fetchTokenResponse(encode(configJson));
+    }
+
+    /** As {@link #fetchTokenResponse(String)}, for a configuration given as a map. */
+    public static TokenResponse fetchTokenResponse(Map<String, ?> config) {
+        return fetchTokenResponse(encode(Json.write(Objects.requireNonNull(config, "config"))));
+    }
+
+    /** The version of the loaded libbearer, e.g. {@code 0.1.0}. */
+    public static String version() {
+        Native.load();
+        return Native.text(Native.version());
+    }
+
+    /**
+     * Empties the process-wide token cache and closes pooled connections not
+     * held by a client. Optional; useful before exit under a leak checker.
+     */
+    public static void globalCleanup() {
+        Native.load();
+        Native.globalCleanup();
+    }
+
+    /** Makes the library panic inside its guard: always throws the INTERNAL problem. For tests. */
+    static void testPanic() {
+        Native.load();
+        Native.testPanic();
+    }
+
+    private static String fetchToken(byte[] config) {
+        Native.load();
+        return Native.text(Native.fetchToken(config));
+    }
+
+    private static TokenResponse fetchTokenResponse(byte[] config) {
+        Native.load();
+        return TokenResponse.parse(Native.fetchTokenResponse(config));
+    }
+
+    /**
+     * A configuration as the bytes the library reads. UTF-8, except that a
+     * lone surrogate is written as the (invalid) bytes of its code unit, so
+     * that text that is not Unicode reaches the library and comes back as its
+     * invalid-argument problem instead of being silently replaced by '?'.
+     *
+     * @throws NullPointerException for null
+     * @throws IllegalArgumentException for a NUL character, which a C string cannot carry
+     */
+    static byte[] encode(String text) {
+        Objects.requireNonNull(text, "configJson");
+        ByteArrayOutputStream out = new ByteArrayOutputStream(text.length() + 16);
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == 0) {
+                throw new IllegalArgumentException(
+                        "configuration contains a NUL character at index " + i + ", which C strings cannot carry");
+            }
+            int cp = c;
+            if (Character.isHighSurrogate(c) && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1))) {
+                cp = Character.toCodePoint(c, text.charAt(++i));
+            }
+            if (cp < 0x80) {
+                out.write(cp);
+            } else if (cp < 0x800) {
+                out.write(0xC0 | (cp >> 6));
+                out.write(0x80 | (cp & 0x3F));
+            } else if (cp < 0x10000) {
+                out.write(0xE0 | (cp >> 12));
+                out.write(0x80 | ((cp >> 6) & 0x3F));
+                out.write(0x80 | (cp & 0x3F));
+            } else {
+                out.write(0xF0 | (cp >> 18));
+                out.write(0x80 | ((cp >> 12) & 0x3F));
+                out.write(0x80 | ((cp >> 6) & 0x3F));
+                out.write(0x80 | (cp & 0x3F));
+            }
+        }
+        return out.toByteArray();
+    }
+
+    /** Raw configuration bytes (from a file) as given, refusing NUL. */
+    static byte[] checkBytes(byte[] bytes) {
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == 0) {
+                throw new IllegalArgumentException(
+                        "configuration contains a NUL byte at offset " + i + ", which C strings cannot carry");
+            }
+        }
+        return bytes;
+    }
+}

@@ -1,0 +1,169 @@
+package com.bearer;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.HttpURLConnection;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The local authorization server ({@code target/release/bearer serve --port 0}),
+ * started once for the whole suite and stopped when the JVM exits.
+ */
+final class AuthServer {
+    static final String AUTH0_PATH = "/oauth/token";
+    static final String COBUILDER_PATH = "/authentication/api/v1/oauth2/token";
+
+    private static AuthServer instance;
+    private static final AtomicLong UNIQUE = new AtomicLong();
+
+    final String base;
+    private final Process process;
+
+    private AuthServer(Process process, String base) {
+        this.process = process;
+        this.base = base;
+    }
+
+    /** The checkout root: -Dbearer.root (test.sh sets it), else ../.. of the working folder. */
+    static Path root() {
+        String root = System.getProperty("bearer.root");
+        return (root != null ? Path.of(root) : Path.of("../..")).toAbsolutePath().normalize();
+    }
+
+    /** The binding's jar and the test classes, for child JVMs (the launcher's own class path has neither). */
+    static String classPath() {
+        try {
+            return Path.of(Native.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                    + java.io.File.pathSeparator
+                    + Path.of(AuthServer.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The java launcher of the running JVM. */
+    static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    static synchronized AuthServer get() {
+        if (instance == null) {
+            instance = start();
+        }
+        return instance;
+    }
+
+    private static AuthServer start() {
+        Path binary = root().resolve("target/release/bearer");
+        try {
+            Process process = new ProcessBuilder(binary.toString(), "serve", "--port", "0")
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .start();
+            Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
+            BufferedReader out = new BufferedReader(
+                    new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            String first = out.readLine();
+            String prefix = "listening on ";
+            if (first == null || !first.startsWith(prefix)) {
+                process.destroyForcibly();
+                throw new IllegalStateException("bearer serve said " + first);
+            }
+            Thread drain = new Thread(() -> {
+                try {
+                    while (out.readLine() != null) {
+                        // keep the pipe empty
+                    }
+                } catch (IOException e) {
+                    // server gone
+                }
+            }, "bearer-serve-stdout");
+            drain.setDaemon(true);
+            drain.start();
+            return new AuthServer(process, first.substring(prefix.length()).trim());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start " + binary, e);
+        }
+    }
+
+    /** A query string that makes a fresh cache entry in the library. */
+    static String unique() {
+        return "t=" + System.nanoTime() + "-" + UNIQUE.incrementAndGet();
+    }
+
+    String auth0Url(String query) {
+        return base + AUTH0_PATH + "?" + (query.isEmpty() ? "" : query + "&") + unique();
+    }
+
+    String cobuilderUrl(String query) {
+        return base + COBUILDER_PATH + "?" + (query.isEmpty() ? "" : query + "&") + unique();
+    }
+
+    /** The seed's Auth0 credentials against this server, with overrides (a null value removes a key). */
+    Map<String, Object> auth0(String query, Object... overrides) {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("client_id", "demo-client");
+        config.put("client_secret", "demo-secret");
+        config.put("audience", "https://beeapp.open-cosmos.com");
+        config.put("grant_type", "client_credentials");
+        config.put("token_url", auth0Url(query));
+        return apply(config, overrides);
+    }
+
+    /** The Cobuilder credentials against this server. */
+    Map<String, Object> cobuilder(String query, Object... overrides) {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("clientId", "cobuilder-client");
+        config.put("clientSecret", "cobuilder-secret");
+        config.put("audienceUrl", "https://api.cobuilder.com");
+        config.put("token_url", cobuilderUrl(query));
+        return apply(config, overrides);
+    }
+
+    private static Map<String, Object> apply(Map<String, Object> config, Object... overrides) {
+        for (int i = 0; i < overrides.length; i += 2) {
+            if (overrides[i + 1] == null) {
+                config.remove((String) overrides[i]);
+            } else {
+                config.put((String) overrides[i], overrides[i + 1]);
+            }
+        }
+        return config;
+    }
+
+    static String json(Map<String, Object> config) {
+        return Json.write(config);
+    }
+
+    /** Token requests so far, per endpoint: {@code auth0} and {@code cobuilder}. */
+    Map<String, Long> stats() {
+        try {
+            HttpURLConnection connection = (HttpURLConnection) new URL(base + "/_stats").openConnection();
+            try (InputStream in = connection.getInputStream()) {
+                Map<String, Object> parsed = Json.parseObject(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                Map<String, Long> counts = new LinkedHashMap<>();
+                parsed.forEach((k, v) -> counts.put(k, ((Number) v).longValue()));
+                return counts;
+            } finally {
+                connection.disconnect();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    long requests() {
+        return stats().values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+}

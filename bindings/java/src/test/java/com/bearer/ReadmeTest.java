@@ -1,0 +1,75 @@
+package com.bearer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The README's examples, exactly as written: every ```java block with a
+ * main method is compiled against the jar and run in a child JVM, in a
+ * folder holding the credentials files it reads (pointing at the local server).
+ */
+class ReadmeTest {
+    private static final Pattern BLOCK = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL);
+    private static final Pattern CLASS = Pattern.compile("public class (\\w+)");
+    private final AuthServer server = AuthServer.get();
+
+    private static List<String> programs() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        List<String> programs = new ArrayList<>();
+        Matcher m = BLOCK.matcher(readme);
+        while (m.find()) {
+            if (m.group(1).contains("public static void main")) {
+                programs.add(m.group(1));
+            }
+        }
+        return programs;
+    }
+
+    private static String run(Path dir, String source) throws Exception {
+        Matcher name = CLASS.matcher(source);
+        assertTrue(name.find(), "no public class in\n" + source);
+        Path file = dir.resolve(name.group(1) + ".java");
+        Files.writeString(file, source);
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        assertEquals(0, javac.run(null, null, null, "-cp", AuthServer.classPath(), "-d", dir.toString(),
+                file.toString()), "README example does not compile");
+        Process process = new ProcessBuilder(AuthServer.java(),
+                "-cp", AuthServer.classPath() + java.io.File.pathSeparator + dir, name.group(1))
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(0, process.exitValue(), out);
+        return out.trim();
+    }
+
+    @Test
+    void examplesRunAsWritten(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("cobuilder_credentials.json"), AuthServer.json(server.cobuilder("")));
+        Files.writeString(dir.resolve("data_cosmos_api_credentials.json"), AuthServer.json(server.auth0("")));
+        List<String> programs = programs();
+        assertEquals(2, programs.size(), "README java examples with a main method");
+
+        long before = server.stats().get("cobuilder");
+        String token = run(dir, programs.get(0));
+        assertTrue(token.matches("[A-Za-z0-9._-]{20,}"), "first example printed: " + token);
+        assertEquals(before + 1, server.stats().get("cobuilder"));
+
+        String header = run(dir, programs.get(1));
+        assertTrue(header.startsWith("Authorization: Bearer ey"), "second example printed: " + header);
+    }
+}
