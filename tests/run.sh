@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine, when missing, and
 # runs every test: formatting, lints, the Rust suites, the C program under
-# valgrind and the header check. Usage: tests/run.sh
+# valgrind, the header check and each binding's suite. Usage: tests/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Debian packages: C and valgrind for the C program; each binding's runtime
+# and test framework (Mono and NUnit, JDK and JUnit 5, PHP with FFI and
+# PHPUnit, Ruby with ruby-ffi and minitest, Python with pytest).
+packages=(gcc g++ valgrind git
+    mono-devel nunit-console
+    default-jdk-headless junit5
+    php-cli php-cgi phpunit
+    ruby ruby-ffi ruby-minitest
+    python3 python3-pytest)
 need=()
-command -v cc >/dev/null || need+=(gcc)
-command -v c++ >/dev/null || need+=(g++)
-command -v valgrind >/dev/null || need+=(valgrind)
-command -v git >/dev/null || need+=(git)
+for package in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' \
+        || need+=("$package")
+done
 if [ ${#need[@]} -gt 0 ]; then
     echo "installing: ${need[*]}"
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
     $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+        "${need[@]}" >/dev/null
 fi
 if ! command -v cargo >/dev/null; then
     echo "cargo is missing: install a Rust toolchain (1.88 or newer) with rustup" >&2
@@ -31,3 +41,9 @@ echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
 echo "== cargo test (Rust suites, C program under valgrind, header check)"
 cargo test --locked
+echo "== release build of the library and the bearer command, for the bindings"
+cargo build --locked --release
+for binding in csharp java php ruby python; do
+    echo "== bindings/$binding"
+    "bindings/$binding/test.sh"
+done
