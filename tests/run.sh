@@ -13,7 +13,7 @@ packages=(gcc g++ valgrind git
     default-jdk-headless junit5
     php-cli php-cgi phpunit
     ruby ruby-ffi ruby-minitest
-    python3 python3-pytest)
+    python3 python3-pytest python3-pip python3-setuptools python3-wheel)
 need=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' \
