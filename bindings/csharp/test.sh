@@ -5,14 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-repo=../..
-lib="$repo/target/release/libbearer.so"
-for f in "$lib" "$repo/target/release/bearer"; do
-    if [ ! -f "$f" ]; then
-        echo "test.sh: $f is missing; build it first: (cd $repo && cargo build --locked --release)" >&2
-        exit 1
-    fi
-done
+source ../require-built.sh
+lib="$root/target/release/libbearer.so"
 for tool in mcs mono nunit-console; do
     if ! command -v "$tool" >/dev/null; then
         echo "test.sh: $tool is missing; install the Debian packages mono-devel nunit-console" >&2

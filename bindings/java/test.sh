@@ -5,13 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-ROOT=$(cd ../.. && pwd)
-for file in "$ROOT/target/release/libbearer.so" "$ROOT/target/release/bearer"; do
-    if [[ ! -f $file ]]; then
-        echo "test.sh: $file is missing; build it first: (cd $ROOT && cargo build --locked --release)" >&2
-        exit 1
-    fi
-done
+source ../require-built.sh
+ROOT=$root
 
 if [[ -z ${JAVA_HOME:-} ]]; then
     JAVA_HOME=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")

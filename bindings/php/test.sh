@@ -4,13 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-root="$(cd ../.. && pwd)"
-for f in "$root/target/release/libbearer.so" "$root/target/release/bearer"; do
-    if [ ! -e "$f" ]; then
-        echo "missing $f: run 'cargo build --locked --release' in $root first" >&2
-        exit 1
-    fi
-done
+source ../require-built.sh
 command -v php >/dev/null || { echo "php is missing (Debian: php8.2-cli)" >&2; exit 1; }
 command -v phpunit >/dev/null || { echo "phpunit is missing (Debian: phpunit)" >&2; exit 1; }
 php -r 'exit(extension_loaded("ffi") ? 0 : 1);' || { echo "the PHP ffi extension is missing" >&2; exit 1; }

@@ -5,13 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-root=../..
-for f in "$root/target/release/libbearer.so" "$root/target/release/bearer"; do
-    if [ ! -f "$f" ]; then
-        echo "missing $f: run \`cargo build --locked --release\` in the repository root first" >&2
-        exit 1
-    fi
-done
+source ../require-built.sh
 
 # Debian's interpreter: it is the one python3-pytest is installed for (a
 # python3 earlier on PATH, e.g. from pyenv, may lack pytest).

@@ -4,13 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-root="$(cd ../.. && pwd)"
-for f in "$root/target/release/libbearer.so" "$root/target/release/bearer"; do
-    if [ ! -e "$f" ]; then
-        echo "missing $f: run 'cargo build --locked --release' in $root first" >&2
-        exit 1
-    fi
-done
+source ../require-built.sh
 for cmd in ruby gem; do
     command -v "$cmd" >/dev/null || { echo "missing $cmd: apt-get install ruby ruby-ffi ruby-minitest" >&2; exit 1; }
 done
