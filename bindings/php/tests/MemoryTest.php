@@ -18,7 +18,7 @@ final class MemoryTest extends TestCase
 {
     private const WARMUP = 10_000;
     private const CALLS = 100_000;
-    private const RSS_BOUND = 20 * 1024 * 1024;
+    private const RSS_BOUND = 6 * 1024 * 1024;
     private const PHP_BOUND = 1024 * 1024;
 
     private static function rss(): int

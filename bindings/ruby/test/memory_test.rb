@@ -8,7 +8,7 @@ require "setup"
 class MemoryTest < Minitest::Test
   CALLS = 100_000
   WARMUP = 10_000
-  BOUND = 20 * 1024 * 1024
+  BOUND = 6 * 1024 * 1024
 
   def rss
     GC.start
