@@ -27,7 +27,8 @@
 typedef enum {
   BEARER_STATUS_OK = 0,
   /**
-   * NULL where a value is required, or text that is not UTF-8.
+   * NULL where a value is required, text that is not UTF-8, or a
+   * redirect URL that does not answer the authorization request.
    */
   BEARER_STATUS_INVALID_ARGUMENT = 1,
   /**
@@ -35,8 +36,8 @@ typedef enum {
    */
   BEARER_STATUS_INVALID_CONFIG = 2,
   /**
-   * The token endpoint refused: bad credentials, no grant, bad request,
-   * or its own problem details.
+   * The token endpoint refused (bad credentials, no grant, bad request, a
+   * used code, or its own problem details), or the user declined.
    */
   BEARER_STATUS_REJECTED = 3,
   /**
@@ -67,6 +68,13 @@ typedef enum {
  * taking a `const bearer_client *` may be called from many threads at once.
  */
 typedef struct bearer_client bearer_client;
+
+/**
+ * A native app's sign-in in progress (RFC 8252): a listener on 127.0.0.1
+ * waiting for the browser's redirect. Create it with `bearer_login_start`,
+ * free it with `bearer_login_free`.
+ */
+typedef struct bearer_login bearer_login;
 
 #ifdef __cplusplus
 extern "C" {
@@ -168,6 +176,94 @@ bearer_status bearer_client_authorization_header(const bearer_client *client,
  * `client` must be NULL or a live handle from `bearer_client_new`.
  */
 void bearer_client_free(bearer_client *client);
+
+/**
+ * Starts a sign-in: builds the authorize URL for the configuration's
+ * `grant_type` (`authorization_code`, with PKCE S256, or `implicit`) and
+ * `redirect_uri`, with a fresh random `state`.
+ *
+ * On `BEARER_STATUS_OK`, `*request_out` is a JSON object to free with
+ * `bearer_string_free`: `url` (send the browser there), `response_type`,
+ * `redirect_uri`, `state`, and `code_verifier` and `nonce` when used. Keep
+ * it (it is secret: server side, or in the user's session) until the
+ * browser comes back, then pass it to `bearer_authorize_complete`.
+ *
+ * # Safety
+ * `config_json` must be NULL or a NUL-terminated string; `request_out` and
+ * `problem_out` must be NULL or valid for one pointer write.
+ */
+bearer_status bearer_authorize_start(const char *config_json,
+                                     char **request_out,
+                                     char **problem_out);
+
+/**
+ * Finishes a sign-in from the URL the browser was redirected to: checks
+ * that it is the request's `redirect_uri` and that `state` matches, turns
+ * an `error=` redirect into a problem, then exchanges the code (with the
+ * PKCE verifier, and the secret of a confidential client) or reads the
+ * implicit token from the fragment.
+ *
+ * On `BEARER_STATUS_OK`, `*json_out` is the token response JSON (members as
+ * for `bearer_fetch_token_response`, with `refresh_token` and `id_token`
+ * when the server sent them). A missing or wrong `state` is
+ * `BEARER_STATUS_INVALID_ARGUMENT` (`invalid-callback`); a declined sign-in
+ * or a used code is `BEARER_STATUS_REJECTED`.
+ *
+ * # Safety
+ * `config_json`, `request_json` and `redirect_url` must be NULL or
+ * NUL-terminated strings; `json_out` and `problem_out` must be NULL or
+ * valid for one pointer write.
+ */
+bearer_status bearer_authorize_complete(const char *config_json,
+                                        const char *request_json,
+                                        const char *redirect_url,
+                                        char **json_out,
+                                        char **problem_out);
+
+/**
+ * Starts a native-app sign-in: listens on 127.0.0.1 on an ephemeral port
+ * (or the port of an `http://127.0.0.1:PORT/path` `redirect_uri`) and
+ * builds the authorize URL (`grant_type` `authorization_code`, PKCE S256)
+ * that redirects there.
+ *
+ * On `BEARER_STATUS_OK`, `*login_out` is a handle to free with
+ * `bearer_login_free`, and `*url_out` the URL to open in the user's browser
+ * (free it with `bearer_string_free`). Then call `bearer_login_wait`.
+ *
+ * # Safety
+ * `config_json` must be NULL or a NUL-terminated string; `login_out`,
+ * `url_out` and `problem_out` must be NULL or valid for one pointer write.
+ */
+bearer_status bearer_login_start(const char *config_json,
+                                 bearer_login **login_out,
+                                 char **url_out,
+                                 char **problem_out);
+
+/**
+ * Waits up to `timeout_ms` milliseconds for the browser's redirect, answers
+ * it with a short page, and writes the token response JSON to `*json_out`
+ * (as for `bearer_authorize_complete`). No redirect in time is
+ * `BEARER_STATUS_TIMEOUT`. A login completes once; waiting again is
+ * `BEARER_STATUS_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `login` must be NULL or a live handle from `bearer_login_start`;
+ * `json_out` and `problem_out` must be NULL or valid for one pointer write.
+ */
+bearer_status bearer_login_wait(const bearer_login *login,
+                                unsigned int timeout_ms,
+                                char **json_out,
+                                char **problem_out);
+
+/**
+ * Frees a login and closes its listener. NULL is allowed and does nothing;
+ * freeing twice, or while another thread waits on it, is undefined
+ * behaviour.
+ *
+ * # Safety
+ * `login` must be NULL or a live handle from `bearer_login_start`.
+ */
+void bearer_login_free(bearer_login *login);
 
 /**
  * Gets an access token for the credentials JSON `config_json` (either seed

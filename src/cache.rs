@@ -31,8 +31,8 @@ impl CacheKey {
         field(b"bearer-cache-key-v1");
         field(
             format!(
-                "{:?}|{:?}|{:?}",
-                config.shape, config.body, config.client_auth
+                "{:?}|{:?}|{:?}|{:?}",
+                config.shape, config.grant, config.body, config.client_auth
             )
             .as_bytes(),
         );
@@ -45,7 +45,16 @@ impl CacheKey {
                 .to_string()
                 .as_bytes(),
         );
-        field(config.client_secret.expose().as_bytes());
+        field(config.issuer.as_deref().unwrap_or_default().as_bytes());
+        for secret in [&config.client_secret, &config.refresh_token] {
+            field(
+                secret
+                    .as_ref()
+                    .map(|s| s.expose())
+                    .unwrap_or_default()
+                    .as_bytes(),
+            );
+        }
         CacheKey(hasher.finalize().into())
     }
 

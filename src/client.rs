@@ -8,17 +8,22 @@ use ureq::Agent;
 
 use crate::cache::{CacheKey, MemoryCache, TokenCache};
 use crate::clock::Tick;
-use crate::config::Config;
-use crate::grant;
+use crate::config::{Config, Grant};
+use crate::discovery;
+use crate::grant::{self, GrantRequest};
 use crate::http;
 use crate::problem::Problem;
+use crate::secret::Secret;
 use crate::token::Token;
 
-/// Gets and caches tokens for one configuration. Share it between threads:
-/// when many ask for an expired token at once, one request goes out and the
-/// others get its result, success or problem.
+/// Gets and caches tokens for one configuration, by client credentials or
+/// by refresh token. Share it between threads: when many ask for an expired
+/// token at once, one request goes out and the others get its result,
+/// success or problem.
 pub struct Client {
     config: Config,
+    /// The refresh token to use next: the server may rotate it on every use.
+    refresh_token: Mutex<Option<Secret>>,
     key: CacheKey,
     cache: Arc<dyn TokenCache>,
     agent: Agent,
@@ -34,11 +39,20 @@ impl Client {
         Self::with_cache(config, Arc::new(MemoryCache::new(1)))
     }
 
-    /// A client whose tokens live in `cache`, which may be shared.
-    pub fn with_cache(config: Config, cache: Arc<dyn TokenCache>) -> Result<Client, Problem> {
+    /// A client whose tokens live in `cache`, which may be shared. With an
+    /// `issuer` and no `token_url`, this reads the discovery document.
+    pub fn with_cache(mut config: Config, cache: Arc<dyn TokenCache>) -> Result<Client, Problem> {
+        if matches!(config.grant, Grant::AuthorizationCode | Grant::Implicit) {
+            return Err(Problem::config_key(
+                "grant_type",
+                "a client gets tokens by \"client_credentials\" or \"refresh_token\"; a user signs in through the authorize URL or the loopback login first",
+            ));
+        }
+        discovery::resolve(&mut config)?;
         Ok(Client {
             agent: http::agent_for(&config)?,
             key: CacheKey::for_config(&config),
+            refresh_token: Mutex::new(config.refresh_token.clone()),
             config,
             cache,
             flight: Mutex::new(None),
@@ -71,7 +85,7 @@ impl Client {
         if let Some(token) = self.fresh_token() {
             return Ok(token);
         }
-        let outcome = grant::client_credentials(&self.agent, &self.config).map(Arc::new);
+        let outcome = self.request_token().map(Arc::new);
         if let Ok(token) = &outcome
             && token.is_cacheable()
         {
@@ -85,6 +99,34 @@ impl Client {
     /// The `Authorization` header value for a valid token.
     pub fn authorization_header(&self) -> Result<String, Problem> {
         self.token().map(|token| token.authorization_header())
+    }
+
+    /// One request for a new token, inside the single flight.
+    fn request_token(&self) -> Result<Token, Problem> {
+        if self.config.grant != Grant::RefreshToken {
+            return grant::fetch(&self.agent, &self.config, GrantRequest::ClientCredentials);
+        }
+        let mut current = self
+            .refresh_token
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let refresh_token = current
+            .clone()
+            .expect("a refresh_token client is built with a refresh token");
+        let mut token = grant::fetch(
+            &self.agent,
+            &self.config,
+            GrantRequest::RefreshToken {
+                refresh_token: refresh_token.expose(),
+            },
+        )?;
+        // A rotated token replaces the old one, which the server now refuses;
+        // an unrotated one stays in the response the caller sees.
+        match &token.refresh_token {
+            Some(rotated) => *current = Some(Secret::new(rotated.clone())),
+            None => token.refresh_token = Some(refresh_token.expose().to_owned()),
+        }
+        Ok(token)
     }
 
     fn fresh_token(&self) -> Option<Arc<Token>> {
@@ -127,6 +169,7 @@ struct OneShot {
 /// built with [`Client::new`] keep working; later calls start afresh.
 pub fn clear_process_state() {
     *ONE_SHOT.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    discovery::clear();
     http::drop_shared_agents();
 }
 

@@ -2,7 +2,10 @@
 //!
 //! Two shapes are accepted: the DataCosmos/Auth0 file
 //! (`client_id`, `client_secret`, `audience`, `grant_type`) and the Cobuilder
-//! body (`clientId`, `clientSecret`, `audienceUrl`). A key that is missing,
+//! body (`clientId`, `clientSecret`, `audienceUrl`). The Auth0 shape also
+//! carries the user flows of the DataCosmos v2 page: `grant_type`
+//! `authorization_code`, `implicit` or `refresh_token`, with `redirect_uri`,
+//! `authorize_url`, `issuer` and `refresh_token`. A key that is missing,
 //! unknown or of the wrong type is an error naming the key, never its value.
 
 use std::net::IpAddr;
@@ -16,6 +19,11 @@ use crate::secret::Secret;
 
 /// Token endpoint of the DataCosmos Auth0 tenant.
 pub const AUTH0_DEFAULT_TOKEN_URL: &str = "https://login.open-cosmos.com/oauth/token";
+/// Authorization endpoint of the DataCosmos Auth0 tenant.
+pub const AUTH0_DEFAULT_AUTHORIZE_URL: &str = "https://login.open-cosmos.com/authorize";
+/// What the authorization code flow asks for when `scope` is not given, as
+/// the DataCosmos v2 page does.
+pub const DEFAULT_USER_SCOPE: &str = "openid profile email";
 /// Token endpoint of the Cobuilder authentication API.
 pub const COBUILDER_DEFAULT_TOKEN_URL: &str =
     "https://api.cobuilder.com/authentication/api/v1/oauth2/token";
@@ -25,7 +33,16 @@ pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 
-const AUTH0_KEYS: [&str; 4] = ["client_id", "client_secret", "audience", "grant_type"];
+const AUTH0_KEYS: [&str; 8] = [
+    "client_id",
+    "client_secret",
+    "audience",
+    "grant_type",
+    "redirect_uri",
+    "authorize_url",
+    "issuer",
+    "refresh_token",
+];
 const COBUILDER_KEYS: [&str; 3] = ["clientId", "clientSecret", "audienceUrl"];
 const COMMON_KEYS: [&str; 8] = [
     "token_url",
@@ -63,14 +80,51 @@ pub enum ClientAuth {
     SecretBasic,
 }
 
-/// A validated configuration. `Debug` never shows the secret or proxy.
+/// Which OAuth 2.0 flow the configuration is for (`grant_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Grant {
+    /// Machine to machine with the client's own secret (the default).
+    ClientCredentials,
+    /// A user signs in in a browser; the code comes back to `redirect_uri`
+    /// and is exchanged with PKCE (and the secret of a confidential client).
+    AuthorizationCode,
+    /// Legacy browser flow: the token comes back in the redirect's fragment.
+    Implicit,
+    /// A refresh token gets new access tokens, rotated as the server says.
+    RefreshToken,
+}
+
+impl Grant {
+    fn parse(text: &str) -> Option<Grant> {
+        Some(match text {
+            "client_credentials" => Grant::ClientCredentials,
+            "authorization_code" => Grant::AuthorizationCode,
+            "implicit" => Grant::Implicit,
+            "refresh_token" => Grant::RefreshToken,
+            _ => return None,
+        })
+    }
+}
+
+/// A validated configuration. `Debug` never shows a secret.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub shape: Shape,
+    pub grant: Grant,
     pub client_id: String,
-    pub client_secret: Secret,
+    /// None for a public client (a native or browser app in the user flows).
+    pub client_secret: Option<Secret>,
     pub audience: Option<String>,
+    /// Empty until discovery fills it when only `issuer` was given.
     pub token_url: String,
+    /// Where the user flows send the browser; empty until discovery fills it
+    /// when only `issuer` was given.
+    pub authorize_url: String,
+    /// Where the browser comes back to (authorization code and implicit).
+    pub redirect_uri: Option<String>,
+    /// Read `/.well-known/openid-configuration` here for missing endpoints.
+    pub issuer: Option<String>,
+    pub refresh_token: Option<Secret>,
     pub scope: Option<String>,
     pub client_auth: ClientAuth,
     pub body: BodyFormat,
@@ -123,40 +177,64 @@ impl Config {
         }
 
         let mut take = Fields(&mut members);
+        let grant = match take.optional_string("grant_type")? {
+            None => Grant::ClientCredentials,
+            Some(text) => Grant::parse(&text).ok_or_else(|| {
+                Problem::config_key(
+                    "grant_type",
+                    format!(
+                        "grant_type \"{text}\" is not supported; use \"client_credentials\", \"authorization_code\", \"implicit\" or \"refresh_token\""
+                    ),
+                )
+            })?,
+        };
         let (client_id, client_secret, audience, default_url) = match shape {
             Shape::Auth0 => {
-                if let Some(grant_type) = take.optional_string("grant_type")?
-                    && grant_type != "client_credentials"
-                {
-                    return Err(Problem::config_key(
-                        "grant_type",
-                        format!(
-                            "grant_type \"{grant_type}\" is not supported; use \"client_credentials\""
-                        ),
-                    ));
-                }
+                let client_id = take.required_string("client_id")?;
+                // Only the machine-to-machine flow needs a secret; an app a
+                // user signs in to may be a public client (PKCE instead).
+                let client_secret = if grant == Grant::ClientCredentials {
+                    Some(take.required_string("client_secret")?)
+                } else {
+                    take.optional_string("client_secret")?
+                };
                 (
-                    take.required_string("client_id")?,
-                    Secret::new(take.required_string("client_secret")?),
+                    client_id,
+                    client_secret.map(Secret::new),
                     take.optional_string("audience")?,
                     AUTH0_DEFAULT_TOKEN_URL,
                 )
             }
             Shape::Cobuilder => (
                 take.required_string("clientId")?,
-                Secret::new(take.required_string("clientSecret")?),
+                Some(Secret::new(take.required_string("clientSecret")?)),
                 Some(take.required_string("audienceUrl")?),
                 COBUILDER_DEFAULT_TOKEN_URL,
             ),
         };
-
-        let token_url = match take.optional_string("token_url")? {
-            Some(url) => {
-                check_url_is_safe(&url, "token_url")?;
-                url
+        let issuer = take.optional_url("issuer")?;
+        // With an issuer, a missing endpoint comes from its discovery document.
+        let default_for = |url: &str| {
+            if issuer.is_some() {
+                String::new()
+            } else {
+                url.to_owned()
             }
-            None => default_url.to_owned(),
         };
+        let token_url = take
+            .optional_url("token_url")?
+            .unwrap_or_else(|| default_for(default_url));
+        let authorize_url = take
+            .optional_url("authorize_url")?
+            .unwrap_or_else(|| default_for(AUTH0_DEFAULT_AUTHORIZE_URL));
+        let redirect_uri = take.optional_url("redirect_uri")?;
+        let refresh_token = take.optional_string("refresh_token")?.map(Secret::new);
+        if grant == Grant::RefreshToken && refresh_token.is_none() {
+            return Err(Problem::config_key(
+                "refresh_token",
+                "the configuration is missing \"refresh_token\", which grant_type \"refresh_token\" needs",
+            ));
+        }
         let body = match take.optional_string("body")?.as_deref() {
             None | Some("json") => BodyFormat::Json,
             Some("form") if shape == Shape::Auth0 => BodyFormat::Form,
@@ -203,10 +281,15 @@ impl Config {
         }
         let config = Config {
             shape,
+            grant,
             client_id,
             client_secret,
             audience,
             token_url,
+            authorize_url,
+            redirect_uri,
+            issuer,
+            refresh_token,
             scope: take.optional_string("scope")?,
             client_auth,
             body,
@@ -219,21 +302,40 @@ impl Config {
     }
 
     /// The strings that must never leave the library: the secret as it is,
-    /// as a JSON or form body carries it, and inside a Basic credential.
+    /// as a JSON or form body carries it, and inside a Basic credential; the
+    /// refresh token and proxy likewise.
     pub fn redaction_needles(&self) -> Vec<String> {
-        let secret = self.client_secret.expose();
-        let json_escaped = Value::from(secret).to_string();
-        let basic = crate::grant::basic_credential(&self.client_id, secret);
-        let mut needles = vec![
-            secret.to_owned(),
-            json_escaped[1..json_escaped.len() - 1].to_owned(),
-            form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
-            basic.trim_start_matches("Basic ").to_owned(),
-        ];
-        if let Some(proxy) = &self.proxy {
-            needles.push(proxy.expose().to_owned());
+        let mut needles = Vec::new();
+        if let Some(secret) = &self.client_secret {
+            let secret = secret.expose();
+            push_encodings(&mut needles, secret);
+            let basic = crate::grant::basic_credential(&self.client_id, secret);
+            needles.push(basic.trim_start_matches("Basic ").to_owned());
+        }
+        for secret in [&self.refresh_token, &self.proxy].into_iter().flatten() {
+            push_encodings(&mut needles, secret.expose());
         }
         needles
+    }
+}
+
+/// A secret as it is and as a JSON string or a form field carries it.
+pub(crate) fn push_encodings(needles: &mut Vec<String>, secret: &str) {
+    let json_escaped = Value::from(secret).to_string();
+    needles.push(secret.to_owned());
+    needles.push(json_escaped[1..json_escaped.len() - 1].to_owned());
+    needles.push(form_urlencoded::byte_serialize(secret.as_bytes()).collect());
+}
+
+impl Config {
+    /// The endpoint to send the browser to, or a problem naming what to set.
+    pub fn require_redirect_uri(&self) -> Result<&str, Problem> {
+        self.redirect_uri.as_deref().ok_or_else(|| {
+            Problem::config_key(
+                "redirect_uri",
+                "the configuration is missing \"redirect_uri\", which the user flows need",
+            )
+        })
     }
 }
 
@@ -250,6 +352,16 @@ impl Fields<'_> {
             Some(Value::String(text)) => Ok(Some(text)),
             Some(_) => Err(Problem::config_key(key, format!("{key} must be a string"))),
         }
+    }
+
+    /// An optional URL that credentials or codes travel to: https, or http
+    /// to loopback only.
+    fn optional_url(&mut self, key: &str) -> Result<Option<String>, Problem> {
+        let url = self.optional_string(key)?;
+        if let Some(url) = &url {
+            check_url_is_safe(url, key)?;
+        }
+        Ok(url)
     }
 
     fn required_string(&mut self, key: &str) -> Result<String, Problem> {

@@ -1,5 +1,7 @@
-//! The client-credentials grant for both seed endpoints: building the request
-//! and reading the answer, success or failure, into a token or a problem.
+//! The token endpoint's grants: client credentials for both seed endpoints,
+//! and the authorization code and refresh token grants of the user flows.
+//! Builds the request and reads the answer, success or failure, into a token
+//! or a problem.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -7,14 +9,52 @@ use serde_json::{Map, Value};
 use ureq::Agent;
 use zeroize::Zeroizing;
 
-use crate::config::{BodyFormat, ClientAuth, Config, Shape};
+use crate::config::{BodyFormat, ClientAuth, Config, Shape, push_encodings};
 use crate::http::{self, Answer, Body};
 use crate::problem::{Problem, ProblemKind};
 use crate::token::Token;
 
-/// Requests a new token. Every problem it returns has the secret redacted.
-pub fn client_credentials(agent: &Agent, config: &Config) -> Result<Token, Problem> {
-    let (authorization, body) = request(config);
+/// What to trade for a token at the token endpoint.
+#[derive(Clone, Copy)]
+pub enum GrantRequest<'a> {
+    /// The client's own credentials (RFC 6749 §4.4).
+    ClientCredentials,
+    /// A code from the authorization redirect (§4.1.3), with its PKCE verifier.
+    AuthorizationCode {
+        code: &'a str,
+        redirect_uri: &'a str,
+        code_verifier: Option<&'a str>,
+    },
+    /// A refresh token (§6).
+    RefreshToken { refresh_token: &'a str },
+}
+
+impl GrantRequest<'_> {
+    fn grant_type(&self) -> &'static str {
+        match self {
+            GrantRequest::ClientCredentials => "client_credentials",
+            GrantRequest::AuthorizationCode { .. } => "authorization_code",
+            GrantRequest::RefreshToken { .. } => "refresh_token",
+        }
+    }
+
+    /// The one-time values on the wire, which no problem may show either.
+    fn secrets(&self) -> Vec<&str> {
+        match *self {
+            GrantRequest::ClientCredentials => vec![],
+            GrantRequest::AuthorizationCode {
+                code,
+                code_verifier,
+                ..
+            } => [Some(code), code_verifier].into_iter().flatten().collect(),
+            GrantRequest::RefreshToken { refresh_token } => vec![refresh_token],
+        }
+    }
+}
+
+/// Requests a new token. Every problem it returns has the secrets redacted.
+pub fn fetch(agent: &Agent, config: &Config, grant: GrantRequest<'_>) -> Result<Token, Problem> {
+    let (authorization, body) = request(config, grant);
     http::post(
         agent,
         config,
@@ -23,7 +63,10 @@ pub fn client_credentials(agent: &Agent, config: &Config) -> Result<Token, Probl
     )
     .and_then(|answer| read_answer(config, answer))
     .map_err(|mut problem| {
-        let needles = config.redaction_needles();
+        let mut needles = config.redaction_needles();
+        for secret in grant.secrets() {
+            push_encodings(&mut needles, secret);
+        }
         problem.redact(&needles.iter().map(String::as_str).collect::<Vec<_>>());
         problem
     })
@@ -36,34 +79,59 @@ pub(crate) fn basic_credential(client_id: &str, secret: &str) -> String {
     format!("Basic {}", STANDARD.encode(pair.as_bytes()))
 }
 
-fn request(config: &Config) -> (Option<Zeroizing<String>>, Body) {
-    let secret = config.client_secret.expose();
+fn request(config: &Config, grant: GrantRequest<'_>) -> (Option<Zeroizing<String>>, Body) {
     let (id_key, secret_key, audience_key) = match config.shape {
         Shape::Auth0 => ("client_id", "client_secret", "audience"),
         Shape::Cobuilder => ("clientId", "clientSecret", "audienceUrl"),
     };
-    let mut fields: Vec<(&str, &str)> = Vec::with_capacity(6);
+    let mut fields: Vec<(&str, &str)> = Vec::with_capacity(8);
     if config.shape == Shape::Auth0 {
-        fields.push(("grant_type", "client_credentials"));
+        fields.push(("grant_type", grant.grant_type()));
     }
-    let authorization = match config.client_auth {
-        ClientAuth::SecretPost => {
-            fields.push((id_key, &config.client_id));
-            fields.push((secret_key, secret));
-            None
-        }
-        ClientAuth::SecretBasic => {
+    let secret = config.client_secret.as_ref().map(|secret| secret.expose());
+    let authorization = match (config.client_auth, secret) {
+        (ClientAuth::SecretBasic, Some(secret)) => {
             Some(Zeroizing::new(basic_credential(&config.client_id, secret)))
         }
+        (_, secret) => {
+            fields.push((id_key, &config.client_id));
+            if let Some(secret) = secret {
+                fields.push((secret_key, secret));
+            }
+            None
+        }
     };
-    if let Some(audience) = &config.audience {
-        fields.push((audience_key, audience));
+    match grant {
+        GrantRequest::ClientCredentials => {
+            if let Some(audience) = &config.audience {
+                fields.push((audience_key, audience));
+            }
+            if let Some(scope) = &config.scope {
+                fields.push(("scope", scope));
+            }
+        }
+        GrantRequest::AuthorizationCode {
+            code,
+            redirect_uri,
+            code_verifier,
+        } => {
+            fields.push(("code", code));
+            fields.push(("redirect_uri", redirect_uri));
+            if let Some(verifier) = code_verifier {
+                fields.push(("code_verifier", verifier));
+            }
+        }
+        GrantRequest::RefreshToken { refresh_token } => {
+            fields.push(("refresh_token", refresh_token));
+        }
     }
-    if let Some(scope) = &config.scope {
-        fields.push(("scope", scope));
-    }
+    // The user-flow grants are form-encoded, as RFC 6749 and the seed page say.
+    let format = match grant {
+        GrantRequest::ClientCredentials => config.body,
+        _ => BodyFormat::Form,
+    };
 
-    let body = match config.body {
+    let body = match format {
         BodyFormat::Json => {
             let mut object = Map::new();
             for (name, value) in fields {
@@ -135,6 +203,10 @@ fn error_answer(answer: &Answer, status: u16, instance: String) -> Problem {
     });
 
     let kind = match status {
+        // Auth0 answers a bad code, verifier or refresh token with 403.
+        400 | 403 if oauth_error.is_some_and(|(error, _)| error == "invalid_grant") => {
+            ProblemKind::InvalidGrant
+        }
         401 => ProblemKind::Unauthorized,
         403 => ProblemKind::Forbidden,
         429 => ProblemKind::RateLimited,
@@ -211,7 +283,7 @@ mod tests {
             r#"{"client_id":"id","client_secret":"s","audience":"https://beeapp.open-cosmos.com","grant_type":"client_credentials","extra_params":{"organization":"org_1"}}"#,
         )
         .unwrap();
-        let (authorization, body) = request(&config);
+        let (authorization, body) = request(&config, GrantRequest::ClientCredentials);
         assert!(authorization.is_none());
         assert_eq!(body.content_type, "application/json");
         assert_eq!(
@@ -226,7 +298,7 @@ mod tests {
             r#"{"client_id":"id","client_secret":"s&x","body":"form","client_auth":"client_secret_basic","scope":"a b"}"#,
         )
         .unwrap();
-        let (authorization, body) = request(&config);
+        let (authorization, body) = request(&config, GrantRequest::ClientCredentials);
         assert_eq!(
             authorization.as_deref().map(String::as_str),
             Some(basic_credential("id", "s&x").as_str())

@@ -164,8 +164,9 @@ pub fn post(
     authorization: Option<&str>,
     body: &Body,
 ) -> Result<Answer, Problem> {
+    let url = &config.token_url;
     let mut request = agent
-        .post(&config.token_url)
+        .post(url)
         .config()
         .timeout_global(Some(config.timeout))
         .timeout_connect(Some(config.timeout.min(MAX_CONNECT_TIME)))
@@ -174,10 +175,31 @@ pub fn post(
     if let Some(authorization) = authorization {
         request = request.header("Authorization", authorization);
     }
-    let mut response = request
+    let response = request
         .send(&body.bytes[..])
-        .map_err(|error| transport_problem(error, config))?;
+        .map_err(|error| transport_problem(error, config, url))?;
+    read_answer(response, config, url)
+}
 
+/// GETs a document (OIDC discovery) within the configuration's deadline.
+pub fn get(agent: &Agent, config: &Config, url: &str) -> Result<Answer, Problem> {
+    let response = agent
+        .get(url)
+        .config()
+        .timeout_global(Some(config.timeout))
+        .timeout_connect(Some(config.timeout.min(MAX_CONNECT_TIME)))
+        .build()
+        .header("Accept", "application/json")
+        .call()
+        .map_err(|error| transport_problem(error, config, url))?;
+    read_answer(response, config, url)
+}
+
+fn read_answer(
+    mut response: ureq::http::Response<ureq::Body>,
+    config: &Config,
+    url: &str,
+) -> Result<Answer, Problem> {
     let header = |name: &str| {
         response
             .headers()
@@ -194,7 +216,7 @@ pub fn post(
         .with_config()
         .limit(MAX_RESPONSE_BYTES)
         .read_to_vec()
-        .map_err(|error| transport_problem(error, config))?;
+        .map_err(|error| transport_problem(error, config, url))?;
     Ok(Answer {
         status,
         content_type,
@@ -257,7 +279,7 @@ pub fn endpoint_for_display(url: &str) -> String {
     }
 }
 
-fn transport_problem(error: ureq::Error, config: &Config) -> Problem {
+fn transport_problem(error: ureq::Error, config: &Config, url: &str) -> Problem {
     use ureq::Error as E;
     let timeout_ms = config.timeout.as_millis();
     let (kind, detail) = match error {
@@ -305,7 +327,7 @@ fn transport_problem(error: ureq::Error, config: &Config) -> Problem {
             format!("the request failed: {other}"),
         ),
     };
-    Problem::new(kind, detail).with_instance(endpoint_for_display(&config.token_url))
+    Problem::new(kind, detail).with_instance(endpoint_for_display(url))
 }
 
 #[cfg(test)]

@@ -15,22 +15,27 @@
 //!
 //! The C ABI is in [`ffi`]; its header is `include/bearer.h`.
 
+pub mod authorize;
 pub mod cache;
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod discovery;
 pub mod ffi;
 mod grant;
 pub mod http;
 #[cfg(feature = "local-server")]
 pub mod local_server;
+pub mod loopback;
 pub mod problem;
 pub mod secret;
 pub mod token;
 
+pub use authorize::{AuthorizationRequest, ResponseType};
 pub use cache::{CacheKey, MemoryCache, TokenCache};
 pub use client::{Client, fetch_token};
 pub use config::Config;
+pub use loopback::LoopbackLogin;
 pub use problem::{Problem, ProblemKind};
 pub use secret::Secret;
 pub use token::Token;

@@ -3,6 +3,12 @@
 //! demo` / `bearer serve` commands. It binds 127.0.0.1 only and never
 //! contacts anything but loopback.
 //!
+//! Besides client credentials it runs the user flows of an Auth0 tenant with
+//! one auto-approved user ([`TEST_USER`]): `GET /authorize` (Authorization
+//! Code with PKCE, and Implicit), the `authorization_code` and
+//! `refresh_token` grants (with refresh token rotation) and
+//! `GET /.well-known/openid-configuration`.
+//!
 //! Query parameters on the token paths shape the answer: `expires_in=N`,
 //! `omit_expires_in=1`, `opaque=1`, `plain=1`, `fault=<name>` and
 //! `stall_ms=N` (see [`LocalAuthServer`]).
@@ -15,7 +21,7 @@ use std::ops::Range;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::alphabet;
@@ -34,10 +40,29 @@ pub const COBUILDER_CLIENT_ID: &str = "cobuilder-client";
 pub const COBUILDER_CLIENT_SECRET: &str = "cobuilder-secret";
 /// The only audience the Cobuilder endpoint grants.
 pub const COBUILDER_AUDIENCE: &str = "https://api.cobuilder.com";
+/// The registered public (native) client: no secret, and PKCE with `S256`
+/// is mandatory in the Authorization Code flow. [`AUTH0_CLIENT_ID`] may use
+/// the user flows too, authenticating with its secret at the token endpoint.
+pub const NATIVE_CLIENT_ID: &str = "native-client";
+/// The user who signs in at `/authorize`: approved at once, no login page
+/// (unless the request carries `deny=1`). The `sub` of user tokens.
+pub const TEST_USER: &str = "auth0|bearer-test-user";
+/// The registered web redirect URI. Loopback redirect URIs are accepted as
+/// well, on any port and path (RFC 8252 7.3): `http://127.0.0.1:PORT/...`,
+/// `http://localhost:PORT/...` and `http://[::1]:PORT/...`.
+pub const WEB_REDIRECT_URI: &str = "https://app.example.com/callback";
 
 const AUTH0_PATH: &str = "/oauth/token";
 const COBUILDER_PATH: &str = "/authentication/api/v1/oauth2/token";
+const AUTHORIZE_PATH: &str = "/authorize";
+const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 const AUTH0_DEFAULT_LIFETIME: i64 = 86_400;
+/// Auth0's default for tokens from the Implicit flow.
+const IMPLICIT_DEFAULT_LIFETIME: i64 = 7_200;
+/// Auth0's default ID token lifetime.
+const ID_TOKEN_LIFETIME: i64 = 36_000;
+/// Authorization codes are good for one minute, and one use.
+const CODE_LIFETIME: Duration = Duration::from_secs(60);
 const COBUILDER_DEFAULT_LIFETIME: i64 = 3_600;
 const DEFAULT_STALL_MS: u64 = 10_000;
 const MAX_HEAD: usize = 16 * 1024;
@@ -71,15 +96,18 @@ fn process_seed() -> u64 {
 /// A running local authorization server.
 ///
 /// Token endpoints: `POST /oauth/token` (Auth0) and
-/// `POST /authentication/api/v1/oauth2/token` (Cobuilder). Helpers:
-/// `GET /_stats`, `GET /healthz`.
+/// `POST /authentication/api/v1/oauth2/token` (Cobuilder). User flows:
+/// `GET /authorize` and `GET /.well-known/openid-configuration`; the Auth0
+/// token endpoint also takes the `authorization_code` and `refresh_token`
+/// grants. Helpers: `GET /_stats`, `GET /healthz`.
 ///
 /// Query parameters on the token paths (all optional, combinable):
 /// `expires_in=N`, `omit_expires_in=1`, `opaque=1`, `plain=1`, `stall_ms=N`
 /// (wait N ms, then answer as asked) and `fault=` one of `rate_limit`,
 /// `server_error`, `garbage`, `html`, `empty`, `oversize`, `stall` (10 s
 /// unless `stall_ms` says otherwise), `drop`, `drop_mid_body`, `redirect`,
-/// `echo`.
+/// `echo`. The same parameters ride on the `/authorize` query (next to the
+/// OAuth parameters), plus `deny=1`: the user refuses.
 ///
 /// Dropping it stops accepting, closes open connections and wakes stalled
 /// handlers.
@@ -93,6 +121,13 @@ struct Shared {
     base_url: String,
     auth0: AtomicU64,
     cobuilder: AtomicU64,
+    authorize: AtomicU64,
+    refresh: AtomicU64,
+    discovery: AtomicU64,
+    /// Authorization codes not presented yet; presenting one removes it.
+    codes: Mutex<HashMap<String, CodeGrant>>,
+    /// Live refresh tokens; using one replaces it by a new one (rotation).
+    refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
     stopping: AtomicBool,
     /// Stalled handlers wait on this so Drop can wake them at once.
     stop_flag: Mutex<bool>,
@@ -142,6 +177,11 @@ impl LocalAuthServer {
             base_url: format!("http://127.0.0.1:{}", addr.port()),
             auth0: AtomicU64::new(0),
             cobuilder: AtomicU64::new(0),
+            authorize: AtomicU64::new(0),
+            refresh: AtomicU64::new(0),
+            discovery: AtomicU64::new(0),
+            codes: Mutex::new(HashMap::new()),
+            refresh_tokens: Mutex::new(HashMap::new()),
             stopping: AtomicBool::new(false),
             stop_flag: Mutex::new(false),
             stop_cv: Condvar::new(),
@@ -186,6 +226,32 @@ impl LocalAuthServer {
     /// [`auth0_requests`](Self::auth0_requests).
     pub fn cobuilder_requests(&self) -> u64 {
         self.shared.cobuilder.load(Ordering::SeqCst)
+    }
+
+    /// `http://127.0.0.1:PORT/authorize`
+    pub fn authorize_url(&self) -> String {
+        format!("{}{AUTHORIZE_PATH}", self.shared.base_url)
+    }
+
+    /// `http://127.0.0.1:PORT/`: the `iss` of every token, as Auth0 writes it.
+    pub fn issuer(&self) -> String {
+        format!("{}/", self.shared.base_url)
+    }
+
+    /// Requests received at `/authorize`, every method and outcome.
+    pub fn authorize_requests(&self) -> u64 {
+        self.shared.authorize.load(Ordering::SeqCst)
+    }
+
+    /// `refresh_token` grants answered at the Auth0 token path, whatever the
+    /// outcome (they count in [`auth0_requests`](Self::auth0_requests) too).
+    pub fn refresh_requests(&self) -> u64 {
+        self.shared.refresh.load(Ordering::SeqCst)
+    }
+
+    /// Requests received at `/.well-known/openid-configuration`.
+    pub fn discovery_requests(&self) -> u64 {
+        self.shared.discovery.load(Ordering::SeqCst)
     }
 
     /// Connections accepted so far, to see keep-alive at work.
@@ -823,15 +889,37 @@ fn route(shared: &Shared, req: &Request<'_>, out: &mut Out) -> Reply {
             shared.cobuilder.fetch_add(1, Ordering::SeqCst);
             Endpoint::Cobuilder
         }
+        AUTHORIZE_PATH => {
+            shared.authorize.fetch_add(1, Ordering::SeqCst);
+            Endpoint::Authorize
+        }
+        DISCOVERY_PATH => {
+            shared.discovery.fetch_add(1, Ordering::SeqCst);
+            if !matches!(req.method, "GET" | "HEAD") {
+                return out.finish_405("GET");
+            }
+            return discovery(shared, out);
+        }
         "/_stats" | "/healthz" if !matches!(req.method, "GET" | "HEAD") => {
             return out.finish_405("GET");
         }
         "/_stats" => {
             let b = &mut out.body;
-            b.extend_from_slice(b"{\"auth0\":");
-            push_u64(b, shared.auth0.load(Ordering::SeqCst));
-            b.extend_from_slice(b",\"cobuilder\":");
-            push_u64(b, shared.cobuilder.load(Ordering::SeqCst));
+            for (i, (name, counter)) in [
+                ("auth0", &shared.auth0),
+                ("cobuilder", &shared.cobuilder),
+                ("authorize", &shared.authorize),
+                ("refresh", &shared.refresh),
+                ("discovery", &shared.discovery),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                b.push(if i == 0 { b'{' } else { b',' });
+                push_json_str(b, name);
+                b.push(b':');
+                push_u64(b, counter.load(Ordering::SeqCst));
+            }
             b.push(b'}');
             return out.finish(200, "application/json", &[]);
         }
@@ -848,9 +936,15 @@ fn route(shared: &Shared, req: &Request<'_>, out: &mut Out) -> Reply {
     {
         return reply;
     }
+    if let Endpoint::Authorize = endpoint {
+        if !matches!(req.method, "GET" | "HEAD") {
+            return out.finish_405("GET");
+        }
+        return authorize(shared, req, &knobs, out);
+    }
     if req.method != "POST" {
         return match endpoint {
-            Endpoint::Auth0 => {
+            Endpoint::Auth0 | Endpoint::Authorize => {
                 out.body.extend_from_slice(
                     b"{\"error\":\"method_not_allowed\",\"error_description\":\"Use POST\"}",
                 );
@@ -862,7 +956,7 @@ fn route(shared: &Shared, req: &Request<'_>, out: &mut Out) -> Reply {
         };
     }
     match endpoint {
-        Endpoint::Auth0 => auth0_token(shared, req, &knobs, out),
+        Endpoint::Auth0 | Endpoint::Authorize => auth0_token(shared, req, &knobs, out),
         Endpoint::Cobuilder => cobuilder_token(shared, req, &knobs, out),
     }
 }
@@ -871,6 +965,7 @@ fn route(shared: &Shared, req: &Request<'_>, out: &mut Out) -> Reply {
 enum Endpoint {
     Auth0,
     Cobuilder,
+    Authorize,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -1035,7 +1130,24 @@ struct Auth0Params {
     client_secret: Option<String>,
     audience: Option<String>,
     scope: Option<String>,
+    code: Option<String>,
+    redirect_uri: Option<String>,
+    code_verifier: Option<String>,
+    refresh_token: Option<String>,
 }
+
+/// The parameters [`Auth0Params`] reads; a JSON body must give them as strings.
+const AUTH0_PARAM_NAMES: [&str; 9] = [
+    "grant_type",
+    "client_id",
+    "client_secret",
+    "audience",
+    "scope",
+    "code",
+    "redirect_uri",
+    "code_verifier",
+    "refresh_token",
+];
 
 impl Auth0Params {
     /// First occurrence wins; empty values count as absent.
@@ -1046,6 +1158,10 @@ impl Auth0Params {
             "client_secret" => &mut self.client_secret,
             "audience" => &mut self.audience,
             "scope" => &mut self.scope,
+            "code" => &mut self.code,
+            "redirect_uri" => &mut self.redirect_uri,
+            "code_verifier" => &mut self.code_verifier,
+            "refresh_token" => &mut self.refresh_token,
             _ => return,
         };
         if slot.is_none() && !value.is_empty() {
@@ -1079,11 +1195,7 @@ fn auth0_params(req: &Request<'_>) -> Result<Auth0Params, String> {
                 match value {
                     serde_json::Value::String(s) => params.set(key, s.clone()),
                     serde_json::Value::Null => {}
-                    _ if matches!(
-                        key.as_str(),
-                        "grant_type" | "client_id" | "client_secret" | "audience" | "scope"
-                    ) =>
-                    {
+                    _ if AUTH0_PARAM_NAMES.contains(&key.as_str()) => {
                         return Err(format!("Invalid type for parameter: {key}"));
                     }
                     _ => {}
@@ -1217,6 +1329,11 @@ fn auth0_token(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out)
             );
         }
         Some("client_credentials") => {}
+        Some("authorization_code") => return code_grant(shared, &params, knobs, out),
+        Some("refresh_token") => {
+            shared.refresh.fetch_add(1, Ordering::SeqCst);
+            return refresh_grant(shared, &params, knobs, out);
+        }
         Some(other) => {
             let message = format!("Unsupported grant type: {other}");
             return out.json_error(400, "unsupported_grant_type", &message);
@@ -1271,6 +1388,575 @@ fn auth0_token(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out)
         push_json_str(b, scope);
     }
     b.push(b'}');
+    out.finish(200, "application/json", &[])
+}
+
+// ---------------------------------------------------------------------------
+// User flows: /authorize, the code and refresh grants, discovery
+// ---------------------------------------------------------------------------
+
+/// What an authorization code stands for, until its one use.
+struct CodeGrant {
+    client_id: &'static str,
+    redirect_uri: String,
+    code_challenge: Option<String>,
+    scope: Option<String>,
+    audience: Option<String>,
+    nonce: Option<String>,
+    expires: Instant,
+}
+
+/// What a refresh token stands for, until it is rotated.
+struct RefreshGrant {
+    client_id: &'static str,
+    scope: Option<String>,
+    audience: Option<String>,
+}
+
+#[derive(Default)]
+struct AuthorizeParams {
+    response_type: Option<String>,
+    client_id: Option<String>,
+    redirect_uri: Option<String>,
+    audience: Option<String>,
+    scope: Option<String>,
+    state: Option<String>,
+    code_challenge: Option<String>,
+    code_challenge_method: Option<String>,
+    nonce: Option<String>,
+    deny: Option<String>,
+}
+
+impl AuthorizeParams {
+    /// Reads a form-urlencoded query; first occurrence wins, empty values
+    /// count as absent, unknown keys (the test knobs) are skipped.
+    fn parse(query: &str) -> Self {
+        let mut params = Self::default();
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let slot = match form_decode(key.as_bytes()).as_str() {
+                "response_type" => &mut params.response_type,
+                "client_id" => &mut params.client_id,
+                "redirect_uri" => &mut params.redirect_uri,
+                "audience" => &mut params.audience,
+                "scope" => &mut params.scope,
+                "state" => &mut params.state,
+                "code_challenge" => &mut params.code_challenge,
+                "code_challenge_method" => &mut params.code_challenge_method,
+                "nonce" => &mut params.nonce,
+                "deny" => &mut params.deny,
+                _ => continue,
+            };
+            if slot.is_none() && !value.is_empty() {
+                *slot = Some(form_decode(value.as_bytes()));
+            }
+        }
+        params
+    }
+}
+
+/// The registered client of that id, as a `'static` name to keep in grants.
+fn user_flow_client(client_id: &str) -> Option<&'static str> {
+    [AUTH0_CLIENT_ID, NATIVE_CLIENT_ID]
+        .into_iter()
+        .find(|&c| c == client_id)
+}
+
+/// Whether `uri` is registered: [`WEB_REDIRECT_URI`], or an `http` loopback
+/// URI with any port and path (RFC 8252 7.3). No fragment, no userinfo, and
+/// nothing that could break out of a `Location` header.
+fn redirect_uri_allowed(uri: &str) -> bool {
+    if uri == WEB_REDIRECT_URI {
+        return true;
+    }
+    if !uri.bytes().all(|b| b.is_ascii_graphic()) || uri.contains('#') {
+        return false;
+    }
+    let Some(rest) = uri.strip_prefix("http://") else {
+        return false;
+    };
+    let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
+    if path.is_empty() {
+        return false;
+    }
+    let port = ["127.0.0.1", "localhost", "[::1]"]
+        .into_iter()
+        .find_map(|host| {
+            let tail = authority.get(..host.len())?;
+            tail.eq_ignore_ascii_case(host)
+                .then(|| &authority[host.len()..])
+        });
+    match port {
+        Some("") => true,
+        Some(port) => port
+            .strip_prefix(':')
+            .and_then(|p| p.parse::<u16>().ok())
+            .is_some_and(|p| p > 0),
+        None => false,
+    }
+}
+
+/// Appends `value` percent-encoded: everything but RFC 3986 unreserved.
+fn push_url_encoded(out: &mut String, value: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+    }
+}
+
+/// A redirect back to the client: `<redirect_uri>?k=v&...` (or `&k=v` when
+/// the URI has a query already), or `<redirect_uri>#k=v&...`.
+struct Redirect {
+    location: String,
+    first: bool,
+}
+
+impl Redirect {
+    fn new(redirect_uri: &str, fragment: bool) -> Self {
+        let mut location = String::with_capacity(redirect_uri.len() + 256);
+        location.push_str(redirect_uri);
+        if fragment {
+            location.push('#');
+        } else if redirect_uri.contains('?') {
+            if !redirect_uri.ends_with(['?', '&']) {
+                location.push('&');
+            }
+        } else {
+            location.push('?');
+        }
+        Self {
+            location,
+            first: true,
+        }
+    }
+
+    fn param(&mut self, key: &str, value: &str) -> &mut Self {
+        if !self.first {
+            self.location.push('&');
+        }
+        self.first = false;
+        self.location.push_str(key);
+        self.location.push('=');
+        push_url_encoded(&mut self.location, value);
+        self
+    }
+
+    fn param_opt(&mut self, key: &str, value: Option<&str>) -> &mut Self {
+        if let Some(value) = value {
+            self.param(key, value);
+        }
+        self
+    }
+
+    /// 302 with an empty body.
+    fn send(&self, out: &mut Out) -> Reply {
+        out.finish(
+            302,
+            "",
+            &[("Location", &self.location), ("Cache-Control", "no-store")],
+        )
+    }
+}
+
+/// An error sent back to the client (RFC 6749 4.1.2.1 and 4.2.2.1).
+fn redirect_error(
+    redirect_uri: &str,
+    fragment: bool,
+    error: &str,
+    description: &str,
+    state: Option<&str>,
+    out: &mut Out,
+) -> Reply {
+    Redirect::new(redirect_uri, fragment)
+        .param("error", error)
+        .param("error_description", description)
+        .param_opt("state", state)
+        .send(out)
+}
+
+/// `GET /authorize`: the user is signed in and approves at once, unless
+/// the query says `deny=1`.
+fn authorize(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out) -> Reply {
+    let params = AuthorizeParams::parse(req.query);
+    let Some(client_id) = params.client_id.as_deref() else {
+        return out.json_error(
+            400,
+            "invalid_request",
+            "Missing required parameter: client_id",
+        );
+    };
+    let Some(client_id) = user_flow_client(client_id) else {
+        let message = format!("Unknown client: {client_id}");
+        return out.json_error(400, "invalid_request", &message);
+    };
+    let Some(redirect_uri) = params.redirect_uri.as_deref() else {
+        return out.json_error(
+            400,
+            "invalid_request",
+            "Missing required parameter: redirect_uri",
+        );
+    };
+    if !redirect_uri_allowed(redirect_uri) {
+        let message = format!("The redirect_uri is not registered for this client: {redirect_uri}");
+        return out.json_error(400, "invalid_request", &message);
+    }
+    let deny = match params.deny.as_deref().map(flag) {
+        None => false,
+        Some(Some(deny)) => deny,
+        Some(None) => {
+            let value = params.deny.as_deref().unwrap_or("");
+            let message = format!("Invalid test parameter: deny={value}");
+            return out.json_error(400, "invalid_request", &message);
+        }
+    };
+    let state = params.state.as_deref();
+    let implicit = match params.response_type.as_deref() {
+        Some("code") => false,
+        Some("token") => true,
+        other => {
+            let message = match other {
+                None => "Missing required parameter: response_type".to_string(),
+                Some(other) => format!("Unsupported response type: {other}"),
+            };
+            return redirect_error(
+                redirect_uri,
+                false,
+                "unsupported_response_type",
+                &message,
+                state,
+                out,
+            );
+        }
+    };
+    let fail = |error: &str, description: &str, out: &mut Out| {
+        redirect_error(redirect_uri, implicit, error, description, state, out)
+    };
+    if let Some(audience) = params.audience.as_deref()
+        && audience != DEMO_AUDIENCE
+    {
+        let message = format!("Service not found: {audience}");
+        return fail("access_denied", &message, out);
+    }
+    if !implicit {
+        match (
+            params.code_challenge.as_deref(),
+            params.code_challenge_method.as_deref(),
+        ) {
+            (None, None) if client_id != NATIVE_CLIENT_ID => {}
+            (None, _) => {
+                return fail(
+                    "invalid_request",
+                    "Missing required parameter: code_challenge (PKCE with S256 is required)",
+                    out,
+                );
+            }
+            (Some(_), None) => {
+                return fail(
+                    "invalid_request",
+                    "Missing required parameter: code_challenge_method (only S256 is supported)",
+                    out,
+                );
+            }
+            (Some(_), Some(method)) if method != "S256" => {
+                let message =
+                    format!("Unsupported code_challenge_method: {method} (only S256 is supported)");
+                return fail("invalid_request", &message, out);
+            }
+            (Some(challenge), Some(_)) => {
+                let well_formed = challenge.len() == 43
+                    && challenge
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                if !well_formed {
+                    return fail(
+                        "invalid_request",
+                        "Invalid code_challenge: expected BASE64URL(SHA256(code_verifier))",
+                        out,
+                    );
+                }
+            }
+        }
+    }
+    if deny {
+        return fail("access_denied", "User did not authorize the request", out);
+    }
+
+    let scope = params.scope.as_deref();
+    if implicit {
+        let lifetime = knobs.expires_in.unwrap_or(IMPLICIT_DEFAULT_LIFETIME);
+        let audience = user_audience(shared, params.audience.as_deref());
+        let token = if knobs.opaque {
+            opaque_token()
+        } else {
+            user_jwt(&shared.base_url, client_id, &audience, lifetime, scope)
+        };
+        let mut redirect = Redirect::new(redirect_uri, true);
+        redirect
+            .param("access_token", &token)
+            .param("token_type", "Bearer");
+        if !knobs.omit_expires_in && !knobs.opaque {
+            redirect.param("expires_in", &lifetime.to_string());
+        }
+        return redirect
+            .param_opt("state", state)
+            .param_opt("scope", scope)
+            .send(out);
+    }
+
+    let code = opaque_token();
+    let now = Instant::now();
+    {
+        let mut codes = lock(&shared.codes);
+        codes.retain(|_, grant| grant.expires > now);
+        codes.insert(
+            code.clone(),
+            CodeGrant {
+                client_id,
+                redirect_uri: redirect_uri.to_string(),
+                code_challenge: params.code_challenge.clone(),
+                scope: params.scope.clone(),
+                audience: params.audience.clone(),
+                nonce: params.nonce.clone(),
+                expires: now + CODE_LIFETIME,
+            },
+        );
+    }
+    Redirect::new(redirect_uri, false)
+        .param("code", &code)
+        .param_opt("state", state)
+        .send(out)
+}
+
+/// The audience of a user token: as asked, else the userinfo endpoint, as
+/// Auth0 does.
+fn user_audience(shared: &Shared, audience: Option<&str>) -> String {
+    audience.map_or_else(|| format!("{}/userinfo", shared.base_url), str::to_string)
+}
+
+fn has_scope(scope: Option<&str>, wanted: &str) -> bool {
+    scope.is_some_and(|s| s.split(' ').any(|t| t == wanted))
+}
+
+/// Client authentication for the user-flow grants: the confidential
+/// client with its secret, the public client with none. Err is the answer.
+fn user_flow_client_auth(params: &Auth0Params, out: &mut Out) -> Result<&'static str, Reply> {
+    let Some(client_id) = params.client_id.as_deref() else {
+        return Err(out.json_error(
+            400,
+            "invalid_request",
+            "Missing required parameter: client_id",
+        ));
+    };
+    let secret = params.client_secret.as_deref();
+    let authenticated = match user_flow_client(client_id) {
+        Some(AUTH0_CLIENT_ID) => {
+            secret.is_some_and(|s| constant_time_eq(s.as_bytes(), AUTH0_CLIENT_SECRET.as_bytes()))
+        }
+        Some(_) => secret.is_none(),
+        None => false,
+    };
+    match user_flow_client(client_id) {
+        Some(client) if authenticated => Ok(client),
+        _ => Err(out.json_error(401, "access_denied", "Unauthorized")),
+    }
+}
+
+fn is_code_verifier(verifier: &str) -> bool {
+    (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
+/// `grant_type=authorization_code` (RFC 6749 4.1.3, RFC 7636 4.6).
+fn code_grant(shared: &Shared, params: &Auth0Params, knobs: &Knobs, out: &mut Out) -> Reply {
+    const INVALID_CODE: &str = "Invalid authorization code";
+    let client_id = match user_flow_client_auth(params, out) {
+        Ok(client_id) => client_id,
+        Err(reply) => return reply,
+    };
+    let Some(code) = params.code.as_deref() else {
+        return out.json_error(400, "invalid_request", "Missing required parameter: code");
+    };
+    // Presenting a code uses it up, whatever comes next.
+    let grant = lock(&shared.codes).remove(code);
+    let Some(grant) = grant.filter(|g| g.expires > Instant::now()) else {
+        return out.json_error(403, "invalid_grant", INVALID_CODE);
+    };
+    if grant.client_id != client_id {
+        return out.json_error(403, "invalid_grant", INVALID_CODE);
+    }
+    if params.redirect_uri.as_deref() != Some(grant.redirect_uri.as_str()) {
+        return out.json_error(403, "invalid_grant", "Unauthorized redirect_uri");
+    }
+    let verifier = params.code_verifier.as_deref();
+    if let Some(verifier) = verifier
+        && !is_code_verifier(verifier)
+    {
+        return out.json_error(
+            400,
+            "invalid_request",
+            "Invalid code_verifier: 43 to 128 characters of A-Z a-z 0-9 - . _ ~",
+        );
+    }
+    let pkce_ok = match (grant.code_challenge.as_deref(), verifier) {
+        (None, None) => true,
+        (Some(challenge), Some(verifier)) => {
+            let digest = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            constant_time_eq(digest.as_bytes(), challenge.as_bytes())
+        }
+        // A verifier for a code issued without a challenge is a downgrade.
+        _ => false,
+    };
+    if !pkce_ok {
+        return out.json_error(403, "invalid_grant", "Failed PKCE verification");
+    }
+    let issue = Issue {
+        client_id,
+        audience: grant.audience.as_deref(),
+        granted_scope: grant.scope.as_deref(),
+        scope: grant.scope.as_deref(),
+        nonce: grant.nonce.as_deref(),
+    };
+    user_tokens(shared, &issue, knobs, out)
+}
+
+/// `grant_type=refresh_token` with rotation (RFC 6749 6, RFC 9700 4.14.2).
+fn refresh_grant(shared: &Shared, params: &Auth0Params, knobs: &Knobs, out: &mut Out) -> Reply {
+    const INVALID_REFRESH: &str = "Unknown or invalid refresh token.";
+    let client_id = match user_flow_client_auth(params, out) {
+        Ok(client_id) => client_id,
+        Err(reply) => return reply,
+    };
+    let Some(refresh_token) = params.refresh_token.as_deref() else {
+        return out.json_error(
+            400,
+            "invalid_request",
+            "Missing required parameter: refresh_token",
+        );
+    };
+    let asked = params.scope.as_deref();
+    let grant = {
+        let mut tokens = lock(&shared.refresh_tokens);
+        match tokens.get(refresh_token) {
+            None => None,
+            Some(grant) if grant.client_id != client_id => None,
+            // A narrower scope may be asked for this access token (the new
+            // refresh token keeps the whole grant); a wider one is refused
+            // without using the refresh token up.
+            Some(grant)
+                if asked.is_some_and(|asked| {
+                    !asked
+                        .split(' ')
+                        .filter(|t| !t.is_empty())
+                        .all(|t| has_scope(grant.scope.as_deref(), t))
+                }) =>
+            {
+                return out.json_error(
+                    403,
+                    "invalid_scope",
+                    "The requested scope exceeds the scope granted by the resource owner",
+                );
+            }
+            Some(_) => tokens.remove(refresh_token),
+        }
+    };
+    let Some(grant) = grant else {
+        return out.json_error(403, "invalid_grant", INVALID_REFRESH);
+    };
+    let issue = Issue {
+        client_id,
+        audience: grant.audience.as_deref(),
+        granted_scope: grant.scope.as_deref(),
+        scope: asked.or(grant.scope.as_deref()),
+        nonce: None,
+    };
+    user_tokens(shared, &issue, knobs, out)
+}
+
+/// What the code and refresh grants answer with.
+struct Issue<'a> {
+    client_id: &'static str,
+    /// As asked at `/authorize`; None means the userinfo audience.
+    audience: Option<&'a str>,
+    /// What the user granted, and a new refresh token stands for.
+    granted_scope: Option<&'a str>,
+    /// What this access token carries.
+    scope: Option<&'a str>,
+    nonce: Option<&'a str>,
+}
+
+/// The token answer of the code and refresh grants.
+fn user_tokens(shared: &Shared, issue: &Issue<'_>, knobs: &Knobs, out: &mut Out) -> Reply {
+    let Issue {
+        client_id, scope, ..
+    } = *issue;
+    let audience = &user_audience(shared, issue.audience);
+    let lifetime = knobs.expires_in.unwrap_or(AUTH0_DEFAULT_LIFETIME);
+    let access_token = if knobs.opaque {
+        opaque_token()
+    } else {
+        user_jwt(&shared.base_url, client_id, audience, lifetime, scope)
+    };
+    let b = &mut out.body;
+    b.extend_from_slice(b"{\"access_token\":");
+    push_json_str(b, &access_token);
+    if has_scope(scope, "openid") {
+        b.extend_from_slice(b",\"id_token\":");
+        push_json_str(b, &id_token(&shared.base_url, client_id, issue.nonce));
+    }
+    if has_scope(issue.granted_scope, "offline_access") {
+        let refresh_token = opaque_token();
+        b.extend_from_slice(b",\"refresh_token\":");
+        push_json_str(b, &refresh_token);
+        lock(&shared.refresh_tokens).insert(
+            refresh_token,
+            RefreshGrant {
+                client_id,
+                scope: issue.granted_scope.map(str::to_string),
+                audience: issue.audience.map(str::to_string),
+            },
+        );
+    }
+    if let Some(scope) = scope {
+        b.extend_from_slice(b",\"scope\":");
+        push_json_str(b, scope);
+    }
+    if !knobs.omit_expires_in && !knobs.opaque {
+        b.extend_from_slice(b",\"expires_in\":");
+        push_i64(b, lifetime);
+    }
+    b.extend_from_slice(b",\"token_type\":\"Bearer\"}");
+    out.finish(
+        200,
+        "application/json",
+        &[("Cache-Control", "no-store"), ("Pragma", "no-cache")],
+    )
+}
+
+/// `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0).
+fn discovery(shared: &Shared, out: &mut Out) -> Reply {
+    let base = shared.base_url.as_str();
+    let b = &mut out.body;
+    b.extend_from_slice(b"{\"issuer\":");
+    push_json_parts(b, &[base, "/"]);
+    b.extend_from_slice(b",\"authorization_endpoint\":");
+    push_json_parts(b, &[base, AUTHORIZE_PATH]);
+    b.extend_from_slice(b",\"token_endpoint\":");
+    push_json_parts(b, &[base, AUTH0_PATH]);
+    b.extend_from_slice(
+        b",\"response_types_supported\":[\"code\",\"token\"]\
+          ,\"grant_types_supported\":[\"authorization_code\",\"implicit\",\"refresh_token\",\"client_credentials\"]\
+          ,\"code_challenge_methods_supported\":[\"S256\"]\
+          ,\"token_endpoint_auth_methods_supported\":[\"client_secret_post\",\"client_secret_basic\",\"none\"]\
+          ,\"scopes_supported\":[\"openid\",\"profile\",\"email\",\"offline_access\"]}",
+    );
     out.finish(200, "application/json", &[])
 }
 
@@ -1407,11 +2093,72 @@ fn jwt(
     push_hex(&mut payload, process_seed());
     push_hex(&mut payload, seq);
     payload.extend_from_slice(b"\"}");
+    seal(&payload)
+}
 
+/// An access token for [`TEST_USER`], as the user flows issue it: no `gty`,
+/// and `azp` names the client.
+fn user_jwt(
+    base_url: &str,
+    client_id: &str,
+    audience: &str,
+    lifetime: i64,
+    scope: Option<&str>,
+) -> String {
+    let seq = TOKEN_SEQ.fetch_add(1, Ordering::Relaxed);
+    let now = now_secs();
+    let mut payload = Vec::with_capacity(256);
+    payload.extend_from_slice(b"{\"iss\":");
+    push_json_parts(&mut payload, &[base_url, "/"]);
+    payload.extend_from_slice(b",\"sub\":");
+    push_json_str(&mut payload, TEST_USER);
+    payload.extend_from_slice(b",\"aud\":");
+    push_json_str(&mut payload, audience);
+    payload.extend_from_slice(b",\"iat\":");
+    push_i64(&mut payload, now);
+    payload.extend_from_slice(b",\"exp\":");
+    push_i64(&mut payload, now.saturating_add(lifetime));
+    if let Some(scope) = scope {
+        payload.extend_from_slice(b",\"scope\":");
+        push_json_str(&mut payload, scope);
+    }
+    payload.extend_from_slice(b",\"azp\":");
+    push_json_str(&mut payload, client_id);
+    payload.extend_from_slice(b",\"jti\":\"");
+    push_hex(&mut payload, process_seed());
+    push_hex(&mut payload, seq);
+    payload.extend_from_slice(b"\"}");
+    seal(&payload)
+}
+
+/// A JWT-shaped OpenID Connect ID token for [`TEST_USER`].
+fn id_token(base_url: &str, client_id: &str, nonce: Option<&str>) -> String {
+    let now = now_secs();
+    let mut payload = Vec::with_capacity(256);
+    payload.extend_from_slice(b"{\"iss\":");
+    push_json_parts(&mut payload, &[base_url, "/"]);
+    payload.extend_from_slice(b",\"sub\":");
+    push_json_str(&mut payload, TEST_USER);
+    payload.extend_from_slice(b",\"aud\":");
+    push_json_str(&mut payload, client_id);
+    payload.extend_from_slice(b",\"iat\":");
+    push_i64(&mut payload, now);
+    payload.extend_from_slice(b",\"exp\":");
+    push_i64(&mut payload, now.saturating_add(ID_TOKEN_LIFETIME));
+    if let Some(nonce) = nonce {
+        payload.extend_from_slice(b",\"nonce\":");
+        push_json_str(&mut payload, nonce);
+    }
+    payload.push(b'}');
+    seal(&payload)
+}
+
+/// Header, base64url payload and a hash standing in for a signature.
+fn seal(payload: &[u8]) -> String {
     let mut token = String::with_capacity(512);
     token.push_str(JWT_HEADER);
     token.push('.');
-    URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
+    URL_SAFE_NO_PAD.encode_string(payload, &mut token);
     let signature = Sha256::new()
         .chain_update(process_seed().to_le_bytes())
         .chain_update(token.as_bytes())

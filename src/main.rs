@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use bearer::ffi::BearerStatus;
 use bearer::local_server::{self, LocalAuthServer};
-use bearer::{Client, Problem, ProblemKind};
+use bearer::{Client, Config, LoopbackLogin, Problem, ProblemKind};
 use serde_json::{Value, json};
 
 const USAGE: &str = "\
@@ -20,6 +20,10 @@ usage:
                     print the access token (--json: the whole token response)
   bearer header [--credentials FILE] [--token-url URL]
                     print the Authorization header value, \"Bearer <token>\"
+  bearer login  [--credentials FILE] [--timeout SECONDS] [--no-browser]
+                    sign a user in (authorization code with PKCE, loopback
+                    redirect): print and open the authorize URL, wait for the
+                    browser to come back, print the token response
   bearer demo       start the bundled local authorization server and show both
                     seed shapes working, with no credentials of your own
   bearer serve [--port PORT]
@@ -42,6 +46,7 @@ fn main() -> ExitCode {
     };
     let outcome = match command.as_str() {
         "token" | "header" => Options::parse(options).map(|options| print_token(command, &options)),
+        "login" => Options::parse(options).map(|options| login(&options)),
         "demo" => Ok(demo()),
         "serve" => Options::parse(options).map(|options| serve(options.port)),
         "version" | "--version" | "-V" => {
@@ -69,6 +74,8 @@ struct Options {
     token_url: Option<String>,
     json: bool,
     port: u16,
+    timeout_seconds: Option<u64>,
+    no_browser: bool,
 }
 
 impl Options {
@@ -85,6 +92,14 @@ impl Options {
                 "--credentials" | "-c" => options.credentials = Some(value()?),
                 "--token-url" => options.token_url = Some(value()?),
                 "--json" => options.json = true,
+                "--no-browser" => options.no_browser = true,
+                "--timeout" => {
+                    options.timeout_seconds = Some(
+                        value()?
+                            .parse()
+                            .map_err(|_| "--timeout needs a number of seconds".to_owned())?,
+                    )
+                }
                 "--port" => {
                     options.port = value()?
                         .parse()
@@ -144,6 +159,62 @@ fn read_credentials(options: &Options) -> Result<String, Problem> {
         }
         // Let the library report what is wrong with it.
         _ => Ok(text),
+    }
+}
+
+/// How long `bearer login` waits for the browser unless told otherwise.
+const LOGIN_TIMEOUT_SECONDS: u64 = 300;
+
+fn login(options: &Options) -> ExitCode {
+    let result = read_credentials(options).and_then(|text| {
+        // The credentials of a native app name no grant; this is the one.
+        let text = match serde_json::from_str::<Value>(&text) {
+            Ok(Value::Object(mut members)) => {
+                members
+                    .entry("grant_type")
+                    .or_insert_with(|| "authorization_code".into());
+                Value::Object(members).to_string()
+            }
+            _ => text,
+        };
+        let login = LoopbackLogin::start(Config::from_json(&text)?)?;
+        let timeout = options.timeout_seconds.unwrap_or(LOGIN_TIMEOUT_SECONDS);
+        eprintln!(
+            "Open this URL in a browser to sign in:\n  {}\nWaiting up to {timeout} s for the redirect to {} ...",
+            login.url(),
+            login.redirect_uri()
+        );
+        if !options.no_browser {
+            open_browser(login.url());
+        }
+        login.wait(std::time::Duration::from_secs(timeout))
+    });
+    match result {
+        Ok(token) => {
+            println!("{}", token.to_json());
+            ExitCode::SUCCESS
+        }
+        Err(problem) => fail(&problem),
+    }
+}
+
+/// Best effort: the URL is printed anyway for machines without a desktop.
+fn open_browser(url: &str) {
+    let opener = if cfg!(target_os = "macos") {
+        "open"
+    } else {
+        "xdg-open"
+    };
+    let has_desktop = cfg!(target_os = "macos")
+        || std::env::var_os("DISPLAY").is_some()
+        || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    if has_desktop {
+        let _ = std::process::Command::new(opener)
+            .arg(url)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
     }
 }
 

@@ -42,11 +42,20 @@ pub enum ProblemKind {
     ResponseTooLarge,
     /// A bug in bearer: a panic was caught at the boundary.
     Internal,
+    /// The token endpoint refused a code or refresh token (`invalid_grant`):
+    /// reused or expired code, wrong PKCE verifier, rotated refresh token.
+    InvalidGrant,
+    /// The authorization server sent the browser back with `error=`, e.g.
+    /// the user declined (`access_denied`).
+    AuthorizationDenied,
+    /// The redirect handed back cannot be trusted or read: missing or
+    /// mismatched `state`, no code or token, not our redirect URI.
+    InvalidCallback,
 }
 
 impl ProblemKind {
     /// Every kind, in declaration order (for documentation and tests).
-    pub const ALL: [ProblemKind; 15] = [
+    pub const ALL: [ProblemKind; 18] = [
         Self::InvalidArgument,
         Self::InvalidConfig,
         Self::InsecureUrl,
@@ -62,6 +71,9 @@ impl ProblemKind {
         Self::InvalidResponse,
         Self::ResponseTooLarge,
         Self::Internal,
+        Self::InvalidGrant,
+        Self::AuthorizationDenied,
+        Self::InvalidCallback,
     ];
 
     /// The `type` member: a URN, stable across releases.
@@ -84,6 +96,9 @@ impl ProblemKind {
             Self::InvalidResponse => "urn:bearer:problem:invalid-response",
             Self::ResponseTooLarge => "urn:bearer:problem:response-too-large",
             Self::Internal => "urn:bearer:problem:internal",
+            Self::InvalidGrant => "urn:bearer:problem:invalid-grant",
+            Self::AuthorizationDenied => "urn:bearer:problem:authorization-denied",
+            Self::InvalidCallback => "urn:bearer:problem:invalid-callback",
         }
     }
 
@@ -104,6 +119,9 @@ impl ProblemKind {
             Self::InvalidResponse => "Unreadable token response",
             Self::ResponseTooLarge => "Token response too large",
             Self::Internal => "Internal error",
+            Self::InvalidGrant => "Grant rejected",
+            Self::AuthorizationDenied => "Authorization denied",
+            Self::InvalidCallback => "Invalid callback",
         }
     }
 
@@ -114,9 +132,11 @@ impl ProblemKind {
             | Self::InvalidConfig
             | Self::InsecureUrl
             | Self::InvalidRequest
-            | Self::UpstreamProblem => 400,
+            | Self::UpstreamProblem
+            | Self::InvalidGrant
+            | Self::InvalidCallback => 400,
             Self::Unauthorized => 401,
-            Self::Forbidden => 403,
+            Self::Forbidden | Self::AuthorizationDenied => 403,
             Self::RateLimited => 429,
             Self::UpstreamError
             | Self::Redirected

@@ -53,7 +53,9 @@ impl Token {
         }
     }
 
-    fn from_object(mut members: Map<String, Value>) -> Result<Token, Problem> {
+    /// Reads a token-response object; the implicit flow's fragment arrives
+    /// as one too, with every value a string.
+    pub(crate) fn from_object(mut members: Map<String, Value>) -> Result<Token, Problem> {
         let access_token = match members.remove("access_token") {
             Some(Value::String(token)) if looks_like_token(&token) => token,
             Some(_) => {
@@ -225,14 +227,18 @@ fn seconds(value: &Value) -> Option<u64> {
 /// The `exp` claim of a JWT, without verifying anything: it only tells the
 /// cache how long the token lives.
 fn jwt_expiry(token: &str) -> Option<u64> {
+    jwt_claims(token)?.get("exp").and_then(seconds)
+}
+
+/// The claims of a JWT, read but not verified.
+pub(crate) fn jwt_claims(token: &str) -> Option<Value> {
     let mut segments = token.split('.');
     let (_header, payload, _signature) = (segments.next()?, segments.next()?, segments.next()?);
     let decoded = URL_SAFE_NO_PAD
         .decode(payload)
         .or_else(|_| URL_SAFE.decode(payload))
         .ok()?;
-    let claims: Value = serde_json::from_slice(&decoded).ok()?;
-    claims.get("exp").and_then(seconds)
+    serde_json::from_slice(&decoded).ok()
 }
 
 /// RFC 6750 `b64token` characters, loosened to any visible ASCII so that

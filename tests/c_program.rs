@@ -105,7 +105,11 @@ fn the_c_program_passes_under_valgrind_without_leaks() {
     );
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
     assert!(!stderr.contains("definitely lost"), "{stderr}");
-    assert_eq!(server.auth0_requests(), 3, "one-shot, handle, wrong secret");
+    assert_eq!(
+        server.auth0_requests(),
+        8,
+        "one-shot, handle, wrong secret; code, same code, loopback, sign-in and refresh"
+    );
     assert_eq!(
         server.cobuilder_requests(),
         2,

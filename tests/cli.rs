@@ -468,7 +468,7 @@ fn serve_answers_on_the_port_it_prints() {
         local_server::DEMO_AUDIENCE
     );
     let stats = http_get(port, "/_stats");
-    assert!(stats.ends_with("{\"auth0\":1,\"cobuilder\":0}"), "{stats}");
+    assert!(stats.contains("{\"auth0\":1,\"cobuilder\":0,"), "{stats}");
 
     child.0.kill().expect("the server is killed");
     let status = child.0.wait().expect("the server is reaped");
@@ -483,4 +483,94 @@ fn version_prints_the_package_version() {
             format!("bearer {}", env!("CARGO_PKG_VERSION"))
         );
     }
+}
+
+#[test]
+fn login_prints_the_url_waits_for_the_browser_and_prints_the_tokens() {
+    let server = server();
+    let credentials = serde_json::json!({
+        "client_id": local_server::NATIVE_CLIENT_ID,
+        "audience": local_server::DEMO_AUDIENCE,
+        "authorize_url": server.authorize_url(),
+        "token_url": server.auth0_token_url(),
+    });
+    let mut child = Command::new(BEARER)
+        .args([
+            "login",
+            "--credentials",
+            "-",
+            "--no-browser",
+            "--timeout",
+            "20",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(credentials.to_string().as_bytes())
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let url = loop {
+        let mut line = String::new();
+        assert_ne!(stderr.read_line(&mut line).unwrap(), 0, "no URL printed");
+        if let Some(url) = line.trim().strip_prefix("http") {
+            break format!("http{url}");
+        }
+    };
+    // The browser: the server signs the test user in and redirects to the
+    // listener, which answers with a page.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .build()
+        .into();
+    let authorized = agent.get(&url).call().unwrap();
+    let callback = authorized.headers()["location"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let page = agent
+        .get(&callback)
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    assert!(page.contains("You are signed in"));
+
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let tokens: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        claims(tokens["access_token"].as_str().unwrap())["sub"],
+        local_server::TEST_USER
+    );
+    assert!(tokens["id_token"].is_string());
+}
+
+#[test]
+fn login_without_a_browser_coming_back_times_out_with_status_6() {
+    let server = server();
+    let credentials = serde_json::json!({
+        "client_id": local_server::NATIVE_CLIENT_ID,
+        "authorize_url": server.authorize_url(),
+        "token_url": server.auth0_token_url(),
+    });
+    let output = run_with_stdin(
+        &[
+            "login",
+            "--credentials",
+            "-",
+            "--no-browser",
+            "--timeout",
+            "0",
+        ],
+        &credentials.to_string(),
+    );
+    assert_eq!(output.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("urn:bearer:problem:timeout"));
 }

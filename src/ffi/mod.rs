@@ -9,6 +9,7 @@
 //! `_free`; both accept NULL.
 
 mod client;
+mod flows;
 mod token;
 
 use std::ffi::{CStr, CString, c_char};
@@ -17,6 +18,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use crate::problem::{Problem, ProblemKind};
 
 pub use client::*;
+pub use flows::*;
 pub use token::*;
 
 /// What a call did. `BEARER_STATUS_OK` is 0; the detail of any other status
@@ -25,12 +27,13 @@ pub use token::*;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BearerStatus {
     Ok = 0,
-    /// NULL where a value is required, or text that is not UTF-8.
+    /// NULL where a value is required, text that is not UTF-8, or a
+    /// redirect URL that does not answer the authorization request.
     InvalidArgument = 1,
     /// The configuration JSON is malformed, incomplete or unsafe.
     InvalidConfig = 2,
-    /// The token endpoint refused: bad credentials, no grant, bad request,
-    /// or its own problem details.
+    /// The token endpoint refused (bad credentials, no grant, bad request, a
+    /// used code, or its own problem details), or the user declined.
     Rejected = 3,
     /// The token endpoint is throttling; see `extensions.retry_after`.
     RateLimited = 4,
@@ -47,12 +50,14 @@ pub enum BearerStatus {
 impl From<ProblemKind> for BearerStatus {
     fn from(kind: ProblemKind) -> Self {
         match kind {
-            ProblemKind::InvalidArgument => Self::InvalidArgument,
+            ProblemKind::InvalidArgument | ProblemKind::InvalidCallback => Self::InvalidArgument,
             ProblemKind::InvalidConfig | ProblemKind::InsecureUrl => Self::InvalidConfig,
             ProblemKind::Unauthorized
             | ProblemKind::Forbidden
             | ProblemKind::InvalidRequest
-            | ProblemKind::UpstreamProblem => Self::Rejected,
+            | ProblemKind::UpstreamProblem
+            | ProblemKind::InvalidGrant
+            | ProblemKind::AuthorizationDenied => Self::Rejected,
             ProblemKind::RateLimited => Self::RateLimited,
             ProblemKind::UpstreamError | ProblemKind::Redirected | ProblemKind::Unreachable => {
                 Self::Unavailable

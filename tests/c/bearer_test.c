@@ -6,21 +6,31 @@
  *
  * Requests this program makes (the Rust side checks the server's counts):
  * Auth0 endpoint 3 (one-shot, client handle, wrong secret), Cobuilder 2
- * (one-shot, and one for eight threads sharing a handle).
+ * (one-shot, and one for eight threads sharing a handle); for the user flows,
+ * Auth0 endpoint 5 more (a code exchanged, the same code again, the loopback
+ * login, a sign-in with offline_access and its refresh).
+ *
+ * For the user flows this program plays the browser: it follows the
+ * authorization server's redirect by hand with a small HTTP GET.
  */
 #include "bearer.h"
 #include "bearer.h" /* twice: the include guard must hold */
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #define SECRET "demo-secret"
 #define CANARY "canary-0f3c9a7d"
 
 static int passed, failed;
-static char auth0_json[1024], cobuilder_json[1024];
+static char auth0_json[1024], cobuilder_json[1024], native_json[1024];
+static const char *base_url;
 
 #define CHECK(cond)                                                           \
     do {                                                                      \
@@ -182,6 +192,184 @@ static void test_problems(void) {
     bearer_client_free(NULL);
 }
 
+/*
+ * GETs an http://127.0.0.1:PORT/... URL and returns its status; with
+ * location != NULL, copies the Location header there (size bytes).
+ */
+static int http_get(const char *url, char *location, size_t size) {
+    unsigned port = 0;
+    int offset = 0;
+    if (sscanf(url, "http://127.0.0.1:%u%n", &port, &offset) != 1) return -1;
+    const char *target = url + offset;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {0};
+    address.sin_family = AF_INET;
+    address.sin_port = htons((unsigned short)port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    char request[4096], answer[8192];
+    int length = snprintf(request, sizeof request,
+                          "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                          target);
+    if (write(fd, request, (size_t)length) != length) {
+        close(fd);
+        return -1;
+    }
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof answer - 1 && (n = read(fd, answer + got, sizeof answer - 1 - got)) > 0)
+        got += (size_t)n;
+    answer[got] = '\0';
+    close(fd);
+    int status = -1;
+    sscanf(answer, "HTTP/1.1 %d", &status);
+    const char *header = strstr(answer, "\r\nLocation: ");
+    if (location != NULL && header != NULL) {
+        header += strlen("\r\nLocation: ");
+        size_t span = strcspn(header, "\r");
+        snprintf(location, size, "%.*s", (int)span, header);
+    }
+    return status;
+}
+
+/* Copies the string member `name` of a flat JSON object (no escapes in it). */
+static int json_text(const char *json, const char *name, char *out, size_t size) {
+    char key[64];
+    snprintf(key, sizeof key, "\"%s\":\"", name);
+    const char *at = json ? strstr(json, key) : NULL;
+    if (at == NULL) return 0;
+    at += strlen(key);
+    snprintf(out, size, "%.*s", (int)strcspn(at, "\""), at);
+    return 1;
+}
+
+/* The browser: opens the authorize URL and returns where it redirects. */
+static int sign_in(const char *request_json, char *redirect, size_t size) {
+    char url[2048];
+    return json_text(request_json, "url", url, sizeof url) &&
+           http_get(url, redirect, size) == 302;
+}
+
+static void test_authorization_code(void) {
+    char *request = NULL, *json = NULL, *problem = NULL, redirect[2048];
+    CHECK(bearer_authorize_start(native_json, &request, &problem) == BEARER_STATUS_OK);
+    CHECK(contains(request, "code_challenge_method=S256"));
+    CHECK(contains(request, "\"code_verifier\":\""));
+    CHECK(sign_in(request, redirect, sizeof redirect));
+
+    CHECK(bearer_authorize_complete(native_json, request, redirect, &json, &problem) ==
+          BEARER_STATUS_OK);
+    CHECK(contains(json, "\"id_token\":\""));
+    bearer_string_free(json);
+
+    /* A code works once. */
+    json = NULL;
+    CHECK(bearer_authorize_complete(native_json, request, redirect, &json, &problem) ==
+          BEARER_STATUS_REJECTED);
+    CHECK(json == NULL && contains(problem, "urn:bearer:problem:invalid-grant"));
+    bearer_string_free(problem);
+
+    /* A forged state never reaches the token endpoint. */
+    char *state = strstr(redirect, "state=");
+    if (state != NULL) state[6] = state[6] == 'A' ? 'B' : 'A';
+    problem = NULL;
+    CHECK(bearer_authorize_complete(native_json, request, redirect, &json, &problem) ==
+          BEARER_STATUS_INVALID_ARGUMENT);
+    CHECK(contains(problem, "urn:bearer:problem:invalid-callback"));
+    bearer_string_free(problem);
+
+    problem = NULL;
+    CHECK(bearer_authorize_complete(native_json, "{}", redirect, &json, &problem) ==
+          BEARER_STATUS_INVALID_ARGUMENT);
+    bearer_string_free(problem);
+    bearer_string_free(request);
+}
+
+static void test_implicit(void) {
+    char config[1024], *request = NULL, *json = NULL, redirect[2048];
+    snprintf(config, sizeof config,
+             "{\"client_id\":\"demo-client\",\"grant_type\":\"implicit\","
+             "\"redirect_uri\":\"http://127.0.0.1:9/callback\","
+             "\"authorize_url\":\"%s/authorize\"}",
+             base_url);
+    CHECK(bearer_authorize_start(config, &request, NULL) == BEARER_STATUS_OK);
+    CHECK(sign_in(request, redirect, sizeof redirect));
+    CHECK(contains(redirect, "#access_token="));
+    CHECK(bearer_authorize_complete(config, request, redirect, &json, NULL) == BEARER_STATUS_OK);
+    CHECK(contains(json, "\"expires_in\":"));
+    bearer_string_free(json);
+    bearer_string_free(request);
+}
+
+static void *browser(void *url) {
+    char redirect[2048];
+    if (http_get(url, redirect, sizeof redirect) != 302) return url;
+    return http_get(redirect, NULL, 0) == 200 ? NULL : url;
+}
+
+static void test_loopback_login(void) {
+    char config[1024];
+    snprintf(config, sizeof config,
+             "{\"client_id\":\"native-client\",\"grant_type\":\"authorization_code\","
+             "\"authorize_url\":\"%s/authorize\",\"token_url\":\"%s/oauth/token\"}",
+             base_url, base_url);
+    bearer_login *login = NULL;
+    char *url = NULL, *json = NULL, *problem = NULL;
+    CHECK(bearer_login_start(config, &login, &url, &problem) == BEARER_STATUS_OK);
+    CHECK(contains(url, "redirect_uri=http%3A%2F%2F127.0.0.1%3A"));
+    pthread_t thread;
+    pthread_create(&thread, NULL, browser, url);
+    CHECK(bearer_login_wait(login, 10000, &json, &problem) == BEARER_STATUS_OK);
+    void *failure = NULL;
+    pthread_join(thread, &failure);
+    CHECK(failure == NULL);
+    CHECK(contains(json, "\"access_token\":\""));
+    bearer_string_free(json);
+    bearer_string_free(url);
+    bearer_login_free(login);
+
+    /* Nobody comes back: the wait ends at its timeout. */
+    login = NULL;
+    url = NULL;
+    CHECK(bearer_login_start(config, &login, &url, NULL) == BEARER_STATUS_OK);
+    CHECK(bearer_login_wait(login, 100, &json, &problem) == BEARER_STATUS_TIMEOUT);
+    CHECK(contains(problem, "urn:bearer:problem:timeout"));
+    bearer_string_free(problem);
+    bearer_string_free(url);
+    bearer_login_free(login);
+    bearer_login_free(NULL);
+}
+
+static void test_refresh(void) {
+    char config[1024], *request = NULL, *json = NULL, redirect[2048], refresh[512];
+    snprintf(config, sizeof config,
+             "{\"client_id\":\"native-client\",\"grant_type\":\"authorization_code\","
+             "\"scope\":\"openid offline_access\",\"redirect_uri\":\"http://127.0.0.1:9/cb\","
+             "\"authorize_url\":\"%s/authorize\",\"token_url\":\"%s/oauth/token\"}",
+             base_url, base_url);
+    CHECK(bearer_authorize_start(config, &request, NULL) == BEARER_STATUS_OK);
+    CHECK(sign_in(request, redirect, sizeof redirect));
+    CHECK(bearer_authorize_complete(config, request, redirect, &json, NULL) == BEARER_STATUS_OK);
+    CHECK(json_text(json, "refresh_token", refresh, sizeof refresh));
+    bearer_string_free(json);
+    bearer_string_free(request);
+
+    snprintf(config, sizeof config,
+             "{\"client_id\":\"native-client\",\"grant_type\":\"refresh_token\","
+             "\"refresh_token\":\"%s\",\"token_url\":\"%s/oauth/token\"}",
+             refresh, base_url);
+    bearer_client *client = NULL;
+    char *token = NULL;
+    CHECK(bearer_client_new(config, &client, NULL) == BEARER_STATUS_OK);
+    CHECK(bearer_client_token(client, &token, NULL) == BEARER_STATUS_OK);
+    CHECK(count_char(token, '.') == 2);
+    bearer_string_free(token);
+    bearer_client_free(client);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s BASE_URL\n", argv[0]);
@@ -198,11 +386,23 @@ int main(int argc, char **argv) {
              "\"token_url\":\"%s/authentication/api/v1/oauth2/token\"}",
              argv[1]);
 
+    base_url = argv[1];
+    snprintf(native_json, sizeof native_json,
+             "{\"client_id\":\"native-client\",\"grant_type\":\"authorization_code\","
+             "\"audience\":\"https://beeapp.open-cosmos.com\","
+             "\"redirect_uri\":\"http://127.0.0.1:9/callback\","
+             "\"authorize_url\":\"%s/authorize\",\"token_url\":\"%s/oauth/token\"}",
+             argv[1], argv[1]);
+
     test_version();
     test_one_shot_both_shapes();
     test_client_handle();
     test_threads_share_a_client();
     test_problems();
+    test_authorization_code();
+    test_implicit();
+    test_loopback_login();
+    test_refresh();
 
     bearer_global_cleanup();
     printf("%d passed, %d failed\n", passed, failed);

@@ -1,0 +1,108 @@
+//! OpenID Connect discovery (OIDC Discovery 1.0, RFC 8414): the endpoints an
+//! `issuer` publishes at `/.well-known/openid-configuration`, read once per
+//! issuer and process.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use serde_json::Value;
+
+use crate::config::{Config, check_url_is_safe};
+use crate::http;
+use crate::problem::{Problem, ProblemKind};
+
+const WELL_KNOWN: &str = "/.well-known/openid-configuration";
+
+#[derive(Clone)]
+struct Endpoints {
+    token: String,
+    authorize: Option<String>,
+}
+
+static DOCUMENTS: Mutex<Option<HashMap<String, Endpoints>>> = Mutex::new(None);
+
+/// Fills the endpoints the configuration left to its issuer. Explicit
+/// `token_url` and `authorize_url` win over the document.
+pub fn resolve(config: &mut Config) -> Result<(), Problem> {
+    let Some(issuer) = config.issuer.clone() else {
+        return Ok(());
+    };
+    if !config.token_url.is_empty() && !config.authorize_url.is_empty() {
+        return Ok(());
+    }
+    let known = lock().as_ref().and_then(|map| map.get(&issuer).cloned());
+    let endpoints = match known {
+        Some(endpoints) => endpoints,
+        None => {
+            let endpoints = fetch(config, &issuer)?;
+            lock()
+                .get_or_insert_with(HashMap::new)
+                .insert(issuer, endpoints.clone());
+            endpoints
+        }
+    };
+    if config.token_url.is_empty() {
+        config.token_url = endpoints.token;
+    }
+    if config.authorize_url.is_empty()
+        && let Some(authorize) = endpoints.authorize
+    {
+        config.authorize_url = authorize;
+    }
+    Ok(())
+}
+
+/// Forgets every document read (for leak checkers at exit, and tests).
+pub fn clear() {
+    *lock() = None;
+}
+
+fn lock() -> std::sync::MutexGuard<'static, Option<HashMap<String, Endpoints>>> {
+    DOCUMENTS.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn fetch(config: &Config, issuer: &str) -> Result<Endpoints, Problem> {
+    let url = format!("{}{WELL_KNOWN}", issuer.trim_end_matches('/'));
+    let instance = http::endpoint_for_display(&url);
+    let agent = http::agent_for(config)?;
+    let answer = http::get(&agent, config, &url)?;
+    if answer.status != 200 {
+        return Err(Problem::new(
+            ProblemKind::UpstreamError,
+            format!(
+                "the discovery document could not be read: the issuer answered {}",
+                answer.status
+            ),
+        )
+        .with_instance(instance)
+        .with_extension("upstream_status", answer.status));
+    }
+    let invalid = |detail: &str| {
+        Problem::new(
+            ProblemKind::InvalidResponse,
+            format!("the discovery document {detail}"),
+        )
+        .with_instance(instance.clone())
+    };
+    let Ok(Value::Object(document)) = serde_json::from_slice::<Value>(&answer.body) else {
+        return Err(invalid("is not a JSON object"));
+    };
+    let text = |name: &str| document.get(name).and_then(Value::as_str);
+    // OIDC Discovery 4.3: the document must name the issuer it was asked for.
+    let same_issuer = text("issuer")
+        .is_some_and(|named| named.trim_end_matches('/') == issuer.trim_end_matches('/'));
+    if !same_issuer {
+        return Err(invalid("names another issuer"));
+    }
+    let endpoint = |name: &str| -> Result<Option<String>, Problem> {
+        let Some(url) = text(name) else {
+            return Ok(None);
+        };
+        check_url_is_safe(url, name).map_err(|_| invalid(&format!("has an unsafe {name}")))?;
+        Ok(Some(url.to_owned()))
+    };
+    Ok(Endpoints {
+        token: endpoint("token_endpoint")?.ok_or_else(|| invalid("has no token_endpoint"))?,
+        authorize: endpoint("authorization_endpoint")?,
+    })
+}

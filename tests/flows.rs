@@ -1,0 +1,445 @@
+//! The user flows of the DataCosmos v2 page end to end over real HTTP: the
+//! test plays the browser (following the authorization server's redirect by
+//! hand) against the local server's `/authorize` and `/oauth/token`.
+
+mod common;
+
+use std::sync::{Arc, Barrier};
+use std::thread;
+use std::time::Duration;
+
+use bearer::authorize::{self, AuthorizationRequest};
+use bearer::local_server::{self, LocalAuthServer};
+use bearer::{Client, Config, LoopbackLogin, ProblemKind, http};
+use common::*;
+use serde_json::{Value, json};
+
+/// A redirect URI nobody listens on: the test reads the redirect itself.
+const APP_REDIRECT: &str = "http://127.0.0.1:9/callback";
+
+fn native_config(server: &LocalAuthServer, grant_type: &str) -> Value {
+    json!({
+        "client_id": local_server::NATIVE_CLIENT_ID,
+        "audience": local_server::DEMO_AUDIENCE,
+        "grant_type": grant_type,
+        "redirect_uri": APP_REDIRECT,
+        "authorize_url": server.authorize_url(),
+        "token_url": server.auth0_token_url(),
+    })
+}
+
+fn config(value: &Value) -> Config {
+    Config::from_json(&value.to_string()).expect("a valid configuration")
+}
+
+/// What a browser does with the authorize URL: the server signs the test
+/// user in and answers with a redirect, whose target this returns.
+fn browse(url: &str) -> String {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let response = agent
+        .get(url)
+        .call()
+        .expect("the authorization server answers");
+    assert_eq!(
+        response.status().as_u16(),
+        302,
+        "a redirect back to the app"
+    );
+    response
+        .headers()
+        .get("location")
+        .expect("a Location")
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn complete(
+    config: &Config,
+    request: &AuthorizationRequest,
+    redirect: &str,
+) -> Result<bearer::Token, bearer::Problem> {
+    let agent = http::agent_for(config).unwrap();
+    authorize::complete(&agent, config, request, redirect)
+}
+
+fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+#[test]
+fn authorization_code_with_pkce_signs_the_user_in() {
+    let server = server();
+    let config = config(&native_config(&server, "authorization_code"));
+    let request = authorize::start(&config).unwrap();
+
+    let url = &request.url;
+    assert!(url.starts_with(&server.authorize_url()));
+    assert_eq!(query_param(url, "response_type").as_deref(), Some("code"));
+    assert_eq!(
+        query_param(url, "scope").as_deref(),
+        Some("openid profile email")
+    );
+    assert_eq!(
+        query_param(url, "audience").as_deref(),
+        Some(local_server::DEMO_AUDIENCE)
+    );
+    assert_eq!(
+        query_param(url, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert_eq!(
+        query_param(url, "state").unwrap().len(),
+        43,
+        "256 bits of state"
+    );
+    assert!(request.code_verifier.is_some() && request.nonce.is_some());
+
+    let token = complete(&config, &request, &browse(url)).unwrap();
+    assert_eq!(claims(&token.access_token)["sub"], local_server::TEST_USER);
+    let id_token = claims(token.id_token.as_deref().expect("openid gives an ID token"));
+    assert_eq!(id_token["nonce"], request.nonce.as_ref().unwrap().expose());
+    assert!(
+        token.refresh_token.is_none(),
+        "no offline_access, no refresh token"
+    );
+    assert_eq!(server.auth0_requests(), 1);
+}
+
+#[test]
+fn a_confidential_client_exchanges_the_code_with_its_secret() {
+    let server = server();
+    let mut value = native_config(&server, "authorization_code");
+    value["client_id"] = local_server::AUTH0_CLIENT_ID.into();
+    value["client_secret"] = local_server::AUTH0_CLIENT_SECRET.into();
+    value["client_auth"] = "client_secret_basic".into();
+    let config = config(&value);
+    let request = authorize::start(&config).unwrap();
+    let token = complete(&config, &request, &browse(&request.url)).unwrap();
+    assert_eq!(claims(&token.access_token)["sub"], local_server::TEST_USER);
+}
+
+#[test]
+fn the_request_survives_a_round_trip_through_its_json() {
+    let server = server();
+    let config = config(&native_config(&server, "authorization_code"));
+    let request = authorize::start(&config).unwrap();
+    let kept: Value = serde_json::from_str(&request.to_json()).unwrap();
+    assert_eq!(
+        member_names(&request.to_json()),
+        [
+            "url",
+            "response_type",
+            "redirect_uri",
+            "state",
+            "code_verifier",
+            "nonce"
+        ]
+    );
+    let restored = AuthorizationRequest::from_json(&kept.to_string()).unwrap();
+    complete(&config, &restored, &browse(&restored.url)).unwrap();
+    assert!(format!("{restored:?}").contains("REDACTED"));
+    assert!(!format!("{restored:?}").contains(restored.state.expose()));
+}
+
+#[test]
+fn a_wrong_or_missing_state_is_refused_before_any_exchange() {
+    let server = server();
+    let config = config(&native_config(&server, "authorization_code"));
+    let request = authorize::start(&config).unwrap();
+    let redirect = browse(&request.url);
+    let state = query_param(&redirect, "state").unwrap();
+
+    let forged = redirect.replace(&state, "forged-state");
+    let problem = complete(&config, &request, &forged).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::InvalidCallback);
+    assert_eq!(problem.extensions()["reason"], "state_mismatch");
+
+    let code = query_param(&redirect, "code").unwrap();
+    let stateless = format!("{APP_REDIRECT}?code={code}");
+    let problem = complete(&config, &request, &stateless).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::InvalidCallback);
+    assert!(problem.detail().contains("no state"));
+
+    let elsewhere = redirect.replace("127.0.0.1:9", "127.0.0.1:10");
+    let problem = complete(&config, &request, &elsewhere).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::InvalidCallback);
+    assert_eq!(server.auth0_requests(), 0, "nothing was exchanged");
+}
+
+#[test]
+fn a_code_works_once() {
+    let server = server();
+    let config = config(&native_config(&server, "authorization_code"));
+    let request = authorize::start(&config).unwrap();
+    let redirect = browse(&request.url);
+    complete(&config, &request, &redirect).unwrap();
+    let problem = complete(&config, &request, &redirect).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::InvalidGrant);
+    assert_eq!(problem.status(), 403);
+    assert_eq!(problem.extensions()["error"], "invalid_grant");
+    let code = query_param(&redirect, "code").unwrap();
+    assert!(!problem.to_json().contains(&code), "the code is redacted");
+}
+
+#[test]
+fn a_wrong_verifier_fails_pkce() {
+    let server = server();
+    let config = config(&native_config(&server, "authorization_code"));
+    let request = authorize::start(&config).unwrap();
+    let redirect = browse(&request.url);
+    let mut tampered: Value = serde_json::from_str(&request.to_json()).unwrap();
+    tampered["code_verifier"] = "x".repeat(43).into();
+    let tampered = AuthorizationRequest::from_json(&tampered.to_string()).unwrap();
+    let problem = complete(&config, &tampered, &redirect).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::InvalidGrant);
+    assert_eq!(problem.detail(), "Failed PKCE verification");
+}
+
+#[test]
+fn a_declined_sign_in_is_an_authorization_denied_problem() {
+    let server = server();
+    let config = config(&native_config(&server, "authorization_code"));
+    let request = authorize::start(&config).unwrap();
+    let redirect = browse(&format!("{}&deny=1", request.url));
+    let problem = complete(&config, &request, &redirect).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::AuthorizationDenied);
+    assert_eq!(problem.status(), 403);
+    assert_eq!(problem.extensions()["error"], "access_denied");
+    assert_eq!(server.auth0_requests(), 0);
+}
+
+#[test]
+fn the_implicit_flow_reads_the_token_from_the_fragment() {
+    let server = server();
+    let mut value = native_config(&server, "implicit");
+    value["client_id"] = local_server::AUTH0_CLIENT_ID.into();
+    let config = config(&value);
+    let request = authorize::start(&config).unwrap();
+    assert_eq!(
+        query_param(&request.url, "response_type").as_deref(),
+        Some("token")
+    );
+    assert!(request.code_verifier.is_none());
+    let redirect = browse(&request.url);
+    assert!(redirect.contains("#access_token="), "{redirect}");
+    let token = complete(&config, &request, &redirect).unwrap();
+    assert_eq!(token.token_type, "Bearer");
+    assert!(token.expires_in().is_some_and(|left| left > 0));
+    assert_eq!(
+        server.auth0_requests(),
+        0,
+        "no token endpoint in the implicit flow"
+    );
+
+    let forged = redirect.replace("state=", "state=x");
+    assert_eq!(
+        complete(&config, &request, &forged).unwrap_err().kind(),
+        ProblemKind::InvalidCallback
+    );
+}
+
+/// Signs the test user in with `offline_access` and returns the refresh token.
+fn refresh_token(server: &LocalAuthServer) -> String {
+    let mut value = native_config(server, "authorization_code");
+    value["scope"] = "openid offline_access".into();
+    let config = config(&value);
+    let request = authorize::start(&config).unwrap();
+    let token = complete(&config, &request, &browse(&request.url)).unwrap();
+    token
+        .refresh_token
+        .expect("offline_access gives a refresh token")
+}
+
+fn refresh_config(server: &LocalAuthServer, refresh_token: &str, query: &str) -> Value {
+    json!({
+        "client_id": local_server::NATIVE_CLIENT_ID,
+        "grant_type": "refresh_token",
+        "refresh_token": refresh_token,
+        "token_url": format!("{}?{query}", server.auth0_token_url()),
+    })
+}
+
+#[test]
+fn a_client_refreshes_when_the_access_token_expires_and_follows_rotation() {
+    let server = server();
+    let first = refresh_token(&server);
+    let client =
+        Client::from_json(&refresh_config(&server, &first, "expires_in=2").to_string()).unwrap();
+    let a = client.token().unwrap();
+    let b = client.token().unwrap();
+    assert_eq!(a.access_token, b.access_token, "cached while fresh");
+    assert_eq!(server.refresh_requests(), 1);
+    let rotated = a.refresh_token.clone().unwrap();
+    assert_ne!(rotated, first, "the server rotated the refresh token");
+
+    thread::sleep(Duration::from_millis(2100));
+    let c = client.token().unwrap();
+    assert_ne!(c.access_token, a.access_token);
+    assert_eq!(server.refresh_requests(), 2, "the rotated token worked");
+
+    // The first refresh token was used up by the rotation.
+    let stale = Client::from_json(&refresh_config(&server, &first, "t=stale").to_string()).unwrap();
+    let problem = stale.token().unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::InvalidGrant);
+    assert!(!problem.to_json().contains(&first));
+}
+
+#[test]
+fn threads_sharing_a_refreshing_client_send_one_refresh() {
+    let server = server();
+    let client = Arc::new(
+        Client::from_json(
+            &refresh_config(&server, &refresh_token(&server), "stall_ms=200").to_string(),
+        )
+        .unwrap(),
+    );
+    let gate = Arc::new(Barrier::new(16));
+    let tokens: Vec<String> = (0..16)
+        .map(|_| {
+            let (client, gate) = (client.clone(), gate.clone());
+            thread::spawn(move || {
+                gate.wait();
+                client.token().unwrap().access_token.clone()
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|handle| handle.join().unwrap())
+        .collect();
+    assert!(tokens.windows(2).all(|pair| pair[0] == pair[1]));
+    assert_eq!(server.refresh_requests(), 1);
+}
+
+#[test]
+fn an_issuer_alone_is_enough_through_discovery() {
+    let server = server();
+    let value = json!({
+        "client_id": local_server::NATIVE_CLIENT_ID,
+        "grant_type": "authorization_code",
+        "redirect_uri": APP_REDIRECT,
+        "issuer": server.issuer(),
+    });
+    let mut config = config(&value);
+    bearer::discovery::resolve(&mut config).unwrap();
+    assert_eq!(config.token_url, server.auth0_token_url());
+    assert_eq!(config.authorize_url, server.authorize_url());
+    let request = authorize::start(&config).unwrap();
+    complete(&config, &request, &browse(&request.url)).unwrap();
+
+    let client_credentials = json!({
+        "client_id": local_server::AUTH0_CLIENT_ID,
+        "client_secret": local_server::AUTH0_CLIENT_SECRET,
+        "audience": local_server::DEMO_AUDIENCE,
+        "issuer": format!("{}t/", server.issuer()),
+    });
+    let problem = Client::from_json(&client_credentials.to_string()).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::UpstreamError, "{problem}");
+}
+
+#[test]
+fn the_loopback_login_takes_the_browsers_redirect() {
+    let server = server();
+    let mut value = native_config(&server, "authorization_code");
+    value.as_object_mut().unwrap().remove("redirect_uri");
+    let login = LoopbackLogin::start(config(&value)).unwrap();
+    assert!(login.redirect_uri().starts_with("http://127.0.0.1:"));
+    assert!(login.redirect_uri().ends_with("/callback"));
+
+    let url = login.url().to_owned();
+    let browser = thread::spawn(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .max_redirects(0)
+            .http_status_as_error(false)
+            .build()
+            .into();
+        // A browser asks for a favicon too; the listener must not take it
+        // for the callback.
+        let origin = query_param(&url, "redirect_uri")
+            .unwrap()
+            .replace("/callback", "");
+        let favicon = agent.get(format!("{origin}/favicon.ico")).call().unwrap();
+        assert_eq!(favicon.status().as_u16(), 404);
+        let mut page = agent.get(browse(&url)).call().unwrap();
+        (
+            page.status().as_u16(),
+            page.body_mut().read_to_string().unwrap(),
+        )
+    });
+    let token = login.wait(Duration::from_secs(10)).unwrap();
+    let (status, page) = browser.join().unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains("You are signed in"));
+    assert_eq!(claims(&token.access_token)["sub"], local_server::TEST_USER);
+
+    let again = login.wait(Duration::from_millis(10)).unwrap_err();
+    assert_eq!(again.kind(), ProblemKind::InvalidArgument);
+}
+
+#[test]
+fn the_loopback_login_gives_up_after_its_timeout() {
+    let server = server();
+    let mut value = native_config(&server, "authorization_code");
+    value["redirect_uri"] = "http://127.0.0.1:0/done".into();
+    let login = LoopbackLogin::start(config(&value)).unwrap();
+    assert!(login.redirect_uri().ends_with("/done"));
+    let started = std::time::Instant::now();
+    let problem = login.wait(Duration::from_millis(300)).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::Timeout);
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn a_forged_callback_to_the_listener_fails_the_login() {
+    let server = server();
+    let mut value = native_config(&server, "authorization_code");
+    value.as_object_mut().unwrap().remove("redirect_uri");
+    let login = LoopbackLogin::start(config(&value)).unwrap();
+    let forged = format!("{}?code=stolen&state=forged", login.redirect_uri());
+    let browser = thread::spawn(move || {
+        ureq::get(&forged)
+            .config()
+            .http_status_as_error(false)
+            .build()
+            .call()
+            .unwrap()
+            .status()
+            .as_u16()
+    });
+    let problem = login.wait(Duration::from_secs(10)).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::InvalidCallback);
+    assert_eq!(browser.join().unwrap(), 400);
+    assert_eq!(server.auth0_requests(), 0);
+}
+
+#[test]
+fn user_flow_configurations_are_checked() {
+    let server = server();
+    let mut value = native_config(&server, "authorization_code");
+    value["redirect_uri"] = "http://example.com/callback".into();
+    let problem = Config::from_json(&value.to_string()).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::InsecureUrl);
+
+    let value = json!({"client_id": "x", "grant_type": "refresh_token"});
+    let problem = Config::from_json(&value.to_string()).unwrap_err();
+    assert_eq!(problem.extensions()["key"], "refresh_token");
+
+    let value = json!({"client_id": "x", "grant_type": "authorization_code"});
+    let problem = authorize::start(&config(&value)).unwrap_err();
+    assert_eq!(problem.extensions()["key"], "redirect_uri");
+
+    let problem = Client::from_json(&native_config(&server, "implicit").to_string()).unwrap_err();
+    assert_eq!(problem.extensions()["key"], "grant_type");
+
+    let mut value = native_config(&server, "authorization_code");
+    value["redirect_uri"] = "https://app.example.com/callback".into();
+    let problem = LoopbackLogin::start(config(&value)).unwrap_err();
+    assert_eq!(problem.extensions()["key"], "redirect_uri");
+}
