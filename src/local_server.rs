@@ -28,6 +28,8 @@ use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, PAD_INDIFFERENT, URL_SAFE_NO_PAD};
 use sha2::{Digest, Sha256};
 
+use crate::secret::constant_time_eq;
+
 /// The only audience the Auth0 endpoint grants.
 pub const DEMO_AUDIENCE: &str = "https://beeapp.open-cosmos.com";
 /// The registered Auth0 client.
@@ -1278,17 +1280,6 @@ fn basic_credentials(authorization: Option<&str>) -> Result<Option<(String, Stri
     )))
 }
 
-/// Compares without stopping at the first differing byte.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = a.len() ^ b.len();
-    for i in 0..a.len().max(b.len()) {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= usize::from(x ^ y);
-    }
-    diff == 0
-}
-
 fn auth0_token(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out) -> Reply {
     let mut params = match auth0_params(req) {
         Ok(params) => params,
@@ -1373,7 +1364,13 @@ fn auth0_token(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out)
     let token = if knobs.opaque {
         opaque_token()
     } else {
-        jwt(&shared.base_url, client_id, audience, lifetime, scope)
+        jwt(
+            &shared.base_url,
+            Holder::Client(client_id),
+            audience,
+            lifetime,
+            scope,
+        )
     };
     let b = &mut out.body;
     b.extend_from_slice(b"{\"access_token\":");
@@ -1694,7 +1691,13 @@ fn authorize(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out) -
         let token = if knobs.opaque {
             opaque_token()
         } else {
-            user_jwt(&shared.base_url, client_id, &audience, lifetime, scope)
+            jwt(
+                &shared.base_url,
+                Holder::User { client_id },
+                &audience,
+                lifetime,
+                scope,
+            )
         };
         let mut redirect = Redirect::new(redirect_uri, true);
         redirect
@@ -1902,7 +1905,13 @@ fn user_tokens(shared: &Shared, issue: &Issue<'_>, knobs: &Knobs, out: &mut Out)
     let access_token = if knobs.opaque {
         opaque_token()
     } else {
-        user_jwt(&shared.base_url, client_id, audience, lifetime, scope)
+        jwt(
+            &shared.base_url,
+            Holder::User { client_id },
+            audience,
+            lifetime,
+            scope,
+        )
     };
     let b = &mut out.body;
     b.extend_from_slice(b"{\"access_token\":");
@@ -2042,7 +2051,13 @@ fn cobuilder_token(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut 
     let token = if knobs.opaque {
         opaque_token()
     } else {
-        jwt(&shared.base_url, client_id, audience, lifetime, None)
+        jwt(
+            &shared.base_url,
+            Holder::Client(client_id),
+            audience,
+            lifetime,
+            None,
+        )
     };
     if knobs.plain {
         out.body.extend_from_slice(token.as_bytes());
@@ -2063,44 +2078,20 @@ fn now_secs() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-/// A JWT-shaped token (unsigned in substance: the signature is a hash, since
-/// clients only read claims, never verify them).
-fn jwt(
-    base_url: &str,
-    client_id: &str,
-    audience: &str,
-    lifetime: i64,
-    scope: Option<&str>,
-) -> String {
-    let seq = TOKEN_SEQ.fetch_add(1, Ordering::Relaxed);
-    let now = now_secs();
-    let mut payload = Vec::with_capacity(256);
-    payload.extend_from_slice(b"{\"iss\":");
-    push_json_parts(&mut payload, &[base_url, "/"]);
-    payload.extend_from_slice(b",\"sub\":");
-    push_json_parts(&mut payload, &[client_id, "@clients"]);
-    payload.extend_from_slice(b",\"aud\":");
-    push_json_str(&mut payload, audience);
-    payload.extend_from_slice(b",\"iat\":");
-    push_i64(&mut payload, now);
-    payload.extend_from_slice(b",\"exp\":");
-    push_i64(&mut payload, now.saturating_add(lifetime));
-    if let Some(scope) = scope {
-        payload.extend_from_slice(b",\"scope\":");
-        push_json_str(&mut payload, scope);
-    }
-    payload.extend_from_slice(b",\"gty\":\"client-credentials\",\"jti\":\"");
-    push_hex(&mut payload, process_seed());
-    push_hex(&mut payload, seq);
-    payload.extend_from_slice(b"\"}");
-    seal(&payload)
+/// Whom an access token is for: a client (client credentials) or the test
+/// user signed in through a client (the user flows).
+#[derive(Clone, Copy)]
+enum Holder<'a> {
+    Client(&'a str),
+    User { client_id: &'a str },
 }
 
-/// An access token for [`TEST_USER`], as the user flows issue it: no `gty`,
-/// and `azp` names the client.
-fn user_jwt(
+/// A JWT-shaped access token (unsigned in substance: the signature is a
+/// hash, since clients only read claims, never verify them). A client's
+/// token says `gty: client-credentials`; a user's has `azp`, the client.
+fn jwt(
     base_url: &str,
-    client_id: &str,
+    holder: Holder<'_>,
     audience: &str,
     lifetime: i64,
     scope: Option<&str>,
@@ -2111,7 +2102,10 @@ fn user_jwt(
     payload.extend_from_slice(b"{\"iss\":");
     push_json_parts(&mut payload, &[base_url, "/"]);
     payload.extend_from_slice(b",\"sub\":");
-    push_json_str(&mut payload, TEST_USER);
+    match holder {
+        Holder::Client(client_id) => push_json_parts(&mut payload, &[client_id, "@clients"]),
+        Holder::User { .. } => push_json_str(&mut payload, TEST_USER),
+    }
     payload.extend_from_slice(b",\"aud\":");
     push_json_str(&mut payload, audience);
     payload.extend_from_slice(b",\"iat\":");
@@ -2122,8 +2116,13 @@ fn user_jwt(
         payload.extend_from_slice(b",\"scope\":");
         push_json_str(&mut payload, scope);
     }
-    payload.extend_from_slice(b",\"azp\":");
-    push_json_str(&mut payload, client_id);
+    match holder {
+        Holder::Client(_) => payload.extend_from_slice(b",\"gty\":\"client-credentials\""),
+        Holder::User { client_id } => {
+            payload.extend_from_slice(b",\"azp\":");
+            push_json_str(&mut payload, client_id);
+        }
+    }
     payload.extend_from_slice(b",\"jti\":\"");
     push_hex(&mut payload, process_seed());
     push_hex(&mut payload, seq);
