@@ -122,8 +122,16 @@ fn a_confidential_client_exchanges_the_code_with_its_secret() {
     value["client_auth"] = "client_secret_basic".into();
     let config = config(&value);
     let request = authorize::start(&config).unwrap();
-    let token = complete(&config, &request, &browse(&request.url)).unwrap();
+    let redirect = browse(&request.url);
+    let token = complete(&config, &request, &redirect).unwrap();
     assert_eq!(claims(&token.access_token)["sub"], local_server::TEST_USER);
+
+    let problem = complete(&config, &request, &redirect).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::InvalidGrant);
+    let shown = format!("{problem} {problem:?} {}", problem.to_json());
+    assert!(!shown.contains(local_server::AUTH0_CLIENT_SECRET));
+    let verifier = request.code_verifier.as_ref().unwrap().expose();
+    assert!(!shown.contains(verifier));
 }
 
 #[test]
