@@ -8,6 +8,9 @@
  * in the jar, the cargo target folder) and passes its path to open(), which
  * dlopen()s it.
  *
+ * Handles (bearer_client *, bearer_login *) cross as jlong; Java keeps them
+ * in an object that frees them once, under a lock that no call holds.
+ *
  * Strings cross as byte[] holding UTF-8 (Java decodes them), never through
  * NewStringUTF, whose "modified UTF-8" differs from real UTF-8. Every string
  * the library returns is copied, then freed with bearer_string_free. A failed
@@ -32,6 +35,11 @@ static __typeof__(bearer_client_token) *p_client_token;
 static __typeof__(bearer_client_token_response) *p_client_token_response;
 static __typeof__(bearer_client_authorization_header) *p_client_authorization_header;
 static __typeof__(bearer_client_free) *p_client_free;
+static __typeof__(bearer_authorize_start) *p_authorize_start;
+static __typeof__(bearer_authorize_complete) *p_authorize_complete;
+static __typeof__(bearer_login_start) *p_login_start;
+static __typeof__(bearer_login_wait) *p_login_wait;
+static __typeof__(bearer_login_free) *p_login_free;
 static __typeof__(bearer_fetch_token) *p_fetch_token;
 static __typeof__(bearer_fetch_token_response) *p_fetch_token_response;
 
@@ -51,6 +59,11 @@ static const struct { const char *name; void **slot; } symbols[] = {
     SYMBOL(client_token_response),
     SYMBOL(client_authorization_header),
     SYMBOL(client_free),
+    SYMBOL(authorize_start),
+    SYMBOL(authorize_complete),
+    SYMBOL(login_start),
+    SYMBOL(login_wait),
+    SYMBOL(login_free),
     SYMBOL(fetch_token),
     SYMBOL(fetch_token_response),
 };
@@ -265,4 +278,98 @@ JNIEXPORT void JNICALL Java_com_bearer_Native_clientFree(JNIEnv *env, jclass cls
     (void)cls;
     if (not_open(env)) return;
     p_client_free((bearer_client *)(intptr_t)client);
+}
+
+/* The user flows. */
+
+JNIEXPORT jbyteArray JNICALL Java_com_bearer_Native_authorizeStart(JNIEnv *env, jclass cls, jbyteArray config) {
+    (void)cls;
+    return call_with_config(env, p_authorize_start, config);
+}
+
+JNIEXPORT jbyteArray JNICALL Java_com_bearer_Native_authorizeComplete(JNIEnv *env, jclass cls, jbyteArray config,
+                                                                      jbyteArray request, jbyteArray redirect_url) {
+    (void)cls;
+    if (not_open(env)) return NULL;
+    int failed;
+    char *config_text = from_bytes(env, config, &failed);
+    if (failed) return NULL;
+    char *request_text = from_bytes(env, request, &failed);
+    if (failed) {
+        free(config_text);
+        return NULL;
+    }
+    char *redirect_text = from_bytes(env, redirect_url, &failed);
+    if (failed) {
+        free(config_text);
+        free(request_text);
+        return NULL;
+    }
+    char *out = NULL, *problem = NULL;
+    bearer_status status = p_authorize_complete(config_text, request_text, redirect_text, &out, &problem);
+    free(config_text);
+    free(request_text);
+    free(redirect_text);
+    return finish(env, status, out, problem);
+}
+
+/*
+ * Two results: the handle is returned, the URL stored in url_out[0] (a
+ * byte[][] of length 1). On failure nothing is kept: the handle, if any, is
+ * freed before throwing.
+ */
+JNIEXPORT jlong JNICALL Java_com_bearer_Native_loginStart(JNIEnv *env, jclass cls, jbyteArray config,
+                                                          jobjectArray url_out) {
+    (void)cls;
+    if (not_open(env)) return 0;
+    if (url_out == NULL || (*env)->GetArrayLength(env, url_out) < 1) {
+        (*env)->ThrowNew(env, (*env)->FindClass(env, "java/lang/IllegalArgumentException"),
+                         "loginStart needs a byte[1][] for the URL");
+        return 0;
+    }
+    int failed;
+    char *text = from_bytes(env, config, &failed);
+    if (failed) return 0;
+    bearer_login *login = NULL;
+    char *url = NULL, *problem = NULL;
+    bearer_status status = p_login_start(text, &login, &url, &problem);
+    free(text);
+    if (status != BEARER_STATUS_OK) {
+        p_string_free(url);
+        p_login_free(login);
+        throw_problem(env, status, problem);
+        return 0;
+    }
+    p_string_free(problem);
+    if (url == NULL || login == NULL) {
+        p_string_free(url);
+        p_login_free(login);
+        (*env)->ThrowNew(env, (*env)->FindClass(env, "java/lang/IllegalStateException"),
+                         "bearer reported success without a login or URL");
+        return 0;
+    }
+    jbyteArray bytes = to_bytes(env, url);
+    p_string_free(url);
+    if (bytes != NULL) (*env)->SetObjectArrayElement(env, url_out, 0, bytes);
+    if ((*env)->ExceptionCheck(env)) {
+        p_login_free(login);
+        return 0;
+    }
+    return (jlong)(intptr_t)login;
+}
+
+/* Blocks only the calling thread (a JNI call holds no global lock). */
+JNIEXPORT jbyteArray JNICALL Java_com_bearer_Native_loginWait(JNIEnv *env, jclass cls, jlong login, jint timeout_ms) {
+    (void)cls;
+    if (not_open(env)) return NULL;
+    char *out = NULL, *problem = NULL;
+    unsigned int timeout = timeout_ms < 0 ? 0u : (unsigned int)timeout_ms;
+    bearer_status status = p_login_wait((const bearer_login *)(intptr_t)login, timeout, &out, &problem);
+    return finish(env, status, out, problem);
+}
+
+JNIEXPORT void JNICALL Java_com_bearer_Native_loginFree(JNIEnv *env, jclass cls, jlong login) {
+    (void)cls;
+    if (not_open(env)) return;
+    p_login_free((bearer_login *)(intptr_t)login);
 }

@@ -7,7 +7,9 @@ import java.util.Objects;
 /**
  * One-shot calls: a token for a credentials JSON (either seed shape), served
  * from a process-wide cache while it is fresh. Programs that keep running
- * usually hold a {@link BearerClient} instead.
+ * usually hold a {@link BearerClient} instead. Also the two halves of a
+ * user's sign-in in a web app ({@link #authorizeStart}, {@link #authorizeComplete});
+ * a native app or script uses {@link BearerLogin}.
  *
  * <pre>{@code
  * String token = Bearer.fetchToken(Files.readString(Path.of("credentials.json")));
@@ -41,6 +43,59 @@ public final class Bearer {
         return fetchTokenResponse(encode(Json.write(Objects.requireNonNull(config, "config"))));
     }
 
+    /**
+     * Starts a user's sign-in (Authorization Code with PKCE, or Implicit, as the
+     * configuration's {@code grant_type} says): the authorize URL with a fresh
+     * {@code state}, verifier and nonce. No request is made. Send the browser
+     * to {@link AuthorizationRequest#getUrl()} and keep the request (its
+     * {@link AuthorizationRequest#toJson() JSON} in the user's session, server
+     * side: it is secret) until the browser comes back to the redirect URI.
+     *
+     * @throws BearerException (INVALID_CONFIG) when the configuration cannot start a sign-in
+     */
+    public static AuthorizationRequest authorizeStart(String configJson) {
+        return authorizeStart(encode(configJson));
+    }
+
+    /** As {@link #authorizeStart(String)}, for a configuration given as a map. */
+    public static AuthorizationRequest authorizeStart(Map<String, ?> config) {
+        return authorizeStart(encode(Json.write(Objects.requireNonNull(config, "config"))));
+    }
+
+    /**
+     * Finishes a sign-in from the URL the browser came back to: checks the
+     * redirect URI and the {@code state}, then exchanges the code (or, for
+     * Implicit, reads the token from the fragment).
+     *
+     * @param redirectUrl the full URL the browser was redirected to, query and fragment included
+     * @throws BearerException {@code invalid-callback} (INVALID_ARGUMENT) for a wrong or missing
+     *     state; {@code authorization-denied} (REJECTED) when the user declined;
+     *     {@code invalid-grant} (REJECTED) for a used code or a wrong verifier
+     */
+    public static TokenResponse authorizeComplete(String configJson, AuthorizationRequest request,
+            String redirectUrl) {
+        return authorizeComplete(encode(configJson), Objects.requireNonNull(request, "request").toJson(),
+                redirectUrl);
+    }
+
+    /** As {@link #authorizeComplete(String, AuthorizationRequest, String)}, with the request's kept JSON. */
+    public static TokenResponse authorizeComplete(String configJson, String requestJson, String redirectUrl) {
+        return authorizeComplete(encode(configJson), requestJson, redirectUrl);
+    }
+
+    /** As {@link #authorizeComplete(String, AuthorizationRequest, String)}, for a configuration map. */
+    public static TokenResponse authorizeComplete(Map<String, ?> config, AuthorizationRequest request,
+            String redirectUrl) {
+        return authorizeComplete(encode(Json.write(Objects.requireNonNull(config, "config"))),
+                Objects.requireNonNull(request, "request").toJson(), redirectUrl);
+    }
+
+    /** As {@link #authorizeComplete(String, String, String)}, for a configuration map. */
+    public static TokenResponse authorizeComplete(Map<String, ?> config, String requestJson, String redirectUrl) {
+        return authorizeComplete(encode(Json.write(Objects.requireNonNull(config, "config"))), requestJson,
+                redirectUrl);
+    }
+
     /** The version of the loaded libbearer, e.g. {@code 0.1.0}. */
     public static String version() {
         Native.load();
@@ -72,6 +127,18 @@ public final class Bearer {
         return TokenResponse.parse(Native.fetchTokenResponse(config));
     }
 
+    private static AuthorizationRequest authorizeStart(byte[] config) {
+        Native.load();
+        return AuthorizationRequest.fromNative(Native.text(Native.authorizeStart(config)));
+    }
+
+    private static TokenResponse authorizeComplete(byte[] config, String requestJson, String redirectUrl) {
+        byte[] request = encode(requestJson, "requestJson", "authorization request");
+        byte[] redirect = encode(redirectUrl, "redirectUrl", "redirect URL");
+        Native.load();
+        return TokenResponse.parse(Native.authorizeComplete(config, request, redirect));
+    }
+
     /**
      * A configuration as the bytes the library reads. UTF-8, except that a
      * lone surrogate is written as the (invalid) bytes of its code unit, so
@@ -82,13 +149,18 @@ public final class Bearer {
      * @throws IllegalArgumentException for a NUL character, which a C string cannot carry
      */
     static byte[] encode(String text) {
-        Objects.requireNonNull(text, "configJson");
+        return encode(text, "configJson", "configuration");
+    }
+
+    /** As {@link #encode(String)}, naming {@code parameter} and {@code what} in the errors. */
+    static byte[] encode(String text, String parameter, String what) {
+        Objects.requireNonNull(text, parameter);
         ByteArrayOutputStream out = new ByteArrayOutputStream(text.length() + 16);
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             if (c == 0) {
                 throw new IllegalArgumentException(
-                        "configuration contains a NUL character at index " + i + ", which C strings cannot carry");
+                        what + " contains a NUL character at index " + i + ", which C strings cannot carry");
             }
             int cp = c;
             if (Character.isHighSurrogate(c) && i + 1 < text.length()

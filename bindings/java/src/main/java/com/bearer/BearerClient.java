@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A configuration and its cached token. The token is fetched on first use
@@ -23,52 +22,22 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * }
  * }</pre>
  *
+ * <p>A configuration with {@code "grant_type": "refresh_token"} and a user's
+ * {@code refresh_token} makes a client that refreshes instead, following the
+ * server's rotation ({@link TokenResponse#getRefreshToken()} is the current one).
+ *
  * <p>{@link #close()} frees the native handle; it waits for calls in progress
  * and may be called more than once. A client that is never closed is freed by
  * a {@link Cleaner} once unreachable, but closing is what makes it prompt.
  */
 public final class BearerClient implements AutoCloseable {
-    private static final Cleaner CLEANER = Cleaner.create();
-
-    private final Handle handle;
+    private final NativeHandle handle;
     private final Cleaner.Cleanable cleanable;
-
-    /**
-     * The native handle, kept apart from the client so that the cleaner does
-     * not hold the client reachable. Calls hold the read lock, close the write
-     * lock: the handle is never freed while a call is using it.
-     */
-    private static final class Handle implements Runnable {
-        final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-        long pointer;
-
-        Handle(long pointer) {
-            this.pointer = pointer;
-        }
-
-        @Override
-        public void run() {
-            lock.writeLock().lock();
-            try {
-                if (pointer != 0) {
-                    Native.clientFree(pointer);
-                    pointer = 0;
-                }
-            } finally {
-                lock.writeLock().unlock();
-            }
-        }
-    }
-
-    @FunctionalInterface
-    private interface Call {
-        byte[] on(long pointer);
-    }
 
     private BearerClient(byte[] config) {
         Native.load();
-        this.handle = new Handle(Native.clientNew(config));
-        this.cleanable = CLEANER.register(this, handle);
+        this.handle = new NativeHandle(Native.clientNew(config), Native::clientFree, "BearerClient");
+        this.cleanable = NativeHandle.CLEANER.register(this, handle);
     }
 
     /**
@@ -119,12 +88,7 @@ public final class BearerClient implements AutoCloseable {
 
     /** Whether {@link #close()} has run. */
     public boolean isClosed() {
-        handle.lock.readLock().lock();
-        try {
-            return handle.pointer == 0;
-        } finally {
-            handle.lock.readLock().unlock();
-        }
+        return handle.isFreed();
     }
 
     /** Frees the native client, after calls in progress finish. Later calls fail; a second close does nothing. */
@@ -138,15 +102,10 @@ public final class BearerClient implements AutoCloseable {
         return isClosed() ? "BearerClient[closed]" : "BearerClient[open]";
     }
 
-    private byte[] call(Call call) {
-        handle.lock.readLock().lock();
+    private byte[] call(NativeHandle.Call<byte[]> call) {
         try {
-            if (handle.pointer == 0) {
-                throw new IllegalStateException("BearerClient is closed");
-            }
-            return call.on(handle.pointer);
+            return handle.call(call);
         } finally {
-            handle.lock.readLock().unlock();
             // The cleaner must not free the handle while the native call runs.
             Reference.reachabilityFence(this);
         }

@@ -53,6 +53,18 @@ final class Native {
 
     static native byte[] fetchTokenResponse(byte[] configJson);
 
+    static native byte[] authorizeStart(byte[] configJson);
+
+    static native byte[] authorizeComplete(byte[] configJson, byte[] requestJson, byte[] redirectUrl);
+
+    /** Returns the login handle; the URL to open goes to {@code urlOut[0]}. */
+    static native long loginStart(byte[] configJson, byte[][] urlOut);
+
+    /** Blocks the calling thread for up to {@code timeoutMs} (0 for a negative value). */
+    static native byte[] loginWait(long login, int timeoutMs);
+
+    static native void loginFree(long login);
+
     /**
      * Loads the shim and libbearer once per process. A failure is remembered
      * and thrown again on every later call, with the same message, so that

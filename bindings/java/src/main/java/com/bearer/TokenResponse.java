@@ -85,6 +85,11 @@ public final class TokenResponse {
     @Override
     public String toString() {
         return "TokenResponse[accessToken=<" + accessToken.length() + " chars>, tokenType=" + tokenType
-                + ", expiresIn=" + expiresIn + ", expiresAt=" + expiresAt + ", scope=" + scope + "]";
+                + ", expiresIn=" + expiresIn + ", expiresAt=" + expiresAt + ", scope=" + scope
+                + ", refreshToken=" + shape(refreshToken) + ", idToken=" + shape(idToken) + "]";
+    }
+
+    private static String shape(String secret) {
+        return secret == null ? "none" : "<" + secret.length() + " chars>";
     }
 }

@@ -159,8 +159,96 @@ final class AuthServer {
         }
     }
 
+    /** Token requests to both token endpoints (refreshes included; not authorize or discovery). */
     long requests() {
-        return stats().values().stream().mapToLong(Long::longValue).sum();
+        Map<String, Long> stats = stats();
+        return stats.get("auth0") + stats.get("cobuilder");
+    }
+
+    /** One counter of /_stats: auth0, cobuilder, authorize, refresh, discovery. */
+    long stat(String name) {
+        Long value = stats().get(name);
+        if (value == null) {
+            throw new IllegalStateException("/_stats has no " + name);
+        }
+        return value;
+    }
+
+    /** A redirect URI nobody listens on: the tests read the redirect themselves. */
+    static final String APP_REDIRECT = "http://127.0.0.1:9/callback";
+
+    /** The public native client for the code flow (PKCE, no secret), with overrides. */
+    Map<String, Object> nativeApp(Object... overrides) {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("client_id", "native-client");
+        config.put("grant_type", "authorization_code");
+        config.put("audience", "https://beeapp.open-cosmos.com");
+        config.put("redirect_uri", APP_REDIRECT);
+        config.put("authorize_url", base + "/authorize");
+        config.put("token_url", auth0Url(""));
+        return apply(config, overrides);
+    }
+
+    /** The status, Location and body of a GET that does not follow redirects. */
+    static final class Answer {
+        final int status;
+        final String location;
+        final String body;
+
+        Answer(int status, String location, String body) {
+            this.status = status;
+            this.location = location;
+            this.body = body;
+        }
+    }
+
+    static Answer get(String url) {
+        try {
+            HttpURLConnection connection = (HttpURLConnection) new URL(url).openConnection();
+            connection.setInstanceFollowRedirects(false);
+            connection.setConnectTimeout(10_000);
+            connection.setReadTimeout(10_000);
+            try {
+                int status = connection.getResponseCode();
+                InputStream in = status >= 400 ? connection.getErrorStream() : connection.getInputStream();
+                String body = in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                if (in != null) {
+                    in.close();
+                }
+                return new Answer(status, connection.getHeaderField("Location"), body);
+            } finally {
+                connection.disconnect();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("GET " + url, e);
+        }
+    }
+
+    /**
+     * What a browser does with an authorize URL: the server signs the test
+     * user in and redirects; this returns where to.
+     */
+    static String browse(String authorizeUrl) {
+        Answer answer = get(authorizeUrl);
+        if (answer.status != 302 || answer.location == null) {
+            throw new AssertionError("expected a redirect from " + authorizeUrl + ", got " + answer.status
+                    + " " + answer.body);
+        }
+        return answer.location;
+    }
+
+    /** A parameter of a URL's query (or, for an implicit redirect, its fragment), decoded. */
+    static String param(String url, String name) {
+        int start = url.indexOf('?');
+        int hash = url.indexOf('#');
+        String params = url.substring(start >= 0 ? start + 1 : hash + 1);
+        for (String pair : params.split("[&#]")) {
+            int eq = pair.indexOf('=');
+            if (eq > 0 && pair.substring(0, eq).equals(name)) {
+                return java.net.URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
+            }
+        }
+        return null;
     }
 
     boolean alive() {

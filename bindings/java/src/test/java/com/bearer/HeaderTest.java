@@ -28,6 +28,8 @@ import org.junit.jupiter.api.Test;
 class HeaderTest {
     private static final Pattern FUNCTION = Pattern.compile(
             "^((?:const\\s+)?\\w+(?:\\s*\\*)*)\\s*(bearer_\\w+)\\s*\\(([^)]*)\\);", Pattern.MULTILINE);
+    private static final Pattern HANDLE = Pattern.compile("(const )?bearer_(client|login) \\*");
+    private static final Pattern HANDLE_OUT = Pattern.compile("bearer_(client|login) \\*\\*");
     private static final Pattern STATUS = Pattern.compile("BEARER_STATUS_(\\w+)\\s*=\\s*(\\d+)");
 
     /** A C function as the header declares it. */
@@ -87,9 +89,11 @@ class HeaderTest {
 
     /**
      * The Java native a C function maps to, as "return name(params)": inputs
-     * {@code const char *} are UTF-8 {@code byte[]}, client pointers are
-     * {@code long}; the one non-problem out parameter becomes the return
-     * value; {@code problem_out} becomes the thrown BearerException.
+     * {@code const char *} are UTF-8 {@code byte[]}, handle pointers
+     * ({@code bearer_client}, {@code bearer_login}) are {@code long}, an
+     * {@code unsigned int} is an {@code int}; the first out parameter becomes
+     * the return value, a further {@code char **} out a {@code byte[][]} of
+     * length 1; {@code problem_out} becomes the thrown BearerException.
      */
     private static String expectedJava(CFunction f) {
         String returns;
@@ -99,20 +103,28 @@ class HeaderTest {
             case "bearer_status": returns = "void"; break;
             default: return "unmapped return type " + f.returns;
         }
+        boolean returnTaken = !returns.equals("void");
         List<String> params = new ArrayList<>();
         for (String[] p : f.params) {
             String type = p[0];
             String name = p[1];
+            boolean out = name.endsWith("_out");
             if (type.equals("const char *")) {
                 params.add("byte[]");
-            } else if (type.equals("const bearer_client *") || type.equals("bearer_client *")) {
+            } else if (HANDLE.matcher(type).matches()) {
                 params.add("long");
+            } else if (type.equals("unsigned int")) {
+                params.add("int");
             } else if (type.equals("char **") && name.equals("problem_out")) {
                 assertEquals("bearer_status", f.returns, f + ": problem_out without a status");
-            } else if (type.equals("char **") && name.endsWith("_out")) {
+            } else if (type.equals("char **") && out && !returnTaken) {
                 returns = "byte[]";
-            } else if (type.equals("bearer_client **") && name.endsWith("_out")) {
+                returnTaken = true;
+            } else if (type.equals("char **") && out) {
+                params.add("byte[][]");
+            } else if (HANDLE_OUT.matcher(type).matches() && out && !returnTaken) {
                 returns = "long";
+                returnTaken = true;
             } else {
                 return "unmapped parameter " + type + " " + name;
             }
@@ -140,6 +152,24 @@ class HeaderTest {
         }
         assertEquals(9, header.size(), "statuses in the header: " + header);
         assertEquals(header, java);
+    }
+
+    /** Every opaque type of the header is a handle the binding maps to a long and frees. */
+    @Test
+    void opaqueTypesAreKnownHandles() throws Exception {
+        Matcher m = Pattern.compile("typedef struct (bearer_\\w+) (bearer_\\w+);").matcher(header());
+        List<String> types = new ArrayList<>();
+        while (m.find()) {
+            assertEquals(m.group(1), m.group(2));
+            types.add(m.group(1));
+            assertTrue(HANDLE.matcher(m.group(1) + " *").matches(), m.group(1) + " is not mapped to a handle");
+        }
+        assertEquals(List.of("bearer_client", "bearer_login"), types);
+        List<String> frees = functions().stream().map(f -> f.toString())
+                .filter(f -> f.matches("void bearer_\\w+_free\\(bearer_\\w+ \\* \\w+\\)"))
+                .collect(Collectors.toList());
+        assertEquals(List.of("void bearer_client_free(bearer_client * client)",
+                "void bearer_login_free(bearer_login * login)"), frees);
     }
 
     @Test

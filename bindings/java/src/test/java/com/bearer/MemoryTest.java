@@ -35,9 +35,10 @@ class MemoryTest {
         throw new IllegalStateException("no VmRSS in /proc/self/status");
     }
 
-    private static void run(BearerClient client, String token, String badConfig, int calls) {
+    private static void run(BearerClient client, String token, String badConfig, String signIn, String login,
+            int calls) {
         for (int i = 0; i < calls; i++) {
-            switch (i % 5) {
+            switch (i % 7) {
                 case 0:
                     assertEquals(token, client.getToken());
                     break;
@@ -55,6 +56,16 @@ class MemoryTest {
                         // the problem string was copied and freed
                     }
                     break;
+                case 4:
+                    // A sign-in's start: a request JSON with fresh secrets, no network.
+                    Bearer.authorizeStart(signIn);
+                    break;
+                case 5:
+                    // A loopback login opened and closed: its URL copied, the handle freed.
+                    try (BearerLogin opened = BearerLogin.start(login)) {
+                        opened.getUrl();
+                    }
+                    break;
                 default:
                     try {
                         BearerClient.fromJson("{");
@@ -69,13 +80,15 @@ class MemoryTest {
     @Test
     void hundredThousandCallsStayFlat() throws Exception {
         String badConfig = AuthServer.json(server.auth0("", "client_secret", null));
+        String signIn = AuthServer.json(server.nativeApp());
+        String login = AuthServer.json(server.nativeApp("redirect_uri", null));
         try (BearerClient client = BearerClient.fromMap(server.auth0("expires_in=3600"))) {
             String token = client.getToken();
             long requests = server.requests();
-            run(client, token, badConfig, WARM_UP);
+            run(client, token, badConfig, signIn, login, WARM_UP);
             long before = rss();
             long started = System.nanoTime();
-            run(client, token, badConfig, CALLS);
+            run(client, token, badConfig, signIn, login, CALLS);
             double seconds = (System.nanoTime() - started) / 1e9;
             long after = rss();
             long growth = after - before;

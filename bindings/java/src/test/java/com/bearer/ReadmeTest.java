@@ -39,6 +39,15 @@ class ReadmeTest {
     }
 
     private static String run(Path dir, String source) throws Exception {
+        return run(dir, source, null);
+    }
+
+    /**
+     * Compiles and runs one example; {@code browser}, when given, is handed
+     * the program's first output line (while it runs) and plays the user.
+     */
+    private static String run(Path dir, String source, java.util.function.Consumer<String> browser)
+            throws Exception {
         Matcher name = CLASS.matcher(source);
         assertTrue(name.find(), "no public class in\n" + source);
         Path file = dir.resolve(name.group(1) + ".java");
@@ -51,7 +60,17 @@ class ReadmeTest {
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
                 .start();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        java.io.InputStream stdout = process.getInputStream();
+        String first = "";
+        if (browser != null) {
+            java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
+            for (int b = stdout.read(); b != -1 && b != '\n'; b = stdout.read()) {
+                line.write(b);
+            }
+            first = line.toString(StandardCharsets.UTF_8) + "\n";
+            browser.accept(first.trim());
+        }
+        String out = first + new String(stdout.readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(process.waitFor(30, TimeUnit.SECONDS));
         assertEquals(0, process.exitValue(), out);
         return out.trim();
@@ -61,8 +80,9 @@ class ReadmeTest {
     void examplesRunAsWritten(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("cobuilder_credentials.json"), AuthServer.json(server.cobuilder("")));
         Files.writeString(dir.resolve("data_cosmos_api_credentials.json"), AuthServer.json(server.auth0("")));
+        Files.writeString(dir.resolve("native_app.json"), AuthServer.json(server.nativeApp("redirect_uri", null)));
         List<String> programs = programs();
-        assertEquals(2, programs.size(), "README java examples with a main method");
+        assertEquals(3, programs.size(), "README java examples with a main method");
 
         long before = server.stats().get("cobuilder");
         String token = run(dir, programs.get(0));
@@ -71,5 +91,12 @@ class ReadmeTest {
 
         String header = run(dir, programs.get(1));
         assertTrue(header.startsWith("Authorization: Bearer ey"), "second example printed: " + header);
+
+        String login = run(dir, programs.get(2), line -> {
+            assertTrue(line.startsWith("Open " + server.base + "/authorize?"), line);
+            AuthServer.Answer page = AuthServer.get(AuthServer.browse(line.substring("Open ".length())));
+            assertEquals(200, page.status, page.body);
+        });
+        assertTrue(login.endsWith("Signed in, ID token: true"), "third example printed: " + login);
     }
 }
