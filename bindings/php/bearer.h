@@ -12,6 +12,8 @@ typedef enum {
 
 typedef struct bearer_client bearer_client;
 
+typedef struct bearer_login bearer_login;
+
 const char *bearer_version(void);
 
 void bearer_string_free(char *text);
@@ -37,6 +39,28 @@ bearer_status bearer_client_authorization_header(const bearer_client *client,
                                                  char **problem_out);
 
 void bearer_client_free(bearer_client *client);
+
+bearer_status bearer_authorize_start(const char *config_json,
+                                     char **request_out,
+                                     char **problem_out);
+
+bearer_status bearer_authorize_complete(const char *config_json,
+                                        const char *request_json,
+                                        const char *redirect_url,
+                                        char **json_out,
+                                        char **problem_out);
+
+bearer_status bearer_login_start(const char *config_json,
+                                 bearer_login **login_out,
+                                 char **url_out,
+                                 char **problem_out);
+
+bearer_status bearer_login_wait(const bearer_login *login,
+                                unsigned int timeout_ms,
+                                char **json_out,
+                                char **problem_out);
+
+void bearer_login_free(bearer_login *login);
 
 bearer_status bearer_fetch_token(const char *config_json,
                                  char **token_out,

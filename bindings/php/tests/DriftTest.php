@@ -59,8 +59,13 @@ final class DriftTest extends TestCase
     public function testFunctionsAndParametersMatch(): void
     {
         $c = self::functions(self::cHeader());
-        self::assertCount(11, $c);
+        self::assertCount(16, $c);
         self::assertSame('bearer_status(const char *config_json, bearer_client **client_out, char **problem_out)', $c['bearer_client_new']);
+        self::assertSame('bearer_status(const char *config_json, char **request_out, char **problem_out)', $c['bearer_authorize_start']);
+        self::assertSame('bearer_status(const char *config_json, const char *request_json, const char *redirect_url, char **json_out, char **problem_out)', $c['bearer_authorize_complete']);
+        self::assertSame('bearer_status(const char *config_json, bearer_login **login_out, char **url_out, char **problem_out)', $c['bearer_login_start']);
+        self::assertSame('bearer_status(const bearer_login *login, unsigned int timeout_ms, char **json_out, char **problem_out)', $c['bearer_login_wait']);
+        self::assertSame('void(bearer_login *login)', $c['bearer_login_free']);
         self::assertSame($c, self::functions((string) file_get_contents(Native::headerFile())));
     }
 
@@ -80,6 +85,19 @@ final class DriftTest extends TestCase
         }
         // Every function but the test hook is used by the binding.
         self::assertSame(['bearer_test_panic'], array_values(array_diff(array_keys($declared), $used)));
+    }
+
+    public function testOpaqueTypesMatch(): void
+    {
+        $pattern = '/\btypedef\s+struct\s+(\w+)\s+(\w+)\s*;/';
+        preg_match_all($pattern, self::cHeader(), $c, PREG_SET_ORDER);
+        preg_match_all($pattern, (string) file_get_contents(Native::headerFile()), $php, PREG_SET_ORDER);
+        self::assertSame([['typedef struct bearer_client bearer_client;', 'bearer_client', 'bearer_client'], ['typedef struct bearer_login bearer_login;', 'bearer_login', 'bearer_login']], $c);
+        self::assertSame($c, $php);
+        foreach ($c as [, $name]) {
+            // Opaque: FFI knows a pointer to it, never its size.
+            self::assertSame(PHP_INT_SIZE, \FFI::sizeof(Native::ffi()->new($name . '*')));
+        }
     }
 
     public function testStatusNumbersMatch(): void

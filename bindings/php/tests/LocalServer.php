@@ -52,7 +52,12 @@ final class LocalServer
         throw new \RuntimeException('the local server did not start: ' . file_get_contents($log));
     }
 
-    /** @return array{auth0: int, cobuilder: int} */
+    /**
+     * Requests counted by the server: auth0 and cobuilder (token requests),
+     * authorize, refresh, discovery. Compare deltas of the keys a test means.
+     *
+     * @return array<string, int>
+     */
     public static function stats(): array
     {
         $json = file_get_contents(self::url() . '/_stats');

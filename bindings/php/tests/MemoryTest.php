@@ -31,10 +31,10 @@ final class MemoryTest extends TestCase
         return (int) $m[1] * 1024;
     }
 
-    private static function calls(Client $client, string $oneShot, int $n): void
+    private static function calls(Client $client, string $oneShot, string $signIn, int $n): void
     {
         for ($i = 0; $i < $n; $i++) {
-            switch ($i % 8) {
+            switch ($i % 10) {
                 case 0: $client->token(); break;
                 case 1: $client->getAuthorizationHeader(); break;
                 case 2: $client->tokenResponse(); break;
@@ -52,8 +52,16 @@ final class MemoryTest extends TestCase
                     } catch (ProblemException) {
                     }
                     break;
-                default:
+                case 7:
                     (new Client($oneShot))->close();
+                    break;
+                case 8: Bearer::authorizeStart($signIn); break;
+                default:
+                    // A forged state: refused before any request, a problem string each time.
+                    try {
+                        Bearer::authorizeComplete($signIn, Bearer::authorizeStart($signIn), 'http://127.0.0.1:9/callback?code=c&state=forged');
+                    } catch (ProblemException) {
+                    }
             }
         }
     }
@@ -62,15 +70,22 @@ final class MemoryTest extends TestCase
     {
         $client = new Client(LocalServer::auth0(LocalServer::unique('expires_in=3600')));
         $oneShot = LocalServer::json(LocalServer::cobuilder(LocalServer::unique('expires_in=3600')));
+        $signIn = LocalServer::json([
+            'client_id' => 'native-client',
+            'grant_type' => 'authorization_code',
+            'redirect_uri' => 'http://127.0.0.1:9/callback',
+            'authorize_url' => LocalServer::url() . '/authorize',
+            'token_url' => LocalServer::url() . '/oauth/token',
+        ]);
         $before = LocalServer::stats();
 
-        self::calls($client, $oneShot, self::WARMUP);
+        self::calls($client, $oneShot, $signIn, self::WARMUP);
         gc_collect_cycles();
         $rss0 = self::rss();
         $php0 = memory_get_usage();
         $t0 = microtime(true);
 
-        self::calls($client, $oneShot, self::CALLS);
+        self::calls($client, $oneShot, $signIn, self::CALLS);
         gc_collect_cycles();
         $elapsed = microtime(true) - $t0;
         $rss1 = self::rss();
@@ -85,6 +100,7 @@ final class MemoryTest extends TestCase
         $after = LocalServer::stats();
         self::assertSame(1, $after['auth0'] - $before['auth0'], 'the client fetched once');
         self::assertSame(1, $after['cobuilder'] - $before['cobuilder'], 'the one-shot cache fetched once');
+        self::assertSame($before['authorize'], $after['authorize'], 'starting and refusing a sign-in make no request');
         self::assertLessThan(self::RSS_BOUND, $rss1 - $rss0);
         self::assertLessThan(self::PHP_BOUND, $php1 - $php0);
         $client->close();

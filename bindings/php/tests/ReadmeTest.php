@@ -17,6 +17,14 @@ final class ReadmeTest extends TestCase
         return $m[1];
     }
 
+    /** @return list<string> every ```php block */
+    private static function blocks(): array
+    {
+        preg_match_all('/```php\n(.*?)```/s', (string) file_get_contents(dirname(__DIR__) . '/README.md'), $m);
+
+        return $m[1];
+    }
+
     /** @param array<string, string> $credentials */
     private static function runExample(array $credentials): string
     {
@@ -47,5 +55,62 @@ final class ReadmeTest extends TestCase
         $out = self::runExample(['clientSecret' => 'wrong'] + LocalServer::cobuilder(LocalServer::unique()));
         self::assertMatchesRegularExpression('/^[^:\n]+: .+\n$/', $out);
         self::assertStringNotContainsString('wrong', $out);
+    }
+
+    public function testEveryPhpBlockParses(): void
+    {
+        $blocks = self::blocks();
+        self::assertGreaterThanOrEqual(5, count($blocks));
+        $file = tempnam(sys_get_temp_dir(), 'bearer-readme-');
+        try {
+            foreach ($blocks as $code) {
+                file_put_contents($file, str_starts_with($code, '<?php') ? $code : "<?php\n" . $code);
+                $r = Proc::run([PHP_BINARY, '-l', $file]);
+                self::assertSame(0, $r['exit'], $r['out'] . $r['err'] . $code);
+            }
+        } finally {
+            @unlink($file);
+        }
+    }
+
+    /** The loopback login block as written; this test is the browser while the example waits. */
+    public function testLoopbackExampleSignsIn(): void
+    {
+        $code = array_values(array_filter(self::blocks(), static fn (string $b): bool => str_contains($b, 'LoopbackLogin::start')));
+        self::assertCount(1, $code);
+        $dir = sys_get_temp_dir() . '/bearer-readme-' . getmypid() . '-' . bin2hex(random_bytes(3));
+        mkdir("$dir/vendor", 0700, true);
+        try {
+            file_put_contents("$dir/vendor/autoload.php", "<?php\nrequire " . var_export(dirname(__DIR__) . '/autoload.php', true) . ";\n");
+            file_put_contents("$dir/example.php", $code[0]);
+            file_put_contents("$dir/native_app.json", LocalServer::json([
+                'client_id' => 'native-client',
+                'grant_type' => 'authorization_code',
+                'audience' => 'https://beeapp.open-cosmos.com',
+                'scope' => 'openid offline_access',
+                'authorize_url' => LocalServer::url() . '/authorize',
+                'token_url' => LocalServer::url() . '/oauth/token',
+            ]));
+            $proc = Proc::start([PHP_BINARY, 'example.php'], [], $dir, $pipes);
+            try {
+                $first = (string) fgets($pipes[1]);
+                if (preg_match('/^Open (\S+)\n$/', $first, $m) !== 1) {
+                    proc_terminate($proc);
+                    self::fail('no URL from the example: ' . $first . stream_get_contents($pipes[2]));
+                }
+                $page = Browser::get(Browser::redirect($m[1]));
+            } catch (\Throwable $e) {
+                proc_terminate($proc);
+                throw $e;
+            } finally {
+                $r = Proc::finish($proc, $pipes);
+            }
+            self::assertSame(200, $page['status']);
+            self::assertSame(0, $r['exit'], $r['err']);
+            self::assertSame('', $r['err']);
+            self::assertMatchesRegularExpression('/^\S{16,}\n$/', $r['out'], 'the refresh token');
+        } finally {
+            exec('rm -rf ' . escapeshellarg($dir));
+        }
     }
 }

@@ -148,18 +148,18 @@ final class Native
     }
 
     /**
-     * Calls a function shaped f(input, char **out, char **problem_out) and
-     * returns the copied output, or throws the library's problem.
+     * Calls a function shaped f(input..., char **out, char **problem_out)
+     * and returns the copied output, or throws the library's problem.
      *
      * @param string $function a bearer_* name
-     * @param string|CData $input the configuration text or a client handle
+     * @param string|int|CData ...$inputs the configuration text, a handle, a request JSON, a URL, a timeout
      */
-    public static function call(string $function, #[\SensitiveParameter] string|CData $input): string
+    public static function call(string $function, #[\SensitiveParameter] string|int|CData ...$inputs): string
     {
         $ffi = self::ffi();
         $out = $ffi->new('char*');
         $problem = $ffi->new('char*');
-        $status = $ffi->$function($input, FFI::addr($out), FFI::addr($problem));
+        $status = $ffi->$function(...[...$inputs, FFI::addr($out), FFI::addr($problem)]);
 
         return self::take($status, $out, $problem);
     }
@@ -181,6 +181,36 @@ final class Native
     public static function clientFree(CData $client): void
     {
         self::ffi()->bearer_client_free($client);
+    }
+
+    /**
+     * Starts a loopback login for the configuration text.
+     *
+     * @return array{0: CData, 1: string} the bearer_login handle and the URL to open
+     */
+    public static function loginStart(#[\SensitiveParameter] string $config): array
+    {
+        $ffi = self::ffi();
+        $login = $ffi->new('bearer_login*');
+        $url = $ffi->new('char*');
+        $problem = $ffi->new('char*');
+        $status = $ffi->bearer_login_start($config, FFI::addr($login), FFI::addr($url), FFI::addr($problem));
+        try {
+            $text = self::take($status, $url, $problem);
+        } catch (\Throwable $e) {
+            // Only on success is the handle set; free it anyway should a URL be missing.
+            if (!FFI::isNull($login)) {
+                $ffi->bearer_login_free($login);
+            }
+            throw $e;
+        }
+
+        return [$login, $text];
+    }
+
+    public static function loginFree(CData $login): void
+    {
+        self::ffi()->bearer_login_free($login);
     }
 
     /** The text in $out on success; else throws the problem. Frees both either way. */
@@ -215,10 +245,20 @@ final class Native
                 throw new \ValueError('the configuration array cannot be encoded as JSON: ' . $e->getMessage());
             }
         }
-        if (str_contains($config, "\0")) {
-            throw new \ValueError('the configuration must not contain NUL bytes');
+        return self::text($config, 'the configuration');
+    }
+
+    /**
+     * Text passed to C as is; a NUL byte would cut it short there.
+     *
+     * @throws \ValueError for a NUL byte
+     */
+    public static function text(#[\SensitiveParameter] string $text, string $what): string
+    {
+        if (str_contains($text, "\0")) {
+            throw new \ValueError($what . ' must not contain NUL bytes');
         }
 
-        return $config;
+        return $text;
     }
 }
