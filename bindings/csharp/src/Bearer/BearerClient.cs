@@ -18,7 +18,7 @@ namespace Bearer
     /// <c>using Bearer;</c>); it shares a process-wide cache.
     /// </para>
     /// </summary>
-    public sealed class BearerClient : IDisposable
+    public sealed partial class BearerClient : IDisposable
     {
         readonly BearerClientHandle handle;
 
@@ -285,10 +285,14 @@ namespace Bearer
             Take(status, IntPtr.Zero, problem);
         }
 
-        static Task<T> RunAsync<T>(Func<T> call, CancellationToken cancellationToken)
+        /// <summary>Runs a blocking native call off the caller's thread. <paramref name="longRunning"/>
+        /// gives it a thread of its own instead of a pool thread (a login may wait minutes).</summary>
+        internal static Task<T> RunAsync<T>(Func<T> call, CancellationToken cancellationToken, bool longRunning = false)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            Task<T> work = Task.Run(call);
+            Task<T> work = longRunning
+                ? Task.Factory.StartNew(call, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)
+                : Task.Run(call);
             if (!cancellationToken.CanBeCanceled) return work;
             var completion = new TaskCompletionSource<T>();
             CancellationTokenRegistration registration =

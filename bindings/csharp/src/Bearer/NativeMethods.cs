@@ -45,6 +45,22 @@ namespace Bearer
         internal static extern void bearer_client_free(IntPtr client);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int bearer_authorize_start(byte[] config_json, out IntPtr request_out, out IntPtr problem_out);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int bearer_authorize_complete(byte[] config_json, byte[] request_json, byte[] redirect_url,
+                                                             out IntPtr json_out, out IntPtr problem_out);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int bearer_login_start(byte[] config_json, out BearerLoginHandle login_out, out IntPtr url_out, out IntPtr problem_out);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int bearer_login_wait(BearerLoginHandle login, uint timeout_ms, out IntPtr json_out, out IntPtr problem_out);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void bearer_login_free(IntPtr login);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int bearer_fetch_token(byte[] config_json, out IntPtr token_out, out IntPtr problem_out);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -69,6 +85,28 @@ namespace Bearer
         protected override bool ReleaseHandle()
         {
             NativeMethods.bearer_client_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Owns one <c>bearer_login *</c> (a listener on 127.0.0.1), for the same reasons as
+    /// <see cref="BearerClientHandle"/>; in particular the header forbids freeing a login
+    /// while another thread waits on it, and a SafeHandle defers the free until that
+    /// wait has returned.
+    /// </summary>
+    internal sealed class BearerLoginHandle : SafeHandle
+    {
+        /// <summary>Used by the marshaller for <c>bearer_login_start</c>'s out parameter.</summary>
+        public BearerLoginHandle() : base(IntPtr.Zero, true) { }
+
+        /// <inheritdoc />
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        /// <summary>Calls <c>bearer_login_free</c>, which also closes the listener; the runtime guarantees once.</summary>
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.bearer_login_free(handle);
             return true;
         }
     }

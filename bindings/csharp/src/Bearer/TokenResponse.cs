@@ -20,9 +20,10 @@ namespace Bearer
         public DateTimeOffset ExpiresAt { get; private set; }
         /// <summary>The granted scope, or null when the server gave none.</summary>
         public string Scope { get; private set; }
-        /// <summary>The refresh token, or null.</summary>
+        /// <summary>The refresh token (a sign-in with <c>offline_access</c>, or the current one of a
+        /// refreshing client, which follows rotation), or null.</summary>
         public string RefreshToken { get; private set; }
-        /// <summary>The OpenID id token, or null.</summary>
+        /// <summary>The OpenID ID token of a sign-in with the <c>openid</c> scope, or null.</summary>
         public string IdToken { get; private set; }
         /// <summary>The JSON exactly as the library wrote it.</summary>
         public string Json { get; private set; }
@@ -59,7 +60,9 @@ namespace Bearer
             return "TokenResponse(token_type=" + TokenType + ", expires_in=" + ExpiresIn
                 + ", expires_at=" + ExpiresAt.ToUnixTimeSeconds()
                 + (Scope != null ? ", scope=" + Scope : "")
-                + ", access_token=[" + (AccessToken == null ? 0 : AccessToken.Length) + " chars])";
+                + ", access_token=[" + (AccessToken == null ? 0 : AccessToken.Length) + " chars]"
+                + (RefreshToken != null ? ", refresh_token=[REDACTED]" : "")
+                + (IdToken != null ? ", id_token=[REDACTED]" : "") + ")";
         }
     }
 }

@@ -18,7 +18,7 @@ namespace Bearer
         {
             if (text == null) throw new ArgumentNullException(paramName);
             if (text.IndexOf('\0') >= 0)
-                throw new ArgumentException("The configuration contains a NUL character, which a C string cannot carry.", paramName);
+                throw new ArgumentException("The text contains a NUL character, which a C string cannot carry.", paramName);
             byte[] bytes;
             try
             {
@@ -26,7 +26,7 @@ namespace Bearer
             }
             catch (EncoderFallbackException e)
             {
-                throw new ArgumentException("The configuration is not valid Unicode text (a lone surrogate).", paramName, e);
+                throw new ArgumentException("The text is not valid Unicode (a lone surrogate).", paramName, e);
             }
             Strict.GetBytes(text, 0, text.Length, bytes, 0);
             return bytes;

@@ -55,6 +55,10 @@ namespace Bearer.Tests
             { "bearer_client**", "Bearer.BearerClientHandle&" },       // out handle
             { "const bearer_client*", "Bearer.BearerClientHandle" },
             { "bearer_client*", "System.IntPtr" },                     // only bearer_client_free takes ownership
+            { "bearer_login**", "Bearer.BearerLoginHandle&" },         // out handle
+            { "const bearer_login*", "Bearer.BearerLoginHandle" },
+            { "bearer_login*", "System.IntPtr" },                      // only bearer_login_free takes ownership
+            { "unsigned int", "System.UInt32" },
         };
 
         static MethodInfo[] Declared()
@@ -68,7 +72,7 @@ namespace Bearer.Tests
         public void FunctionsAndParametersMatchTheHeader()
         {
             var header = HeaderFunctions();
-            Assert.That(header.Count, Is.GreaterThanOrEqualTo(11), "the parser found the header's functions");
+            Assert.That(header.Count, Is.GreaterThanOrEqualTo(16), "the parser found the header's functions");
             var declared = Declared().ToDictionary(m => m.Name);
             CollectionAssert.AreEquivalent(header.Keys, declared.Keys, "same set of functions");
             foreach (var pair in header)
@@ -88,6 +92,25 @@ namespace Bearer.Tests
                 }
                 var import = (DllImportAttribute)m.GetCustomAttributes(typeof(DllImportAttribute), false)[0];
                 Assert.AreEqual(CallingConvention.Cdecl, import.CallingConvention, pair.Key);
+            }
+        }
+
+        /// <summary>Each opaque type of the header has its SafeHandle, named after it, and a
+        /// _free function taking the raw pointer (which only the handle's release calls).</summary>
+        [Test]
+        public void OpaqueTypesHaveTheirHandles()
+        {
+            var opaque = Regex.Matches(HeaderWithoutComments(), @"typedef\s+struct\s+(\w+)\s+(\w+)\s*;")
+                .Cast<Match>().Select(m => m.Groups[2].Value).ToList();
+            CollectionAssert.AreEquivalent(new[] { "bearer_client", "bearer_login" }, opaque);
+            var header = HeaderFunctions();
+            foreach (string type in opaque)
+            {
+                string pascal = string.Concat(type.Split('_').Select(w => w.Substring(0, 1).ToUpperInvariant() + w.Substring(1)));
+                Type handle = typeof(BearerClient).Assembly.GetType("Bearer." + pascal + "Handle", true);
+                Assert.IsTrue(typeof(SafeHandle).IsAssignableFrom(handle), handle.Name + " is a SafeHandle");
+                Assert.IsTrue(header.ContainsKey(type + "_free"), type + "_free exists");
+                Assert.AreEqual(type + "*", header[type + "_free"].Item2.Single().Item1);
             }
         }
 

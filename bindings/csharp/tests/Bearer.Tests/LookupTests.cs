@@ -8,7 +8,7 @@ namespace Bearer.Tests
 {
     /// <summary>
     /// The library is loaded once per process, so each case runs build/LookupProbe.exe in
-    /// a child process (its first call is version, client or fetch: each entry point
+    /// a child process (its first call is version, client, fetch, authorize, complete or login: each entry point
     /// must load the library by itself).
     /// </summary>
     [TestFixture]
@@ -36,6 +36,9 @@ namespace Bearer.Tests
         [TestCase("version")]
         [TestCase("client")]
         [TestCase("fetch")]
+        [TestCase("authorize")]
+        [TestCase("complete")]
+        [TestCase("login")]
         public void EnvironmentVariableWinsAndIsTheOnlyCopyMapped(string mode)
         {
             string dir = Child.TempDir();

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.IO;
 using System.Text.RegularExpressions;
 using NUnit.Framework;
@@ -34,6 +35,70 @@ namespace Bearer.Tests
             StringAssert.StartsWith("eyJ", token);
             Assert.AreEqual(3, token.Split('.').Length);
             Assert.AreEqual(1, Server.Requests() - before);
+            Directory.Delete(dir, true);
+        }
+
+        static string Block(string containing)
+        {
+            string readme = File.ReadAllText(Path.Combine(Paths.Binding, "README.md"));
+            foreach (Match block in Regex.Matches(readme, "```csharp\n(.*?)```", RegexOptions.Singleline))
+                if (block.Groups[1].Value.Contains(containing)) return block.Groups[1].Value;
+            Assert.Fail("README has a csharp block with " + containing);
+            return null;
+        }
+
+        /// <summary>The web-app fragment compiles inside a method that provides what it assumes.</summary>
+        [Test]
+        public void WebAppSignInFragmentCompiles()
+        {
+            string dir = Child.TempDir();
+            File.WriteAllText(Path.Combine(dir, "Fragment.cs"),
+                "using System.Collections.Generic;\nusing Bearer;\nstatic class WebApp {\n"
+                + "static void Redirect(string url) { }\n"
+                + "static void Routes(string config, IDictionary<string, object> session, string callbackUrl) {\n"
+                + Block("AuthorizeStart") + "}\n}\n");
+            File.Copy(Path.Combine(Paths.Build, "Bearer.dll"), Path.Combine(dir, "Bearer.dll"));
+            var compiled = Child.Run("mcs", "-target:library -r:Bearer.dll -out:Fragment.dll Fragment.cs", dir);
+            Assert.AreEqual(0, compiled.Item1, compiled.Item2 + compiled.Item3);
+            Directory.Delete(dir, true);
+        }
+
+        /// <summary>The login program runs as written; the test reads the URL it prints and plays the browser.</summary>
+        [Test]
+        public void LoopbackLoginExampleRunsAsWritten()
+        {
+            string dir = Child.TempDir();
+            File.WriteAllText(Path.Combine(dir, "SignIn.cs"), Block("BearerLogin.Start"));
+            File.Copy(Path.Combine(Paths.Build, "Bearer.dll"), Path.Combine(dir, "Bearer.dll"));
+            var config = Server.Native();
+            config.Remove("redirect_uri");
+            File.WriteAllText(Path.Combine(dir, "native_app.json"), Server.ToJson(config));
+            var compiled = Child.Run("mcs", "-r:Bearer.dll -out:SignIn.exe SignIn.cs", dir);
+            Assert.AreEqual(0, compiled.Item1, compiled.Item2 + compiled.Item3);
+
+            var info = new ProcessStartInfo("mono", "SignIn.exe")
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                WorkingDirectory = dir,
+            };
+            info.EnvironmentVariables["BEARER_LIBRARY"] = BearerClient.LibraryPath;
+            using (var p = Process.Start(info))
+            {
+                var err = p.StandardError.ReadToEndAsync();
+                string first = p.StandardOutput.ReadLine();
+                Assert.IsNotNull(first, "the program printed the URL; stderr: " + (p.HasExited ? err.Result : ""));
+                StringAssert.StartsWith("Open " + Server.Base + "/authorize?", first);
+                HttpAnswer page = Browser.Get(Browser.SignIn(first.Substring("Open ".Length)));
+                Assert.AreEqual(200, page.Status);
+                string rest = p.StandardOutput.ReadToEnd();
+                if (!p.WaitForExit(30000)) { p.Kill(); Assert.Fail("the login program did not finish"); }
+                Assert.AreEqual(0, p.ExitCode, err.Result);
+                string token = rest.Trim();
+                StringAssert.StartsWith("eyJ", token);
+                Assert.AreEqual(3, token.Split('.').Length);
+            }
             Directory.Delete(dir, true);
         }
     }

@@ -120,7 +120,130 @@ namespace Bearer.Tests
             }
         }
 
+        /// <summary>Token requests only (code exchanges and refreshes count under "auth0" too):
+        /// /_stats has more keys ("authorize", "refresh", "discovery"), read them by name.</summary>
         internal static long Requests() { var s = Stats(); return s["auth0"] + s["cobuilder"]; }
+
+        internal static long Stat(string key) { return Stats()[key]; }
+
+        /// <summary>A redirect URI nobody listens on: the tests read the redirect themselves.</summary>
+        internal const string AppRedirect = "http://127.0.0.1:9/callback";
+
+        /// <summary>The public client "native-client" (PKCE, no secret) for a user flow.</summary>
+        internal static Dictionary<string, object> Native(string grantType = "authorization_code")
+        {
+            return new Dictionary<string, object>
+            {
+                { "client_id", "native-client" },
+                { "grant_type", grantType },
+                { "audience", "https://beeapp.open-cosmos.com" },
+                { "redirect_uri", AppRedirect },
+                { "authorize_url", Base + "/authorize" },
+                { "token_url", Base + "/oauth/token" },
+            };
+        }
+    }
+
+    /// <summary>One HTTP answer as a browser would see it, redirects not followed.</summary>
+    internal sealed class HttpAnswer
+    {
+        internal int Status;
+        internal readonly Dictionary<string, string> Headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        internal string Body;
+    }
+
+    /// <summary>
+    /// The "browser" of the user-flow tests: a plain HTTP/1.1 GET over a socket (no proxy,
+    /// no redirects followed), so a test reads the authorization server's Location itself.
+    /// </summary>
+    internal static class Browser
+    {
+        internal static HttpAnswer Get(string url)
+        {
+            const string scheme = "http://";
+            Assert.That(url, Is.StringStarting(scheme), "the tests only browse http://127.0.0.1");
+            int slash = url.IndexOf('/', scheme.Length);
+            string authority = slash < 0 ? url.Substring(scheme.Length) : url.Substring(scheme.Length, slash - scheme.Length);
+            string target = slash < 0 ? "/" : url.Substring(slash);
+            int hash = target.IndexOf('#');
+            if (hash >= 0) target = target.Substring(0, hash); // a browser never sends the fragment
+            string[] hostPort = authority.Split(':');
+            using (var tcp = new TcpClient(hostPort[0], int.Parse(hostPort[1])))
+            using (var stream = tcp.GetStream())
+            {
+                tcp.ReceiveTimeout = 15000;
+                byte[] request = Encoding.ASCII.GetBytes("GET " + target + " HTTP/1.1\r\nHost: " + authority
+                    + "\r\nUser-Agent: bearer-csharp-tests\r\nConnection: close\r\n\r\n");
+                stream.Write(request, 0, request.Length);
+                return Read(stream);
+            }
+        }
+
+        static HttpAnswer Read(Stream stream)
+        {
+            var buffer = new MemoryStream();
+            var chunk = new byte[4096];
+            int headerEnd = -1;
+            long contentLength = -1;
+            var answer = new HttpAnswer();
+            while (true)
+            {
+                if (headerEnd >= 0 && contentLength >= 0 && buffer.Length - headerEnd >= contentLength) break;
+                int n = stream.Read(chunk, 0, chunk.Length);
+                if (n <= 0) break;
+                buffer.Write(chunk, 0, n);
+                if (headerEnd < 0)
+                {
+                    string sofar = Encoding.ASCII.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+                    int end = sofar.IndexOf("\r\n\r\n", StringComparison.Ordinal);
+                    if (end < 0) continue;
+                    headerEnd = end + 4;
+                    string[] lines = sofar.Substring(0, end).Split(new[] { "\r\n" }, StringSplitOptions.None);
+                    answer.Status = int.Parse(lines[0].Split(' ')[1]);
+                    for (int i = 1; i < lines.Length; i++)
+                    {
+                        int colon = lines[i].IndexOf(':');
+                        if (colon > 0) answer.Headers[lines[i].Substring(0, colon).Trim()] = lines[i].Substring(colon + 1).Trim();
+                    }
+                    string length;
+                    if (answer.Headers.TryGetValue("Content-Length", out length)) contentLength = long.Parse(length);
+                }
+            }
+            Assert.That(headerEnd, Is.GreaterThan(0), "an HTTP answer");
+            answer.Body = Encoding.UTF8.GetString(buffer.GetBuffer(), headerEnd, (int)buffer.Length - headerEnd);
+            return answer;
+        }
+
+        /// <summary>Opens the authorize URL: the test user is signed in at once and the server
+        /// redirects back to the app; returns that Location.</summary>
+        internal static string SignIn(string authorizeUrl)
+        {
+            HttpAnswer answer = Get(authorizeUrl);
+            Assert.AreEqual(302, answer.Status, "a redirect back to the app: " + answer.Body);
+            return answer.Headers["Location"];
+        }
+
+        /// <summary>A query (or fragment) parameter of a URL, decoded; null when absent.</summary>
+        internal static string Param(string url, string name)
+        {
+            int start = url.IndexOfAny(new[] { '?', '#' });
+            if (start < 0) return null;
+            foreach (string pair in url.Substring(start + 1).Split('&', '#', '?'))
+            {
+                int eq = pair.IndexOf('=');
+                string key = eq < 0 ? pair : pair.Substring(0, eq);
+                if (key == name) return Uri.UnescapeDataString((eq < 0 ? "" : pair.Substring(eq + 1)).Replace('+', ' '));
+            }
+            return null;
+        }
+
+        /// <summary>The claims of a JWT's payload.</summary>
+        internal static Dictionary<string, object> Claims(string jwt)
+        {
+            string part = jwt.Split('.')[1].Replace('-', '+').Replace('_', '/');
+            part = part.PadRight(part.Length + (4 - part.Length % 4) % 4, '=');
+            return Json.ParseObject(Encoding.UTF8.GetString(Convert.FromBase64String(part)));
+        }
     }
 
     internal static class Child

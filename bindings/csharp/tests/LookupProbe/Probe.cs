@@ -4,10 +4,10 @@ using System.Linq;
 using Bearer;
 
 // Run in a child process by the lookup tests, because the library is loaded once per
-// process. The first call is chosen by the argument (version | client | fetch), since
-// each entry point must load the library itself. Prints what that call gave, the path
-// bearer chose and every libbearer mapping of this process; a loading error goes to
-// stderr with exit code 3.
+// process. The first call is chosen by the argument (version | client | fetch | authorize |
+// complete | login), since each entry point must load the library itself. Prints what that
+// call gave, the path bearer chose and every libbearer mapping of this process; a loading
+// error goes to stderr with exit code 3.
 static class Probe
 {
     static int Main(string[] args)
@@ -19,6 +19,9 @@ static class Probe
             {
                 if (mode == "client") new BearerClient("{").Dispose();
                 else if (mode == "fetch") BearerClient.FetchToken("{");
+                else if (mode == "authorize") BearerClient.AuthorizeStart("{");
+                else if (mode == "complete") BearerClient.AuthorizeComplete("{", "{}", "http://127.0.0.1:9/callback");
+                else if (mode == "login") BearerLogin.Start("{").Dispose();
                 else Console.WriteLine("version " + BearerClient.Version);
             }
             catch (BearerException e)
