@@ -5,12 +5,18 @@ require_relative "bearer/error"
 require_relative "bearer/native"
 require_relative "bearer/config"
 require_relative "bearer/access_token"
+require_relative "bearer/native_handle"
 require_relative "bearer/client"
+require_relative "bearer/authorization_request"
+require_relative "bearer/loopback_login"
 
 # OAuth 2.0 access tokens behind one cached call, over the bearer C library.
 #
 #   client = Bearer::Client.new(File.read("cobuilder_credentials.json"))
 #   request["Authorization"] = client.authorization_header
+#
+# A user signs in with Bearer.authorize_start / Bearer.authorize_complete
+# (web apps) or Bearer::LoopbackLogin (native apps, scripts).
 #
 # Failures raise Bearer::ProblemError carrying the library's RFC 9457 problem.
 module Bearer
@@ -26,6 +32,27 @@ module Bearer
   # Like fetch_token, but the whole response as a Bearer::AccessToken.
   def fetch_token_response(config)
     AccessToken.from_json(Native.call_out(:bearer_fetch_token_response, Config.to_json_bytes(config)))
+  end
+
+  # Starts a user's sign-in for +config+ (grant_type "authorization_code",
+  # with PKCE, or "implicit"; a redirect_uri; an authorize_url or issuer).
+  # Returns a Bearer::AuthorizationRequest: redirect the browser to its #url
+  # and keep it (it is secret) until the browser comes back.
+  def authorize_start(config)
+    AuthorizationRequest.from_json(Native.call_out(:bearer_authorize_start, Config.to_json_bytes(config)))
+  end
+
+  # Finishes the sign-in from the URL the browser was redirected to:
+  # +request+ is the Bearer::AuthorizationRequest, or its JSON (String or
+  # Hash). Returns the Bearer::AccessToken (with #refresh_token and #id_token
+  # when the server sent them). Raises ProblemError: invalid-callback (code
+  # 1) for a wrong or missing state, authorization-denied (code 3) when the
+  # user declined, invalid-grant (code 3) for a used code or wrong verifier.
+  def authorize_complete(config, request, redirect_url)
+    request = request.to_json if request.is_a?(AuthorizationRequest)
+    AccessToken.from_json(Native.call_out(:bearer_authorize_complete, Config.to_json_bytes(config),
+                                          Config.to_json_bytes(request, "request"),
+                                          Config.to_text_bytes(redirect_url, "redirect_url")))
   end
 
   # The native library's version, e.g. "0.1.0".

@@ -25,7 +25,7 @@ class ConcurrencyTest < Minitest::Test
     assert_equal THREADS, tokens.size
     assert_equal 1, tokens.uniq.size
     assert jwt?(tokens.first)
-    assert_equal({ "auth0" => 1, "cobuilder" => 0 }, delta)
+    assert_equal({ "auth0" => 1, "cobuilder" => 0 }, delta.slice("auth0", "cobuilder"))
   ensure
     client&.close
   end

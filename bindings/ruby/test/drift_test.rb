@@ -28,7 +28,7 @@ class DriftTest < Minitest::Test
 
   def test_header_was_found_and_parsed
     assert File.file?(HEADER), HEADER
-    assert_operator header_functions.size, :>=, 11
+    assert_operator header_functions.size, :>=, 16
   end
 
   def test_functions_match_header
@@ -48,8 +48,32 @@ class DriftTest < Minitest::Test
   def test_network_calls_release_the_gvl
     blocking = Bearer::Native::FUNCTIONS.select { |_, (_, _, b)| b }.keys
     assert_equal %i[bearer_client_new bearer_client_token bearer_client_token_response
-                    bearer_client_authorization_header bearer_fetch_token bearer_fetch_token_response].sort,
+                    bearer_client_authorization_header bearer_fetch_token bearer_fetch_token_response
+                    bearer_authorize_start bearer_authorize_complete bearer_login_start bearer_login_wait].sort,
                  blocking.sort
+  end
+
+  def test_opaque_types_match_header
+    from_header = header.scan(/typedef\s+struct\s+(\w+)\s+(\w+)\s*;/).map do |tag, name|
+      assert_equal tag, name
+      name
+    end
+    assert_equal from_header.sort, Bearer::Native::OPAQUE_TYPES.sort
+    from_header.each do |type|
+      ["#{type} *", "#{type} **", "const #{type} *"].each do |ctype|
+        assert_equal :pointer, Bearer::Native::FFI_TYPES[ctype], ctype
+      end
+    end
+  end
+
+  # Every C type the header uses has an FFI mapping (attach would fail otherwise,
+  # but this names the type).
+  def test_every_header_type_is_mapped
+    header_functions.each_value do |ret, params|
+      ([ret] + params.map(&:first)).each do |type|
+        assert Bearer::Native::FFI_TYPES.key?(type), "no FFI type for #{type.inspect}"
+      end
+    end
   end
 
   def test_status_numbers_match_header

@@ -88,7 +88,7 @@ class ErrorsTest < Minitest::Test
         Bearer.fetch_token(auth0_config(token_url: "http://example.com/oauth/token"))
       end
     end
-    assert_equal({ "auth0" => 0, "cobuilder" => 0 }, delta)
+    assert_equal({ "auth0" => 0, "cobuilder" => 0 }, delta.slice("auth0", "cobuilder"))
   end
 
   def test_to_h

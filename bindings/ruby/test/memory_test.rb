@@ -3,7 +3,7 @@
 require "setup"
 
 # 100,000 calls through every path that returns a library string (token,
-# header, token response, problem) must leave RSS flat: a leaked 1 KB string
+# header, token response, problem, authorization request) must leave RSS flat: a leaked 1 KB string
 # per call would add about 100 MB.
 class MemoryTest < Minitest::Test
   CALLS = 100_000
@@ -20,12 +20,16 @@ class MemoryTest < Minitest::Test
     client = Bearer::Client.new(auth0_config(token_url: auth0_url("expires_in=3600")))
     missing = JSON.generate(auth0_config.tap { |c| c.delete("client_secret") })
     one_shot = auth0_config(token_url: auth0_url("expires_in=3600"))
+    # authorize_start makes no request (no issuer to discover).
+    sign_in = { "client_id" => "native-client", "grant_type" => "authorization_code",
+                "redirect_uri" => "http://127.0.0.1:9/callback", "authorize_url" => "#{TestServer.base}/authorize" }
     work = lambda do |i|
-      case i % 5
+      case i % 6
       when 0 then client.token
       when 1 then client.authorization_header
       when 2 then client.token_response
       when 3 then Bearer.fetch_token(one_shot)
+      when 4 then Bearer.authorize_start(sign_in).url
       else
         begin
           Bearer.fetch_token(missing)

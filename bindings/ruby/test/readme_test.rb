@@ -19,4 +19,63 @@ class ReadmeTest < Minitest::Test
       assert_equal 1, delta["cobuilder"]
     end
   end
+
+  def block_with(marker)
+    File.read(README).scan(/```ruby\n(.*?)```/m).flatten.find { |code| code.include?(marker) } or
+      flunk "no ```ruby block with #{marker} in README.md"
+  end
+
+  def sign_in_config(**extra)
+    { "client_id" => "native-client", "audience" => "https://beeapp.open-cosmos.com",
+      "grant_type" => "authorization_code", "authorize_url" => "#{TestServer.base}/authorize",
+      "token_url" => "#{TestServer.base}/oauth/token" }.merge(extra)
+  end
+
+  # The web-app example, with what a framework would provide defined around
+  # it: a session Hash, a redirect that "is" the browser (Net::HTTP follows no
+  # redirect, so it reads the Location), and the URL the browser came back to.
+  def test_readme_web_app_example_runs
+    example = block_with("authorize_start")
+    framework = <<~RUBY
+      require "bearer"
+      require "net/http"
+      session = {}
+      def redirect(url) = $back = Net::HTTP.get_response(URI(url))["location"]
+      def callback_url = $back
+    RUBY
+    Dir.mktmpdir do |dir|
+      File.write(File.join(dir, "web_app.json"),
+                 JSON.generate(sign_in_config("redirect_uri" => "http://127.0.0.1:9/callback")))
+      (out, err, status), delta = counting { ruby_subprocess(framework + example, chdir: dir) }
+      assert status.success?, err
+      assert_match(/\ABearer eyJ[\w-]+\.[\w-]+\.[\w-]+\n\z/, out)
+      assert_equal({ "auth0" => 1, "authorize" => 1 }, delta.slice("auth0", "authorize"))
+    end
+  end
+
+  # The loopback example as written, in a child process that prints the URL;
+  # this test is the browser.
+  def test_readme_loopback_example_runs
+    require "open3"
+    example = block_with("LoopbackLogin")
+    Dir.mktmpdir do |dir|
+      File.write(File.join(dir, "native_app.json"), JSON.generate(sign_in_config))
+      lib = File.expand_path("../lib", __dir__)
+      Open3.popen3(RbConfig.ruby, "-I", lib, "-e", "$stdout.sync = true\n#{example}", chdir: dir) do |stdin, out, err, wait|
+        stdin.close
+        line = out.gets.to_s
+        url = line[/\AOpen (\S+)\n\z/, 1] or flunk "unexpected first line #{line.inspect}: #{err.read}"
+        location = Net::HTTP.get_response(URI(url))["location"]
+        page = Net::HTTP.get_response(URI(location))
+        assert_equal "200", page.code
+        assert_match(/\ABearer eyJ[\w-]+\.[\w-]+\.[\w-]+\n\z/, out.read)
+        assert wait.value.success?, err.read
+      ensure
+        # A child still waiting for a browser that never came (a failure
+        # above) would block for its whole timeout; SIGKILL, since Ruby only
+        # handles TERM once the native wait returns.
+        Process.kill(:KILL, wait.pid) if wait&.alive?
+      end
+    end
+  end
 end

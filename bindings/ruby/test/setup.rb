@@ -39,7 +39,8 @@ module TestServer
       @pid = nil
     end
 
-    # {"auth0" => N, "cobuilder" => M}
+    # {"auth0" => N, "cobuilder" => M, "authorize" => ..., "refresh" => ..., ...}:
+    # compare deltas of the keys a test means, since the server may add keys.
     def stats
       JSON.parse(Net::HTTP.get(URI("#{base}/_stats")))
     end

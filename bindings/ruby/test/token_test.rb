@@ -29,7 +29,7 @@ class TokenTest < Minitest::Test
     config = auth0_config
     (first, second), delta = counting { [Bearer.fetch_token(config), Bearer.fetch_token(config)] }
     assert_equal first, second
-    assert_equal({ "auth0" => 1, "cobuilder" => 0 }, delta)
+    assert_equal({ "auth0" => 1, "cobuilder" => 0 }, delta.slice("auth0", "cobuilder"))
   end
 
   def test_one_shot_token_response
@@ -83,7 +83,7 @@ class TokenTest < Minitest::Test
     (first, second, header), delta = counting { [client.token, client.token, client.authorization_header] }
     assert_equal first, second
     assert_equal "Bearer #{first}", header
-    assert_equal({ "auth0" => 1, "cobuilder" => 0 }, delta)
+    assert_equal({ "auth0" => 1, "cobuilder" => 0 }, delta.slice("auth0", "cobuilder"))
   ensure
     client&.close
   end

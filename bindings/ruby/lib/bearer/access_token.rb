@@ -2,10 +2,14 @@
 
 module Bearer
   # A token response, shaped like OAuth2::AccessToken from the oauth2 gem:
-  # #token, #token_type, #expires_in, #expires_at (unix seconds), #scope, and
-  # #params for any other member (refresh_token, id_token, ...).
+  # #token, #token_type, #expires_in, #expires_at (unix seconds), #scope,
+  # #refresh_token and #id_token (after a user's sign-in), and #params for
+  # any other member.
   class AccessToken
-    attr_reader :token, :token_type, :expires_in, :expires_at, :scope, :params
+    NAMED = %w[access_token token_type expires_in expires_at scope refresh_token id_token].freeze
+    private_constant :NAMED
+
+    attr_reader :token, :token_type, :expires_in, :expires_at, :scope, :refresh_token, :id_token, :params
 
     # Builds it from the library's token response JSON.
     def self.from_json(json)
@@ -19,7 +23,9 @@ module Bearer
       @expires_in = hash["expires_in"]
       @expires_at = hash["expires_at"]
       @scope = hash["scope"]
-      @params = hash.reject { |key, _| %w[access_token token_type expires_in expires_at scope].include?(key) }.freeze
+      @refresh_token = hash["refresh_token"]
+      @id_token = hash["id_token"]
+      @params = hash.reject { |key, _| NAMED.include?(key) }.freeze
     end
 
     # A member by name ("access_token", :expires_in, ...).
@@ -48,11 +54,13 @@ module Bearer
       @hash.dup
     end
 
-    # Shows the token's length only, so that logging the object does not log
+    # Shows the tokens' lengths only, so that logging the object does not log
     # a credential.
     def inspect
       "#<#{self.class.name} token=[#{@token.to_s.bytesize} bytes] token_type=#{@token_type.inspect} " \
-        "expires_in=#{@expires_in.inspect} expires_at=#{@expires_at.inspect}>"
+        "expires_in=#{@expires_in.inspect} expires_at=#{@expires_at.inspect}" \
+        "#{@refresh_token && " refresh_token=[#{@refresh_token.bytesize} bytes]"}" \
+        "#{@id_token && " id_token=[#{@id_token.bytesize} bytes]"}>"
     end
   end
 end

@@ -9,8 +9,10 @@ module Bearer
   #
   # The handle is freed by #close, or by the garbage collector when the
   # client is unreachable. #close waits for calls in flight on other threads,
-  # so a handle is never freed under a running call.
+  # so a handle is never freed under a running call (see NativeHandle).
   class Client
+    include NativeHandle
+
     # Builds a client, yields it and closes it, returning the block's value.
     # Without a block it is the same as new.
     def self.open(config)
@@ -39,11 +41,7 @@ module Bearer
           Native.bearer_string_free(problem.read_pointer)
         end
       end
-      @handle = FFI::AutoPointer.new(out.read_pointer, Native.method(:bearer_client_free))
-      @lock = Mutex.new
-      @idle = ConditionVariable.new
-      @active = 0
-      @closed = false
+      adopt_handle(out.read_pointer, :bearer_client_free)
     end
 
     # A valid access token: the cached one while fresh, else a new one.
@@ -62,45 +60,8 @@ module Bearer
       use { |handle| Native.call_out(:bearer_client_authorization_header, handle) }
     end
 
-    # Frees the native handle. Waits for calls running on other threads.
-    # Calling it again does nothing; any other call afterwards raises
-    # Bearer::ClosedError.
-    def close
-      @lock.synchronize do
-        return nil if @closed
-
-        @closed = true
-        @idle.wait(@lock) while @active.positive?
-      end
-      @handle.free
-      nil
-    end
-
-    def closed?
-      @lock.synchronize { @closed ? true : false }
-    end
-
     def inspect
       "#<#{self.class.name}#{closed? ? ' (closed)' : ''}>"
-    end
-
-    private
-
-    # Counts the call in flight so that #close cannot free the handle under it.
-    def use
-      @lock.synchronize do
-        raise ClosedError if @closed
-
-        @active += 1
-      end
-      begin
-        yield @handle
-      ensure
-        @lock.synchronize do
-          @active -= 1
-          @idle.broadcast if @active.zero?
-        end
-      end
     end
   end
 end

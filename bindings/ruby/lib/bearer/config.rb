@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "json"
+require "uri"
 
 module Bearer
   # Turns what callers pass as configuration into the bytes the library reads.
@@ -10,11 +11,13 @@ module Bearer
   module Config
     module_function
 
-    # +config+: a JSON String or a Hash (Symbol or String keys).
-    def to_json_bytes(config)
+    # +config+: a JSON String or a Hash (Symbol or String keys). +name+ is
+    # the argument's name in error messages (also "request" for a stored
+    # authorization request).
+    def to_json_bytes(config, name = "config")
       case config
       when nil
-        raise TypeError, "config must be a Hash or a JSON String, not nil"
+        raise TypeError, "#{name} must be a Hash or a JSON String, not nil"
       when String
         text = config
       when Hash
@@ -25,11 +28,28 @@ module Bearer
         elsif config.respond_to?(:to_str)
           text = config.to_str
         else
-          raise TypeError, "config must be a Hash or a JSON String, not #{config.class}"
+          raise TypeError, "#{name} must be a Hash or a JSON String, not #{config.class}"
         end
       end
-      text = utf8_bytes(text)
-      raise ArgumentError, "config contains a NUL byte" if text.b.include?("\0")
+      without_nul(utf8_bytes(text), name)
+    end
+
+    # A plain text argument (a redirect URL): a String, or a URI.
+    def to_text_bytes(value, name)
+      text = case value
+             when String then value
+             when URI::Generic then value.to_s
+             else
+               raise TypeError, "#{name} must be a String, not #{value.nil? ? 'nil' : value.class}" \
+                 unless value.respond_to?(:to_str)
+
+               value.to_str
+             end
+      without_nul(utf8_bytes(text), name)
+    end
+
+    def without_nul(text, name)
+      raise ArgumentError, "#{name} contains a NUL byte" if text.b.include?("\0")
 
       text
     end

@@ -52,7 +52,8 @@ module Bearer
 
     # name => [return C type, [[param C type, param name], ...], blocking?]
     # blocking: true releases the GVL, so other Ruby threads run while a call
-    # waits on the network (or on another thread's request, single-flight).
+    # waits on the network (or on another thread's request, single-flight, or
+    # on the browser's redirect to a loopback login).
     FUNCTIONS = {
       bearer_version: ["const char *", [], false],
       bearer_string_free: ["void", [["char *", "text"]], false],
@@ -71,6 +72,23 @@ module Bearer
                                                              ["char **", "header_out"],
                                                              ["char **", "problem_out"]], true],
       bearer_client_free: ["void", [["bearer_client *", "client"]], false],
+      bearer_authorize_start: ["bearer_status", [["const char *", "config_json"],
+                                                 ["char **", "request_out"],
+                                                 ["char **", "problem_out"]], true],
+      bearer_authorize_complete: ["bearer_status", [["const char *", "config_json"],
+                                                    ["const char *", "request_json"],
+                                                    ["const char *", "redirect_url"],
+                                                    ["char **", "json_out"],
+                                                    ["char **", "problem_out"]], true],
+      bearer_login_start: ["bearer_status", [["const char *", "config_json"],
+                                             ["bearer_login **", "login_out"],
+                                             ["char **", "url_out"],
+                                             ["char **", "problem_out"]], true],
+      bearer_login_wait: ["bearer_status", [["const bearer_login *", "login"],
+                                            ["unsigned int", "timeout_ms"],
+                                            ["char **", "json_out"],
+                                            ["char **", "problem_out"]], true],
+      bearer_login_free: ["void", [["bearer_login *", "login"]], false],
       bearer_fetch_token: ["bearer_status", [["const char *", "config_json"],
                                              ["char **", "token_out"],
                                              ["char **", "problem_out"]], true],
@@ -88,10 +106,18 @@ module Bearer
       "const char *" => :string,
       "char *" => :pointer,
       "char **" => :pointer,
+      "unsigned int" => :uint,
       "bearer_client *" => :pointer,
       "bearer_client **" => :pointer,
-      "const bearer_client *" => :pointer
+      "const bearer_client *" => :pointer,
+      "bearer_login *" => :pointer,
+      "bearer_login **" => :pointer,
+      "const bearer_login *" => :pointer
     }.freeze
+
+    # The header's opaque handle types (typedef struct X X;), each passed as a
+    # raw pointer and freed by its own bearer_*_free.
+    OPAQUE_TYPES = %w[bearer_client bearer_login].freeze
 
     # The resolved absolute path of the loaded library.
     PATH = locate
@@ -131,6 +157,23 @@ module Bearer
       raise ProblemError.from_json(read_string(problem.read_pointer), status) unless status == :ok
     ensure
       bearer_string_free(problem.read_pointer) if problem
+    end
+
+    # Calls bearer_login_start: returns [login pointer, url], or raises
+    # ProblemError. The caller owns the pointer (wrap it at once).
+    def self.login_start(config_json)
+      login = FFI::MemoryPointer.new(:pointer)
+      url = FFI::MemoryPointer.new(:pointer)
+      problem = FFI::MemoryPointer.new(:pointer)
+      status = bearer_login_start(config_json, login, url, problem)
+      raise ProblemError.from_json(read_string(problem.read_pointer), status) unless status == :ok
+
+      [login.read_pointer, read_string(url.read_pointer)]
+    ensure
+      if problem
+        bearer_string_free(url.read_pointer)
+        bearer_string_free(problem.read_pointer)
+      end
     end
 
     def self.read_string(pointer)
