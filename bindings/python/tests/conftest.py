@@ -1,8 +1,10 @@
-"""Shared fixtures: one local authorization server per test session.
+"""Shared fixtures: one local authorization server per test session, and
+the "browser" of the sign-in tests.
 
 The server is the project's own `bearer serve --port 0`; it prints
-`listening on http://127.0.0.1:PORT` first and counts token requests per
-endpoint at /_stats, which the tests read as deltas.
+`listening on http://127.0.0.1:PORT` first and counts requests per endpoint
+at /_stats (auth0, cobuilder, authorize, refresh, discovery), which the
+tests read key by key, as deltas.
 """
 
 import itertools
@@ -12,6 +14,7 @@ import pathlib
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 import uuid
 
@@ -28,6 +31,42 @@ sys.path.insert(0, str(BINDING / "src"))
 # Loopback only: never let a proxy from the environment see these requests.
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 _unique = itertools.count()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A browser that stops at the redirect, so that the test reads it."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_browser = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+
+#: The app's redirect URI in the code and implicit tests: nothing listens
+#: there, the test takes the redirect's Location itself.
+APP_REDIRECT = "http://127.0.0.1:9/callback"
+
+
+def browse(url: str) -> str:
+    """What a browser does with an authorize URL: the server signs the test
+    user in and answers 302; returns the Location it redirects to."""
+    try:
+        with _browser.open(url, timeout=10) as resp:
+            raise AssertionError(f"expected a redirect, got {resp.status}")
+    except urllib.error.HTTPError as exc:
+        with exc:
+            assert exc.code == 302, f"expected a redirect, got {exc.code}"
+            return exc.headers["Location"]
+
+
+def get(url: str):
+    """A plain GET without following redirects: (status, body text)."""
+    try:
+        with _browser.open(url, timeout=10) as resp:
+            return resp.status, resp.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, exc.read().decode("utf-8", "replace")
 
 
 class Server:
@@ -67,6 +106,20 @@ class Server:
         }
         cfg.update(overrides)
         return cfg
+
+    def native(self, grant_type: str = "authorization_code", **overrides) -> dict:
+        """The public client of a native or single-page app (PKCE, no
+        secret); a None override drops the key."""
+        cfg = {
+            "client_id": "native-client",
+            "grant_type": grant_type,
+            "audience": "https://beeapp.open-cosmos.com",
+            "redirect_uri": APP_REDIRECT,
+            "authorize_url": self.base + "/authorize",
+            "token_url": self.base + "/oauth/token",
+        }
+        cfg.update(overrides)
+        return {k: v for k, v in cfg.items() if v is not None}
 
     def config(self, shape: str, **overrides) -> dict:
         return self.auth0(**overrides) if shape == "auth0" else self.cobuilder(**overrides)

@@ -22,6 +22,10 @@ C_TO_CTYPES = {
     "bearer_client **": _P,
     "bearer_client *": ctypes.c_void_p,
     "const bearer_client *": ctypes.c_void_p,
+    "bearer_login **": _P,
+    "bearer_login *": ctypes.c_void_p,
+    "const bearer_login *": ctypes.c_void_p,
+    "unsigned int": ctypes.c_uint,
 }
 
 
@@ -29,6 +33,7 @@ def read_header():
     text = HEADER.read_text()
     text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
     text = re.sub(r"//[^\n]*", " ", text)
+    opaque = set(re.findall(r"\btypedef\s+struct\s+(\w+)\s+\1\s*;", text))
     statuses = {m[0]: int(m[1]) for m in re.findall(r"\bBEARER_STATUS_(\w+)\s*=\s*(\d+)", text)}
     functions = {}
     for ret, name, params in re.findall(r"([A-Za-z_][\w \t*]*?)\s*\b(bearer_\w+)\s*\(([^)]*)\)\s*;", text):
@@ -41,20 +46,34 @@ def read_header():
                 ctype = " ".join(m[1].split()).replace("* *", "**")
                 parsed.append((m[2], ctype))
         functions[name] = (ret, parsed)
-    return statuses, functions
+    return statuses, functions, opaque
 
 
 def test_header_is_found_and_parsed():
-    statuses, functions = read_header()
-    assert len(functions) >= 11 and len(statuses) >= 9
+    statuses, functions, opaque = read_header()
+    assert len(functions) >= 16 and len(statuses) >= 9 and len(opaque) >= 2
     assert functions["bearer_client_new"] == (
         "bearer_status",
         [("config_json", "const char *"), ("client_out", "bearer_client **"), ("problem_out", "char **")],
     )
+    assert functions["bearer_login_wait"] == (
+        "bearer_status",
+        [
+            ("login", "const bearer_login *"),
+            ("timeout_ms", "unsigned int"),
+            ("json_out", "char **"),
+            ("problem_out", "char **"),
+        ],
+    )
+
+
+def test_opaque_types_match_the_header():
+    _, _, opaque = read_header()
+    assert opaque == set(_native.OPAQUE_TYPES)
 
 
 def test_functions_match_the_header():
-    _, functions = read_header()
+    _, functions, _ = read_header()
     assert sorted(functions) == sorted(_native.SIGNATURES), "function set differs from bearer.h"
     for name, (ret, params) in functions.items():
         restype, declared = _native.SIGNATURES[name]
@@ -73,7 +92,7 @@ def test_loaded_functions_carry_the_declarations():
 
 
 def test_status_numbers_match_the_header():
-    statuses, _ = read_header()
+    statuses, _, _ = read_header()
     assert statuses == {s.name: s.value for s in bearer.Status}
 
 

@@ -1,9 +1,15 @@
 """The README's runnable examples, extracted and run as written.
 
-Blocks fenced as ```python are run, each as its own script, in a folder
-holding data_cosmos_api_credentials.json that points at the local server.
-Blocks fenced as ```py are fragments (they need `requests` or a remote
-API) and are not run.
+Blocks fenced as ```python are run; blocks fenced as ```py are fragments
+(they need `requests` or a remote API) and are not run.
+
+- The token examples run each as its own script, in a folder holding
+  data_cosmos_api_credentials.json that points at the local server.
+- The web app's sign-in (the block defining `login` and `callback`) is
+  executed as a module with `config` set, then driven like a web framework
+  would: a dict as the session, the test as the browser.
+- The loopback script runs in a folder holding native_app.json; the test
+  reads the URL it prints and plays the browser.
 """
 
 import json
@@ -15,23 +21,28 @@ import sys
 
 import pytest
 
+from conftest import browse, get
+
 BINDING = pathlib.Path(__file__).resolve().parents[1]
 BLOCKS = re.findall(r"^```python\n(.*?)^```", (BINDING / "README.md").read_text(), flags=re.S | re.M)
+WEB = [b for b in BLOCKS if "def callback(" in b]
+LOOPBACK = [b for b in BLOCKS if "LoopbackLogin(" in b]
+TOKEN = [b for b in BLOCKS if b not in WEB and b not in LOOPBACK]
+ENV = dict(os.environ, PYTHONPATH=str(BINDING / "src"), PYTHONDONTWRITEBYTECODE="1")
 
 
 def test_readme_has_runnable_examples():
-    assert len(BLOCKS) >= 2
-    assert "bearer.fetch_token(oauth_body)" in BLOCKS[0]
+    assert len(TOKEN) >= 2 and len(WEB) == 1 and len(LOOPBACK) == 1
+    assert "bearer.fetch_token(oauth_body)" in TOKEN[0]
 
 
-@pytest.mark.parametrize("index", range(len(BLOCKS)))
+@pytest.mark.parametrize("index", range(len(TOKEN)))
 def test_readme_example_runs(server, tmp_path, index):
     cfg = server.auth0()
     (tmp_path / "data_cosmos_api_credentials.json").write_text(json.dumps(cfg))
-    env = dict(os.environ, PYTHONPATH=str(BINDING / "src"), PYTHONDONTWRITEBYTECODE="1")
     before = server.stats()["auth0"]
     out = subprocess.run(
-        [sys.executable, "-c", BLOCKS[index]], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", TOKEN[index]], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=60
     )
     assert out.returncode == 0, out.stderr
     assert server.stats()["auth0"] - before == 1
@@ -39,3 +50,39 @@ def test_readme_example_runs(server, tmp_path, index):
         assert re.fullmatch(r"eyJ[\w-]+\.[\w-]+\.[\w-]+\n", out.stdout)
     else:
         assert out.stdout.startswith("Bearer eyJ")
+
+
+def test_readme_web_sign_in_runs(server):
+    app = {"config": server.native()}
+    exec(compile(WEB[0], "README.md", "exec"), app)
+    session = {}
+    url = app["login"](session)
+    assert url.startswith(server.base + "/authorize?") and "sign_in" in session
+    tokens = app["callback"](session, browse(url))
+    assert session == {}
+    assert tokens["token_type"] == "Bearer" and "id_token" in tokens
+
+
+def test_readme_loopback_login_runs(server, tmp_path):
+    (tmp_path / "native_app.json").write_text(json.dumps(server.native(redirect_uri=None)))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LOOPBACK[0]],
+        cwd=tmp_path,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = proc.stdout.readline()
+        assert first.startswith("Open this URL to sign in: "), first + proc.stderr.read()
+        url = first.split(": ", 1)[1].strip()
+        status, page = get(browse(url))
+        assert status == 200 and "You are signed in" in page
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert re.fullmatch(r"Bearer \d+\n", out)

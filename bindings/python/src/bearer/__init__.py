@@ -8,6 +8,9 @@ one RFC 9457 problem without the secret; this package only marshals.
 
     with bearer.Client(credentials) as client:
         headers = {"Authorization": client.authorization_header()}
+
+Users sign in with :func:`authorize_start` / :func:`authorize_complete`
+(a web app) or :class:`LoopbackLogin` (a native app or a script).
 """
 
 from ._client import (
@@ -18,6 +21,12 @@ from ._client import (
     global_cleanup,
     version,
 )
+from ._flows import (
+    AuthorizationRequest,
+    LoopbackLogin,
+    authorize_complete,
+    authorize_start,
+)
 from ._errors import (
     BearerError,
     ClientClosedError,
@@ -27,13 +36,17 @@ from ._errors import (
 )
 
 __all__ = [
+    "AuthorizationRequest",
     "BearerAuth",
     "BearerError",
     "Client",
     "ClientClosedError",
     "LibraryNotFoundError",
+    "LoopbackLogin",
     "ProblemError",
     "Status",
+    "authorize_complete",
+    "authorize_start",
     "fetch_token",
     "fetch_token_response",
     "global_cleanup",
@@ -43,6 +56,18 @@ __all__ = [
 __version__ = "0.1.0"
 
 # Tracebacks and reprs name the public module, not the private one.
-for _cls in (BearerAuth, Client, BearerError, ClientClosedError, LibraryNotFoundError, ProblemError, Status):
+for _cls in (
+    AuthorizationRequest,
+    LoopbackLogin,
+    BearerAuth,
+    Client,
+    BearerError,
+    ClientClosedError,
+    LibraryNotFoundError,
+    ProblemError,
+    Status,
+):
     _cls.__module__ = __name__
-del _cls
+for _fn in (authorize_start, authorize_complete):
+    _fn.__module__ = __name__
+del _cls, _fn

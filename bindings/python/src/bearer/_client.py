@@ -71,7 +71,10 @@ def global_cleanup() -> None:
 class Client:
     """A configuration and its cached token; safe to share between threads.
 
-    Concurrent callers of an expired token share one request. Close it with
+    Concurrent callers of an expired token share one request. A
+    configuration with ``"grant_type": "refresh_token"`` and a
+    ``refresh_token`` (from a user's sign-in) gets its tokens by refreshing
+    and follows the server's rotation of the refresh token. Close it with
     :meth:`close` or a ``with`` block; garbage collection closes it too, as
     a backstop.
     """

@@ -36,7 +36,8 @@ class BearerError(Exception):
 
 
 class ClientClosedError(BearerError, ValueError):
-    """A closed :class:`bearer.Client` was used.
+    """A closed :class:`bearer.Client` (or :class:`bearer.LoopbackLogin`,
+    with the message ``login is closed``) was used.
 
     A ``ValueError`` too, like the one ``io`` raises for a closed file.
     """

@@ -13,7 +13,7 @@ import ctypes
 import os
 import pathlib
 import threading
-from ctypes import POINTER, c_char_p, c_int, c_void_p
+from ctypes import POINTER, c_char_p, c_int, c_uint, c_void_p
 from typing import List, Optional, Tuple
 
 from ._errors import LibraryNotFoundError, ProblemError
@@ -21,7 +21,10 @@ from ._errors import LibraryNotFoundError, ProblemError
 LIBRARY_NAME = "libbearer.so"
 ENV_VAR = "BEARER_LIBRARY"
 
-_p_out = POINTER(c_void_p)  # char ** / bearer_client ** out-parameters
+_p_out = POINTER(c_void_p)  # char ** / bearer_client ** / bearer_login ** out-parameters
+
+#: The header's opaque handle types; each is a c_void_p here.
+OPAQUE_TYPES = ("bearer_client", "bearer_login")
 
 #: Every function of bearer.h: name -> (restype, [(parameter name, argtype)]).
 #: tests/test_drift.py compares this table, and the loaded functions, with
@@ -48,6 +51,29 @@ SIGNATURES = {
         [("client", c_void_p), ("header_out", _p_out), ("problem_out", _p_out)],
     ),
     "bearer_client_free": (None, [("client", c_void_p)]),
+    "bearer_authorize_start": (
+        c_int,
+        [("config_json", c_char_p), ("request_out", _p_out), ("problem_out", _p_out)],
+    ),
+    "bearer_authorize_complete": (
+        c_int,
+        [
+            ("config_json", c_char_p),
+            ("request_json", c_char_p),
+            ("redirect_url", c_char_p),
+            ("json_out", _p_out),
+            ("problem_out", _p_out),
+        ],
+    ),
+    "bearer_login_start": (
+        c_int,
+        [("config_json", c_char_p), ("login_out", _p_out), ("url_out", _p_out), ("problem_out", _p_out)],
+    ),
+    "bearer_login_wait": (
+        c_int,
+        [("login", c_void_p), ("timeout_ms", c_uint), ("json_out", _p_out), ("problem_out", _p_out)],
+    ),
+    "bearer_login_free": (None, [("login", c_void_p)]),
     "bearer_fetch_token": (
         c_int,
         [("config_json", c_char_p), ("token_out", _p_out), ("problem_out", _p_out)],
@@ -141,8 +167,8 @@ def take_string(ptr: c_void_p) -> Optional[str]:
         ptr.value = None
 
 
-def call(fn, arg) -> str:
-    """Runs a ``bearer_status fn(arg, char **out, char **problem_out)``.
+def call(fn, *args) -> str:
+    """Runs a ``bearer_status fn(args..., char **out, char **problem_out)``.
 
     Returns the copied out-string or raises the copied problem; both
     strings are freed before this returns, on every path.
@@ -150,7 +176,7 @@ def call(fn, arg) -> str:
     out = c_void_p()
     problem = c_void_p()
     try:
-        status = fn(arg, ctypes.byref(out), ctypes.byref(problem))
+        status = fn(*args, ctypes.byref(out), ctypes.byref(problem))
         if status == 0:
             text = take_string(out)
             return "" if text is None else text
