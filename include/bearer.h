@@ -223,8 +223,9 @@ bearer_status bearer_authorize_complete(const char *config_json,
 /**
  * Starts a native-app sign-in: listens on 127.0.0.1 on an ephemeral port
  * (or the port of an `http://127.0.0.1:PORT/path` `redirect_uri`) and
- * builds the authorize URL (`grant_type` `authorization_code`, PKCE S256)
- * that redirects there.
+ * builds the authorize URL (`grant_type` `authorization_code`, which a
+ * configuration without `grant_type` means here; PKCE S256) that redirects
+ * there.
  *
  * On `BEARER_STATUS_OK`, `*login_out` is a handle to free with
  * `bearer_login_free`, and `*url_out` the URL to open in the user's browser

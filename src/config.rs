@@ -138,6 +138,12 @@ pub struct Config {
 impl Config {
     /// Parses and validates the credentials JSON.
     pub fn from_json(text: &str) -> Result<Config, Problem> {
+        Self::from_json_for(text, Grant::ClientCredentials)
+    }
+
+    /// Parses the credentials JSON for a use that implies a grant when the
+    /// text names none: the loopback login is an authorization code flow.
+    pub fn from_json_for(text: &str, default_grant: Grant) -> Result<Config, Problem> {
         if text.len() > MAX_CONFIG_BYTES {
             return Err(Problem::new(
                 ProblemKind::InvalidConfig,
@@ -155,7 +161,7 @@ impl Config {
             )
         })?;
         match value {
-            Value::Object(members) => Self::from_members(members),
+            Value::Object(members) => Self::from_members(members, default_grant),
             _ => Err(Problem::new(
                 ProblemKind::InvalidConfig,
                 "the configuration must be a JSON object",
@@ -163,7 +169,10 @@ impl Config {
         }
     }
 
-    fn from_members(mut members: Map<String, Value>) -> Result<Config, Problem> {
+    fn from_members(
+        mut members: Map<String, Value>,
+        default_grant: Grant,
+    ) -> Result<Config, Problem> {
         let shape = detect_shape(&members)?;
         let shape_keys: &[&str] = match shape {
             Shape::Auth0 => &AUTH0_KEYS,
@@ -178,7 +187,7 @@ impl Config {
 
         let mut take = Fields(&mut members);
         let grant = match take.optional_string("grant_type")? {
-            None => Grant::ClientCredentials,
+            None => default_grant,
             Some(text) => Grant::parse(&text).ok_or_else(|| {
                 Problem::config_key(
                     "grant_type",

@@ -7,6 +7,7 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
+use bearer::config::Grant;
 use bearer::ffi::BearerStatus;
 use bearer::local_server::{self, LocalAuthServer};
 use bearer::{Client, Config, LoopbackLogin, Problem, ProblemKind};
@@ -167,17 +168,8 @@ const LOGIN_TIMEOUT_SECONDS: u64 = 300;
 
 fn login(options: &Options) -> ExitCode {
     let result = read_credentials(options).and_then(|text| {
-        // The credentials of a native app name no grant; this is the one.
-        let text = match serde_json::from_str::<Value>(&text) {
-            Ok(Value::Object(mut members)) => {
-                members
-                    .entry("grant_type")
-                    .or_insert_with(|| "authorization_code".into());
-                Value::Object(members).to_string()
-            }
-            _ => text,
-        };
-        let login = LoopbackLogin::start(Config::from_json(&text)?)?;
+        let config = Config::from_json_for(&text, Grant::AuthorizationCode)?;
+        let login = LoopbackLogin::start(config)?;
         let timeout = options.timeout_seconds.unwrap_or(LOGIN_TIMEOUT_SECONDS);
         eprintln!(
             "Open this URL in a browser to sign in:\n  {}\nWaiting up to {timeout} s for the redirect to {} ...",

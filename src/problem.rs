@@ -115,7 +115,7 @@ impl ProblemKind {
             Self::UpstreamError => "Token endpoint error",
             Self::Redirected => "Token endpoint redirected",
             Self::Unreachable => "Token endpoint unreachable",
-            Self::Timeout => "Token endpoint timed out",
+            Self::Timeout => "Timed out",
             Self::InvalidResponse => "Unreadable token response",
             Self::ResponseTooLarge => "Token response too large",
             Self::Internal => "Internal error",
@@ -346,7 +346,7 @@ mod tests {
         let json = Problem::new(ProblemKind::Timeout, "no answer in 10 s").to_json();
         assert_eq!(
             json,
-            r#"{"type":"urn:bearer:problem:timeout","title":"Token endpoint timed out","status":504,"detail":"no answer in 10 s","instance":"","extensions":{}}"#
+            r#"{"type":"urn:bearer:problem:timeout","title":"Timed out","status":504,"detail":"no answer in 10 s","instance":"","extensions":{}}"#
         );
     }
 

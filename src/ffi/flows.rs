@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{BearerStatus, boundary, check_out, input_str, null_argument, write_string};
 use crate::authorize::{self, AuthorizationRequest};
-use crate::config::Config;
+use crate::config::{Config, Grant};
 use crate::discovery;
 use crate::http;
 use crate::loopback::LoopbackLogin;
@@ -90,8 +90,9 @@ pub struct BearerLogin {
 
 /// Starts a native-app sign-in: listens on 127.0.0.1 on an ephemeral port
 /// (or the port of an `http://127.0.0.1:PORT/path` `redirect_uri`) and
-/// builds the authorize URL (`grant_type` `authorization_code`, PKCE S256)
-/// that redirects there.
+/// builds the authorize URL (`grant_type` `authorization_code`, which a
+/// configuration without `grant_type` means here; PKCE S256) that redirects
+/// there.
 ///
 /// On `BEARER_STATUS_OK`, `*login_out` is a handle to free with
 /// `bearer_login_free`, and `*url_out` the URL to open in the user's browser
@@ -112,7 +113,8 @@ pub unsafe extern "C" fn bearer_login_start(
         boundary(problem_out, || {
             check_out(login_out, "login_out")?;
             check_out(url_out, "url_out")?;
-            let config = Config::from_json(input_str(config_json, "config_json")?)?;
+            let config_json = input_str(config_json, "config_json")?;
+            let config = Config::from_json_for(config_json, Grant::AuthorizationCode)?;
             let login = LoopbackLogin::start(config)?;
             write_string(url_out, login.url())?;
             *login_out = Box::into_raw(Box::new(BearerLogin { login }));

@@ -312,8 +312,9 @@ static void *browser(void *url) {
 
 static void test_loopback_login(void) {
     char config[1024];
+    /* No grant_type: the loopback login is an authorization code flow. */
     snprintf(config, sizeof config,
-             "{\"client_id\":\"native-client\",\"grant_type\":\"authorization_code\","
+             "{\"client_id\":\"native-client\","
              "\"authorize_url\":\"%s/authorize\",\"token_url\":\"%s/oauth/token\"}",
              base_url, base_url);
     bearer_login *login = NULL;
