@@ -107,8 +107,8 @@ fn the_c_program_passes_under_valgrind_without_leaks() {
     assert!(!stderr.contains("definitely lost"), "{stderr}");
     assert_eq!(
         server.auth0_requests(),
-        8,
-        "one-shot, handle, wrong secret; code, same code, loopback, sign-in and refresh"
+        9,
+        "one-shot, handle, wrong secret; code, same code, wrong verifier, loopback, sign-in and refresh"
     );
     assert_eq!(
         server.cobuilder_requests(),

@@ -7,8 +7,9 @@
  * Requests this program makes (the Rust side checks the server's counts):
  * Auth0 endpoint 3 (one-shot, client handle, wrong secret), Cobuilder 2
  * (one-shot, and one for eight threads sharing a handle); for the user flows,
- * Auth0 endpoint 5 more (a code exchanged, the same code again, the loopback
- * login, a sign-in with offline_access and its refresh).
+ * Auth0 endpoint 6 more (a code exchanged, the same code again, a wrong
+ * verifier, the loopback login, a sign-in with offline_access and its
+ * refresh).
  *
  * For the user flows this program plays the browser: it follows the
  * authorization server's redirect by hand with a small HTTP GET.
@@ -288,6 +289,34 @@ static void test_authorization_code(void) {
     bearer_string_free(request);
 }
 
+static void test_wrong_verifier_and_declined_sign_in(void) {
+    char *request = NULL, *json = NULL, *problem = NULL, redirect[2048], url[2048];
+    CHECK(bearer_authorize_start(native_json, &request, NULL) == BEARER_STATUS_OK);
+    CHECK(sign_in(request, redirect, sizeof redirect));
+    /* The verifier no longer matches the challenge the server holds. */
+    char *verifier = strstr(request, "\"code_verifier\":\"");
+    if (verifier != NULL) memset(verifier + strlen("\"code_verifier\":\""), 'x', 43);
+    CHECK(bearer_authorize_complete(native_json, request, redirect, &json, &problem) ==
+          BEARER_STATUS_REJECTED);
+    CHECK(contains(problem, "Failed PKCE verification"));
+    bearer_string_free(problem);
+    bearer_string_free(request);
+
+    /* The user declines: the redirect carries error=access_denied. */
+    request = NULL;
+    problem = NULL;
+    CHECK(bearer_authorize_start(native_json, &request, NULL) == BEARER_STATUS_OK);
+    CHECK(json_text(request, "url", url, sizeof url));
+    strncat(url, "&deny=1", sizeof url - strlen(url) - 1);
+    CHECK(http_get(url, redirect, sizeof redirect) == 302);
+    CHECK(bearer_authorize_complete(native_json, request, redirect, &json, &problem) ==
+          BEARER_STATUS_REJECTED);
+    CHECK(contains(problem, "urn:bearer:problem:authorization-denied"));
+    CHECK(contains(problem, "\"status\":403"));
+    bearer_string_free(problem);
+    bearer_string_free(request);
+}
+
 static void test_implicit(void) {
     char config[1024], *request = NULL, *json = NULL, redirect[2048];
     snprintf(config, sizeof config,
@@ -401,6 +430,7 @@ int main(int argc, char **argv) {
     test_threads_share_a_client();
     test_problems();
     test_authorization_code();
+    test_wrong_verifier_and_declined_sign_in();
     test_implicit();
     test_loopback_login();
     test_refresh();
