@@ -3,11 +3,11 @@
 import collections.abc
 import ctypes
 import json
-import threading
 from typing import Any, Dict, Mapping, Union
 
 from . import _native
-from ._errors import ClientClosedError, ProblemError
+from ._errors import ProblemError
+from ._handle import NativeHandle
 
 __all__ = ["Client", "BearerAuth", "fetch_token", "fetch_token_response", "version", "global_cleanup"]
 
@@ -68,7 +68,7 @@ def global_cleanup() -> None:
     _native.load().bearer_global_cleanup()
 
 
-class Client:
+class Client(NativeHandle):
     """A configuration and its cached token; safe to share between threads.
 
     Concurrent callers of an expired token share one request. A
@@ -79,11 +79,11 @@ class Client:
     a backstop.
     """
 
+    _free_function = "bearer_client_free"
+    _closed_message = "client is closed"
+
     def __init__(self, config: Config) -> None:
-        # Set first so that __del__ and close() work when __init__ fails.
-        self._handle = None
-        self._busy = 0
-        self._cond = threading.Condition(threading.Lock())
+        super().__init__()
         data = _encode(config)
         lib = _native.load()
         handle = ctypes.c_void_p()
@@ -91,25 +91,7 @@ class Client:
         status = lib.bearer_client_new(data, ctypes.byref(handle), ctypes.byref(problem))
         if status != 0:
             raise ProblemError._from_json(status, _native.take_string(problem))
-        self._lib = lib
-        self._handle = handle.value
-
-    # The library forbids freeing a handle while another thread uses it;
-    # a Python user must not be able to crash the process that way, so calls
-    # are counted and close() waits for the running ones.
-    def _call(self, fn) -> str:
-        with self._cond:
-            if self._handle is None:
-                raise ClientClosedError()
-            handle = self._handle
-            self._busy += 1
-        try:
-            return _native.call(fn, handle)
-        finally:
-            with self._cond:
-                self._busy -= 1
-                if self._busy == 0:
-                    self._cond.notify_all()
+        self._adopt(lib, handle.value)
 
     def token(self) -> str:
         """A valid access token: the cached one while fresh, else a new one."""
@@ -122,39 +104,6 @@ class Client:
     def authorization_header(self) -> str:
         """The ``Authorization`` header value, ``"Bearer <token>"``."""
         return self._call(self._lib.bearer_client_authorization_header)
-
-    @property
-    def closed(self) -> bool:
-        return self._handle is None
-
-    def close(self) -> None:
-        """Frees the native client. Idempotent; later calls raise
-        :class:`ClientClosedError`. Waits for calls still running on it."""
-        with self._cond:
-            handle, self._handle = self._handle, None
-            if handle is None:
-                return
-            while self._busy:
-                self._cond.wait()
-        self._lib.bearer_client_free(handle)
-
-    def __enter__(self) -> "Client":
-        if self._handle is None:
-            raise ClientClosedError()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        # Backstop only: no call can be running, since it would hold a reference.
-        handle = getattr(self, "_handle", None)
-        if handle:
-            self._handle = None
-            try:
-                self._lib.bearer_client_free(handle)
-            except Exception:  # interpreter shutdown may have torn ctypes down
-                pass
 
     def __repr__(self) -> str:
         # Never the configuration: it holds the secret.

@@ -10,12 +10,12 @@ import ctypes
 import datetime
 import json
 import math
-import threading
 from typing import Any, Dict, Mapping, Optional, Union
 
 from . import _native
 from ._client import Config, _encode
-from ._errors import ClientClosedError, ProblemError
+from ._errors import ProblemError
+from ._handle import NativeHandle
 
 __all__ = ["AuthorizationRequest", "LoopbackLogin", "authorize_start", "authorize_complete"]
 
@@ -172,7 +172,7 @@ def _milliseconds(timeout: Union[float, int, datetime.timedelta]) -> int:
     return ms
 
 
-class LoopbackLogin:
+class LoopbackLogin(NativeHandle):
     """A native app's or a script's sign-in (RFC 8252).
 
     The library listens on 127.0.0.1 (an ephemeral port and ``/callback``
@@ -189,11 +189,11 @@ class LoopbackLogin:
     backstop) closes the listener.
     """
 
+    _free_function = "bearer_login_free"
+    _closed_message = "login is closed"
+
     def __init__(self, config: Config) -> None:
-        # Set first so that __del__ and close() work when __init__ fails.
-        self._handle = None
-        self._busy = 0
-        self._cond = threading.Condition(threading.Lock())
+        super().__init__()
         data = _encode(config)
         lib = _native.load()
         handle = ctypes.c_void_p()
@@ -202,8 +202,7 @@ class LoopbackLogin:
         status = lib.bearer_login_start(data, ctypes.byref(handle), ctypes.byref(url), ctypes.byref(problem))
         if status != 0:
             raise ProblemError._from_json(status, _native.take_string(problem))
-        self._lib = lib
-        self._handle = handle.value
+        self._adopt(lib, handle.value)
         try:
             self._url = _native.take_string(url) or ""
         except BaseException:
@@ -215,10 +214,6 @@ class LoopbackLogin:
         """The authorize URL to open in the user's browser."""
         return self._url
 
-    @property
-    def closed(self) -> bool:
-        return self._handle is None
-
     def wait(self, timeout: Union[float, datetime.timedelta] = 300.0) -> Dict[str, Any]:
         """Waits up to ``timeout`` seconds for the browser's redirect and
         returns the token response dict (as :func:`authorize_complete`).
@@ -227,51 +222,10 @@ class LoopbackLogin:
         Ctrl-C takes effect when the wait ends, so give a person minutes,
         not hours. No redirect in time raises the ``timeout`` problem
         (code 6) and the login can be waited on again; a finished login
-        raises ``invalid-argument`` (code 1).
+        raises ``invalid-argument`` (code 1). :meth:`close` waits for a
+        running wait, since the library forbids freeing a login in use.
         """
-        ms = _milliseconds(timeout)
-        with self._cond:
-            if self._handle is None:
-                raise ClientClosedError("login is closed")
-            handle = self._handle
-            self._busy += 1
-        try:
-            return json.loads(_native.call(self._lib.bearer_login_wait, handle, ms))
-        finally:
-            with self._cond:
-                self._busy -= 1
-                if self._busy == 0:
-                    self._cond.notify_all()
-
-    def close(self) -> None:
-        """Closes the listener. Idempotent; a later :meth:`wait` raises
-        :class:`ClientClosedError`. The library forbids freeing a login
-        another thread waits on, so this waits for such a wait to end."""
-        with self._cond:
-            handle, self._handle = self._handle, None
-            if handle is None:
-                return
-            while self._busy:
-                self._cond.wait()
-        self._lib.bearer_login_free(handle)
-
-    def __enter__(self) -> "LoopbackLogin":
-        if self._handle is None:
-            raise ClientClosedError("login is closed")
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        # Backstop only: no wait can be running, since it would hold a reference.
-        handle = getattr(self, "_handle", None)
-        if handle:
-            self._handle = None
-            try:
-                self._lib.bearer_login_free(handle)
-            except Exception:  # interpreter shutdown may have torn ctypes down
-                pass
+        return json.loads(self._call(self._lib.bearer_login_wait, _milliseconds(timeout)))
 
     def __repr__(self) -> str:
         # Not the url: it carries the state.
