@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Bearer;
 
 use Bearer\Internal\Native;
+use Bearer\Internal\OwnsHandle;
 use FFI\CData;
 
 /**
@@ -18,7 +19,7 @@ use FFI\CData;
  */
 final class Client
 {
-    private ?CData $handle;
+    use OwnsHandle;
 
     /**
      * No request is made here; a bad configuration fails at once.
@@ -77,39 +78,8 @@ final class Client
         return json_decode($json, true, 64, JSON_THROW_ON_ERROR);
     }
 
-    /** Frees the native client now. Harmless when already closed. */
-    public function close(): void
+    private static function freeHandle(CData $handle): void
     {
-        if ($this->handle !== null) {
-            $handle = $this->handle;
-            $this->handle = null;
-            Native::clientFree($handle);
-        }
-    }
-
-    public function isClosed(): bool
-    {
-        return $this->handle === null;
-    }
-
-    public function __destruct()
-    {
-        $this->close();
-    }
-
-    /** A copy would free the same native client twice. */
-    private function __clone()
-    {
-    }
-
-    /** @return array<string, mixed> */
-    public function __serialize(): array
-    {
-        throw new \LogicException('a Bearer\Client cannot be serialized');
-    }
-
-    private function live(): CData
-    {
-        return $this->handle ?? throw new BearerException('this Bearer\Client is closed', Status::INVALID_ARGUMENT);
+        Native::clientFree($handle);
     }
 }

@@ -5,6 +5,7 @@ declare(strict_types=1);
 namespace Bearer;
 
 use Bearer\Internal\Native;
+use Bearer\Internal\OwnsHandle;
 use FFI\CData;
 
 /**
@@ -25,8 +26,11 @@ final class LoopbackLogin
     /** Largest wait the C ABI takes: an unsigned int of milliseconds. */
     private const MAX_MS = 4_294_967_295;
 
-    private function __construct(private ?CData $handle, private readonly string $url)
+    use OwnsHandle;
+
+    private function __construct(?CData $handle, private readonly string $url)
     {
+        $this->handle = $handle;
     }
 
     /**
@@ -81,36 +85,6 @@ final class LoopbackLogin
         return new AccessToken(json_decode($json, true, 64, JSON_THROW_ON_ERROR));
     }
 
-    /** Closes the listener now. Harmless when already closed. */
-    public function close(): void
-    {
-        if ($this->handle !== null) {
-            $handle = $this->handle;
-            $this->handle = null;
-            Native::loginFree($handle);
-        }
-    }
-
-    public function isClosed(): bool
-    {
-        return $this->handle === null;
-    }
-
-    public function __destruct()
-    {
-        $this->close();
-    }
-
-    /** A copy would free the same native login twice. */
-    private function __clone()
-    {
-    }
-
-    /** @return array<string, mixed> */
-    public function __serialize(): array
-    {
-        throw new \LogicException('a Bearer\LoopbackLogin cannot be serialized');
-    }
 
     /** @return array<string, mixed> */
     public function __debugInfo(): array
@@ -118,8 +92,8 @@ final class LoopbackLogin
         return ['redirect_uri' => $this->getRedirectUri(), 'closed' => $this->isClosed()];
     }
 
-    private function live(): CData
+    private static function freeHandle(CData $handle): void
     {
-        return $this->handle ?? throw new BearerException('this Bearer\LoopbackLogin is closed', Status::INVALID_ARGUMENT);
+        Native::loginFree($handle);
     }
 }
