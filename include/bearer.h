@@ -169,6 +169,25 @@ bearer_status bearer_client_authorization_header(const bearer_client *client,
                                                  char **problem_out);
 
 /**
+ * Takes the problem of a refresh that failed while the cached token was
+ * still valid, so the call that triggered it got that token and succeeded
+ * (serve-stale). Each run of failed refreshes is reported once; the next
+ * successful refresh starts a new run. Its `extensions` carry
+ * `serving_cached_token_until` (unix seconds) when the token's expiry is
+ * known.
+ *
+ * On `BEARER_STATUS_OK`, `*refresh_problem_out` is NULL when there is
+ * nothing to report, else a problem JSON to free with `bearer_string_free`;
+ * on failure (a NULL argument), as for `bearer_client_new`.
+ *
+ * # Safety
+ * As for `bearer_client_token`.
+ */
+bearer_status bearer_client_take_refresh_problem(const bearer_client *client,
+                                                 char **refresh_problem_out,
+                                                 char **problem_out);
+
+/**
  * Frees a client. NULL is allowed and does nothing; freeing a handle twice,
  * or while another thread is using it, is undefined behaviour.
  *

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use ureq::Agent;
 
@@ -12,7 +13,7 @@ use crate::config::{Config, Grant};
 use crate::discovery;
 use crate::grant::{self, GrantRequest};
 use crate::http;
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemKind};
 use crate::secret::Secret;
 use crate::token::Token;
 
@@ -20,6 +21,13 @@ use crate::token::Token;
 /// by refresh token. Share it between threads: when many ask for an expired
 /// token at once, one request goes out and the others get its result,
 /// success or problem.
+///
+/// A token due for refresh but not yet expired is refreshed by one caller
+/// while the others keep getting it; when that refresh fails, the caller
+/// gets the still-valid token too (serve-stale) and the failure waits in
+/// [`take_refresh_problem`](Self::take_refresh_problem). While the endpoint
+/// throttles (`Retry-After`), calls that would need it fail at once with its
+/// problem instead of adding to the load.
 pub struct Client {
     config: Config,
     /// The refresh token to use next: the server may rotate it on every use.
@@ -31,7 +39,26 @@ pub struct Client {
     flight: Mutex<Option<Result<Arc<Token>, Problem>>>,
     /// Counts finished flights, so a waiter can tell that one ended while it waited.
     flights_done: AtomicU64,
+    health: Mutex<Health>,
 }
+
+/// What the client remembers of the endpoint's recent failures.
+#[derive(Default)]
+struct Health {
+    /// Until then no request goes out: the endpoint asked us to wait.
+    throttled: Option<(Tick, Problem)>,
+    /// Refreshes failed in a row while the cached token was served instead.
+    failed_refreshes: u32,
+    /// After a failed refresh, the next refresh-ahead waits until then.
+    next_refresh: Option<Tick>,
+    /// The first failure of the current run of failed refreshes, until taken.
+    untaken: Option<Problem>,
+}
+
+/// The longest wait between refresh attempts while a stale token is served.
+const MAX_REFRESH_BACKOFF: Duration = Duration::from_secs(30);
+/// How long a 429 without `Retry-After` keeps the client from asking again.
+const DEFAULT_THROTTLE: Duration = Duration::from_secs(1);
 
 impl Client {
     /// A client with its own in-memory cache.
@@ -57,6 +84,7 @@ impl Client {
             cache,
             flight: Mutex::new(None),
             flights_done: AtomicU64::new(0),
+            health: Mutex::default(),
         })
     }
 
@@ -71,9 +99,58 @@ impl Client {
 
     /// A valid token: the cached one while fresh, otherwise a new one.
     pub fn token(&self) -> Result<Arc<Token>, Problem> {
-        if let Some(token) = self.fresh_token() {
-            return Ok(token);
+        let cached = self.cache.get(&self.key);
+        let now = Tick::now();
+        match cached {
+            Some(token) if token.is_fresh(now) => Ok(token),
+            Some(token) if token.is_usable(now) => Ok(self.refresh_ahead(token)),
+            _ => self.fetch_waiting(),
         }
+    }
+
+    /// The problem of a refresh that failed while the cached token was
+    /// still valid and was returned instead, once per run of failures: the
+    /// next successful refresh starts a new run. None when there is none.
+    pub fn take_refresh_problem(&self) -> Option<Problem> {
+        self.health().untaken.take()
+    }
+
+    /// The token is due but still valid: one caller refreshes it, and
+    /// whatever happens everyone gets a valid token now.
+    fn refresh_ahead(&self, stale: Arc<Token>) -> Arc<Token> {
+        let now = Tick::now();
+        if self.health().holds_back(now) {
+            return stale;
+        }
+        // Another caller is refreshing: no need to wait for it.
+        let Ok(mut flight) = self.flight.try_lock() else {
+            return stale;
+        };
+        if let Some(token) = self.fresh_token() {
+            return token;
+        }
+        match self.fly(&mut flight) {
+            Ok(token) => token,
+            Err(problem) => {
+                let mut health = self.health();
+                health.failed_refreshes += 1;
+                let backoff = Duration::from_secs(1 << (health.failed_refreshes - 1).min(5))
+                    .min(MAX_REFRESH_BACKOFF);
+                health.next_refresh = Some(Tick::now() + backoff);
+                if health.failed_refreshes == 1 {
+                    let mut problem = problem;
+                    if let Some(expires_at) = stale.expires_at {
+                        problem = problem.with_extension("serving_cached_token_until", expires_at);
+                    }
+                    health.untaken = Some(problem);
+                }
+                stale
+            }
+        }
+    }
+
+    /// No valid token: wait for the flight in progress, or make one.
+    fn fetch_waiting(&self) -> Result<Arc<Token>, Problem> {
         let flights_seen = self.flights_done.load(Ordering::Acquire);
         let mut flight = self.flight.lock().unwrap_or_else(PoisonError::into_inner);
         if self.flights_done.load(Ordering::Acquire) != flights_seen
@@ -85,15 +162,34 @@ impl Client {
         if let Some(token) = self.fresh_token() {
             return Ok(token);
         }
+        if let Some(problem) = self.health().throttled_problem(Tick::now()) {
+            return Err(problem);
+        }
+        self.fly(&mut flight)
+    }
+
+    /// One request for a token, with the flight lock held: caches a success,
+    /// remembers a throttling answer, and leaves the outcome to the waiters.
+    fn fly(&self, flight: &mut Option<Result<Arc<Token>, Problem>>) -> Result<Arc<Token>, Problem> {
         let outcome = self.request_token().map(Arc::new);
-        if let Ok(token) = &outcome
-            && token.is_cacheable()
-        {
-            self.cache.put(self.key, token.clone());
+        match &outcome {
+            Ok(token) => {
+                if token.is_cacheable() {
+                    self.cache.put(self.key, token.clone());
+                }
+                let mut health = self.health();
+                health.failed_refreshes = 0;
+                health.next_refresh = None;
+            }
+            Err(problem) => self.health().note_throttling(problem),
         }
         *flight = Some(outcome.clone());
         self.flights_done.fetch_add(1, Ordering::Release);
         outcome
+    }
+
+    fn health(&self) -> std::sync::MutexGuard<'_, Health> {
+        self.health.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The `Authorization` header value for a valid token.
@@ -133,6 +229,47 @@ impl Client {
         self.cache
             .get(&self.key)
             .filter(|token| token.is_fresh(Tick::now()))
+    }
+}
+
+impl Health {
+    /// Whether a refresh-ahead should not be tried now.
+    fn holds_back(&self, now: Tick) -> bool {
+        self.next_refresh.is_some_and(|next| now < next)
+            || self
+                .throttled
+                .as_ref()
+                .is_some_and(|(until, _)| now < *until)
+    }
+
+    /// The endpoint's throttling problem while its window lasts, with
+    /// `retry_after` counting down.
+    fn throttled_problem(&mut self, now: Tick) -> Option<Problem> {
+        let (until, problem) = self.throttled.as_ref()?;
+        if now >= *until {
+            self.throttled = None;
+            return None;
+        }
+        let seconds_left = now.until(*until).as_secs_f64().ceil() as u64;
+        Some(problem.clone().with_extension("retry_after", seconds_left))
+    }
+
+    /// Opens a throttling window when the endpoint asked for one: a 429,
+    /// or any answer with `Retry-After`.
+    fn note_throttling(&mut self, problem: &Problem) {
+        let retry_after = problem
+            .extensions()
+            .get("retry_after")
+            .and_then(serde_json::Value::as_u64)
+            .map(Duration::from_secs);
+        let window = match (problem.kind(), retry_after) {
+            (_, Some(window)) => window,
+            (ProblemKind::RateLimited, None) => DEFAULT_THROTTLE,
+            _ => return,
+        };
+        if !window.is_zero() {
+            self.throttled = Some((Tick::now() + window, problem.clone()));
+        }
     }
 }
 

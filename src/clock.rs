@@ -31,6 +31,13 @@ impl Tick {
     }
 }
 
+impl Tick {
+    /// The time from this tick to a later one; zero when it is not later.
+    pub fn until(self, later: Tick) -> Duration {
+        later.0.saturating_sub(self.0)
+    }
+}
+
 impl Add<Duration> for Tick {
     type Output = Tick;
 

@@ -32,6 +32,8 @@ pub const MAX_CONFIG_BYTES: usize = 64 * 1024;
 /// Default overall deadline of one token request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_TIMEOUT_MS: u64 = 10 * 60 * 1000;
+const DEFAULT_RETRIES: u32 = 3;
+const MAX_RETRIES: u64 = 10;
 
 const AUTH0_KEYS: [&str; 8] = [
     "client_id",
@@ -44,12 +46,13 @@ const AUTH0_KEYS: [&str; 8] = [
     "refresh_token",
 ];
 const COBUILDER_KEYS: [&str; 3] = ["clientId", "clientSecret", "audienceUrl"];
-const COMMON_KEYS: [&str; 8] = [
+const COMMON_KEYS: [&str; 9] = [
     "token_url",
     "scope",
     "client_auth",
     "body",
     "timeout_ms",
+    "retries",
     "ca_file",
     "proxy",
     "extra_params",
@@ -129,6 +132,9 @@ pub struct Config {
     pub client_auth: ClientAuth,
     pub body: BodyFormat,
     pub timeout: Duration,
+    /// Further attempts after a 429, a 5xx or a reset connection, all
+    /// within `timeout`.
+    pub retries: u32,
     pub ca_file: Option<PathBuf>,
     /// May carry a password (`http://user:pass@proxy:3128`), hence a secret.
     pub proxy: Option<Secret>,
@@ -284,6 +290,18 @@ impl Config {
                 }
             },
         };
+        let retries = match take.0.remove("retries") {
+            None => DEFAULT_RETRIES,
+            Some(value) => match value.as_u64() {
+                Some(retries) if retries <= MAX_RETRIES => retries as u32,
+                _ => {
+                    return Err(Problem::config_key(
+                        "retries",
+                        format!("retries must be a whole number from 0 to {MAX_RETRIES}"),
+                    ));
+                }
+            },
+        };
         let proxy = take.optional_string("proxy")?.map(Secret::new);
         if let Some(proxy) = &proxy {
             check_proxy(proxy)?;
@@ -303,6 +321,7 @@ impl Config {
             client_auth,
             body,
             timeout,
+            retries,
             ca_file: take.optional_string("ca_file")?.map(PathBuf::from),
             proxy,
             extra_params: take.extra_params(shape_keys)?,

@@ -10,8 +10,9 @@ use ureq::Agent;
 use zeroize::Zeroizing;
 
 use crate::config::{BodyFormat, ClientAuth, Config, Shape, push_encodings};
-use crate::http::{self, Answer, Body};
+use crate::http::{self, Answer, Body, Failed};
 use crate::problem::{Problem, ProblemKind};
+use crate::retry::{Deadline, Retry};
 use crate::token::Token;
 
 /// What to trade for a token at the token endpoint.
@@ -52,17 +53,42 @@ impl GrantRequest<'_> {
     }
 }
 
-/// Requests a new token. Every problem it returns has the secrets redacted.
+/// Requests a new token, retrying a throttled, failing or cut-off attempt
+/// while the configuration's deadline allows (see [`crate::retry`]). Every
+/// problem it returns has the secrets redacted.
 pub fn fetch(agent: &Agent, config: &Config, grant: GrantRequest<'_>) -> Result<Token, Problem> {
     let (authorization, body) = request(config, grant);
-    http::post(
-        agent,
-        config,
-        authorization.as_deref().map(|header| header.as_str()),
-        &body,
-    )
-    .and_then(|answer| read_answer(config, answer))
-    .map_err(|mut problem| {
+    let authorization = authorization.as_deref().map(|header| header.as_str());
+    let deadline = Deadline::after(config.timeout);
+    // A code is good for one exchange: after a lost answer a second one
+    // could only be refused.
+    let retries = match grant {
+        GrantRequest::AuthorizationCode { .. } => 0,
+        _ => config.retries,
+    };
+    let mut attempts = 1;
+    let outcome = loop {
+        let failed = match http::post(agent, config, deadline, authorization, &body) {
+            Ok(answer) => {
+                let retry = Retry::for_status(answer.status, answer.retry_after);
+                match read_answer(config, answer) {
+                    Ok(token) => break Ok(token),
+                    Err(problem) => Failed { problem, retry },
+                }
+            }
+            Err(failed) => failed,
+        };
+        let wait = match failed.retry.wait(attempts - 1, deadline) {
+            Some(wait) if attempts <= retries => wait,
+            _ => break Err(failed.problem),
+        };
+        std::thread::sleep(wait);
+        attempts += 1;
+    };
+    outcome.map_err(|mut problem| {
+        if attempts > 1 {
+            problem = problem.with_extension("attempts", attempts);
+        }
         let mut needles = config.redaction_needles();
         for secret in grant.secrets() {
             push_encodings(&mut needles, secret);
@@ -164,7 +190,7 @@ fn request(config: &Config, grant: GrantRequest<'_>) -> (Option<Zeroizing<String
 fn read_answer(config: &Config, answer: Answer) -> Result<Token, Problem> {
     let instance = http::endpoint_for_display(&config.token_url);
     match answer.status {
-        200..=299 => Token::from_response(&answer.body)
+        200..=299 => Token::from_answer(&answer.body, answer.date)
             .map_err(|problem| problem.with_instance(instance)),
         300..=399 => Err(Problem::new(
             ProblemKind::Redirected,

@@ -15,6 +15,7 @@ use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::config::Config;
 use crate::problem::{Problem, ProblemKind};
+use crate::retry::{Deadline, Retry};
 
 /// Token responses larger than this are refused unread.
 pub const MAX_RESPONSE_BYTES: u64 = 256 * 1024;
@@ -153,23 +154,40 @@ pub struct Answer {
     pub content_type: String,
     /// `Retry-After` in seconds, when given as seconds or an HTTP date.
     pub retry_after: Option<u64>,
+    /// The server's clock (`Date`), in unix seconds, when it sent one.
+    pub date: Option<u64>,
     pub location: Option<String>,
     pub body: Vec<u8>,
 }
 
-/// POSTs `body` to the token endpoint within the configuration's deadline.
+/// A request that brought no answer, and whether another attempt may fare better.
+#[derive(Debug)]
+pub struct Failed {
+    pub problem: Problem,
+    pub retry: Retry,
+}
+
+impl From<Failed> for Problem {
+    fn from(failed: Failed) -> Problem {
+        failed.problem
+    }
+}
+
+/// POSTs `body` to the token endpoint in the time left before `deadline`.
 pub fn post(
     agent: &Agent,
     config: &Config,
+    deadline: Deadline,
     authorization: Option<&str>,
     body: &Body,
-) -> Result<Answer, Problem> {
+) -> Result<Answer, Failed> {
     let url = &config.token_url;
+    let remaining = deadline.remaining();
     let mut request = agent
         .post(url)
         .config()
-        .timeout_global(Some(config.timeout))
-        .timeout_connect(Some(config.timeout.min(MAX_CONNECT_TIME)))
+        .timeout_global(Some(remaining))
+        .timeout_connect(Some(remaining.min(MAX_CONNECT_TIME)))
         .build()
         .header("Content-Type", body.content_type);
     if let Some(authorization) = authorization {
@@ -182,7 +200,7 @@ pub fn post(
 }
 
 /// GETs a document (OIDC discovery) within the configuration's deadline.
-pub fn get(agent: &Agent, config: &Config, url: &str) -> Result<Answer, Problem> {
+pub fn get(agent: &Agent, config: &Config, url: &str) -> Result<Answer, Failed> {
     let response = agent
         .get(url)
         .config()
@@ -199,7 +217,7 @@ fn read_answer(
     mut response: ureq::http::Response<ureq::Body>,
     config: &Config,
     url: &str,
-) -> Result<Answer, Problem> {
+) -> Result<Answer, Failed> {
     let header = |name: &str| {
         response
             .headers()
@@ -209,7 +227,8 @@ fn read_answer(
     };
     let status = response.status().as_u16();
     let content_type = header("content-type").unwrap_or_default();
-    let retry_after = header("retry-after").and_then(|value| parse_retry_after(&value));
+    let date = header("date").and_then(|value| httpdate_seconds(value.trim()));
+    let retry_after = header("retry-after").and_then(|value| parse_retry_after(&value, date));
     let location = header("location");
     let body = response
         .body_mut()
@@ -221,17 +240,20 @@ fn read_answer(
         status,
         content_type,
         retry_after,
+        date,
         location,
         body,
     })
 }
 
-fn parse_retry_after(value: &str) -> Option<u64> {
+/// Seconds to wait; a date is measured against the server's own clock when
+/// it sent one (`server_now`), so a skewed local clock changes nothing.
+fn parse_retry_after(value: &str, server_now: Option<u64>) -> Option<u64> {
     let value = value.trim();
-    value
-        .parse()
-        .ok()
-        .or_else(|| httpdate_seconds(value).map(|at| at.saturating_sub(crate::token::unix_now())))
+    value.parse().ok().or_else(|| {
+        let now = server_now.unwrap_or_else(crate::token::unix_now);
+        httpdate_seconds(value).map(|at| at.saturating_sub(now))
+    })
 }
 
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into unix seconds.
@@ -279,9 +301,25 @@ pub fn endpoint_for_display(url: &str) -> String {
     }
 }
 
-fn transport_problem(error: ureq::Error, config: &Config, url: &str) -> Problem {
+fn transport_problem(error: ureq::Error, config: &Config, url: &str) -> Failed {
+    use std::io::ErrorKind;
     use ureq::Error as E;
     let timeout_ms = config.timeout.as_millis();
+    // A connection cut on the way may work on a new one; nothing else here would.
+    let retry = match &error {
+        E::Io(io)
+            if matches!(
+                io.kind(),
+                ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe
+                    | ErrorKind::UnexpectedEof
+            ) =>
+        {
+            Retry::Backoff
+        }
+        _ => Retry::Never,
+    };
     let (kind, detail) = match error {
         E::Timeout(which) => (
             ProblemKind::Timeout,
@@ -295,18 +333,11 @@ fn transport_problem(error: ureq::Error, config: &Config, url: &str) -> Problem 
             ProblemKind::Unreachable,
             "the host name could not be resolved".into(),
         ),
-        E::Io(io)
-            if matches!(
-                io.kind(),
-                std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
-            ) =>
-        {
-            (
-                ProblemKind::Timeout,
-                format!("no complete answer within {timeout_ms} ms"),
-            )
-        }
-        E::Io(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => (
+        E::Io(io) if matches!(io.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => (
+            ProblemKind::Timeout,
+            format!("no complete answer within {timeout_ms} ms"),
+        ),
+        E::Io(io) if io.kind() == ErrorKind::UnexpectedEof => (
             ProblemKind::Unreachable,
             "the connection closed before the answer was complete".into(),
         ),
@@ -327,7 +358,10 @@ fn transport_problem(error: ureq::Error, config: &Config, url: &str) -> Problem 
             format!("the request failed: {other}"),
         ),
     };
-    Problem::new(kind, detail).with_instance(endpoint_for_display(url))
+    Failed {
+        problem: Problem::new(kind, detail).with_instance(endpoint_for_display(url)),
+        retry,
+    }
 }
 
 #[cfg(test)]
@@ -336,13 +370,21 @@ mod tests {
 
     #[test]
     fn retry_after_is_read_as_seconds_or_a_date() {
-        assert_eq!(parse_retry_after(" 7 "), Some(7));
+        assert_eq!(parse_retry_after(" 7 ", None), Some(7));
         assert_eq!(
             httpdate_seconds("Sun, 06 Nov 1994 08:49:37 GMT"),
             Some(784_111_777)
         );
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"), Some(0));
-        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", None),
+            Some(0)
+        );
+        // Measured on the server's clock, which sent this date with its Date.
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", Some(784_111_770)),
+            Some(7)
+        );
+        assert_eq!(parse_retry_after("soon", None), None);
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub mod http;
 pub mod local_server;
 pub mod loopback;
 pub mod problem;
+pub mod retry;
 pub mod secret;
 pub mod token;
 

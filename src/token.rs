@@ -24,6 +24,9 @@ pub struct Token {
     pub id_token: Option<String>,
     /// Monotonic time after which the cache fetches anew; `None`: never cached.
     refresh_at: Option<Tick>,
+    /// Monotonic time until which the token may still be handed out when a
+    /// refresh fails (serve-stale): just short of its expiry.
+    usable_until: Option<Tick>,
 }
 
 impl Token {
@@ -31,6 +34,13 @@ impl Token {
     /// token in plain text. Lifetime comes from `expires_in`, else from the
     /// JWT `exp` claim (read, not verified).
     pub fn from_response(body: &[u8]) -> Result<Token, Problem> {
+        Self::from_answer(body, None)
+    }
+
+    /// As [`from_response`](Self::from_response), for an answer that came
+    /// with the server's clock (`Date`, unix seconds): a JWT `exp` is then
+    /// measured against the server's clock, not a skewed local one.
+    pub fn from_answer(body: &[u8], server_now: Option<u64>) -> Result<Token, Problem> {
         let text = std::str::from_utf8(body)
             .map_err(|_| invalid_response("the token response is not UTF-8 text"))?
             .trim();
@@ -38,15 +48,15 @@ impl Token {
             return Err(invalid_response("the token response is empty"));
         }
         match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(members)) => Self::from_object(members),
-            Ok(Value::String(bare)) => Self::from_bare(bare),
+            Ok(Value::Object(members)) => Self::read_object(members, server_now),
+            Ok(Value::String(bare)) => Self::from_bare(bare, server_now),
             Ok(_) => Err(invalid_response(
                 "the token response is JSON but neither an object nor a string",
             )),
             Err(_) if text.starts_with(['{', '[', '"']) => {
                 Err(invalid_response("the token response is malformed JSON"))
             }
-            Err(_) if is_b64token(text) => Self::from_bare(text.to_owned()),
+            Err(_) if is_b64token(text) => Self::from_bare(text.to_owned(), server_now),
             Err(_) => Err(invalid_response(
                 "the token response is neither JSON nor a bare token",
             )),
@@ -55,7 +65,14 @@ impl Token {
 
     /// Reads a token-response object; the implicit flow's fragment arrives
     /// as one too, with every value a string.
-    pub(crate) fn from_object(mut members: Map<String, Value>) -> Result<Token, Problem> {
+    pub(crate) fn from_object(members: Map<String, Value>) -> Result<Token, Problem> {
+        Self::read_object(members, None)
+    }
+
+    fn read_object(
+        mut members: Map<String, Value>,
+        server_now: Option<u64>,
+    ) -> Result<Token, Problem> {
         let access_token = match members.remove("access_token") {
             Some(Value::String(token)) if looks_like_token(&token) => token,
             Some(_) => {
@@ -80,13 +97,14 @@ impl Token {
             access_token,
             token_type,
             expires_in,
+            server_now,
             scope,
             refresh_token,
             id_token,
         ))
     }
 
-    fn from_bare(token: String) -> Result<Token, Problem> {
+    fn from_bare(token: String, server_now: Option<u64>) -> Result<Token, Problem> {
         if !looks_like_token(&token) {
             return Err(invalid_response(
                 "the bare token has characters a token cannot have",
@@ -96,31 +114,44 @@ impl Token {
             token,
             "Bearer".into(),
             None,
+            server_now,
             None,
             None,
             None,
         ))
     }
 
+    /// `expires_at` is on the local clock, whatever the server's says: a
+    /// lifetime from `expires_in` is relative already, and one from a JWT
+    /// `exp` is measured from the server's `Date` (`server_now`) when known.
     fn with_lifetime(
         access_token: String,
         token_type: String,
         expires_in: Option<u64>,
+        server_now: Option<u64>,
         scope: Option<String>,
         refresh_token: Option<String>,
         id_token: Option<String>,
     ) -> Token {
         let now = unix_now();
-        let expires_at = match expires_in {
-            Some(lifetime) => Some(now.saturating_add(lifetime)),
-            None => jwt_expiry(&access_token),
+        let lifetime = match expires_in {
+            Some(lifetime) => Some(lifetime),
+            None => {
+                jwt_expiry(&access_token).map(|exp| exp.saturating_sub(server_now.unwrap_or(now)))
+            }
         };
-        let refresh_at = expires_at
-            .filter(|expires_at| *expires_at > now)
-            .map(|expires_at| {
-                let lifetime = Duration::from_secs(expires_at - now);
-                Tick::now() + (lifetime - refresh_margin(lifetime))
-            });
+        let expires_at = lifetime.map(|lifetime| now.saturating_add(lifetime));
+        let (refresh_at, usable_until) = match lifetime.filter(|seconds| *seconds > 0) {
+            Some(seconds) => {
+                let lifetime = Duration::from_secs(seconds);
+                let start = Tick::now();
+                (
+                    Some(start + (lifetime - jittered_refresh_margin(lifetime))),
+                    Some(start + (lifetime - stale_guard(lifetime))),
+                )
+            }
+            None => (None, None),
+        };
         Token {
             access_token,
             token_type,
@@ -129,12 +160,20 @@ impl Token {
             refresh_token,
             id_token,
             refresh_at,
+            usable_until,
         }
     }
 
-    /// Whether the cache may still hand this token out.
+    /// Whether the cache may hand this token out without refreshing it.
     pub fn is_fresh(&self, now: Tick) -> bool {
         self.refresh_at.is_some_and(|refresh_at| now < refresh_at)
+    }
+
+    /// Whether this token is still good to use, due for refresh or not:
+    /// what a failed refresh falls back on.
+    pub fn is_usable(&self, now: Tick) -> bool {
+        self.usable_until
+            .is_some_and(|usable_until| now < usable_until)
     }
 
     /// Whether this token may be cached at all (its lifetime is known).
@@ -205,6 +244,19 @@ impl std::fmt::Debug for Token {
 /// early, a two-second test token 200 ms early.
 fn refresh_margin(lifetime: Duration) -> Duration {
     (lifetime / 10).min(MAX_REFRESH_MARGIN)
+}
+
+/// The refresh margin plus up to half again, at random, so that the
+/// processes sharing one credential do not all refresh in the same second.
+fn jittered_refresh_margin(lifetime: Duration) -> Duration {
+    let margin = refresh_margin(lifetime);
+    margin + (margin / 2).mul_f64(crate::retry::unit_random())
+}
+
+/// How long before expiry even a stale token stops being handed out: the
+/// time for it to reach the API it is meant for.
+fn stale_guard(lifetime: Duration) -> Duration {
+    (lifetime / 50).min(Duration::from_secs(1))
 }
 
 pub(crate) fn unix_now() -> u64 {

@@ -57,7 +57,8 @@ fn an_invalid_request_is_400() {
 #[test]
 fn throttling_is_429_with_retry_after_in_extensions() {
     let server = server();
-    let problem = problem_for(&with_query(auth0_config(&server), "fault=rate_limit"));
+    let config = with(auth0_config(&server), "retries", 0);
+    let problem = problem_for(&with_query(config, "fault=rate_limit"));
     assert_eq!(problem.kind(), ProblemKind::RateLimited);
     assert_eq!(problem.status(), 429);
     assert_eq!(problem.extensions()["retry_after"], 7);

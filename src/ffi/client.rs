@@ -103,6 +103,41 @@ pub unsafe extern "C" fn bearer_client_authorization_header(
     }
 }
 
+/// Takes the problem of a refresh that failed while the cached token was
+/// still valid, so the call that triggered it got that token and succeeded
+/// (serve-stale). Each run of failed refreshes is reported once; the next
+/// successful refresh starts a new run. Its `extensions` carry
+/// `serving_cached_token_until` (unix seconds) when the token's expiry is
+/// known.
+///
+/// On `BEARER_STATUS_OK`, `*refresh_problem_out` is NULL when there is
+/// nothing to report, else a problem JSON to free with `bearer_string_free`;
+/// on failure (a NULL argument), as for `bearer_client_new`.
+///
+/// # Safety
+/// As for `bearer_client_token`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bearer_client_take_refresh_problem(
+    client: *const BearerClient,
+    refresh_problem_out: *mut *mut c_char,
+    problem_out: *mut *mut c_char,
+) -> BearerStatus {
+    // SAFETY: the pointers' contract is the caller's, as documented.
+    unsafe {
+        boundary(problem_out, || {
+            check_out(refresh_problem_out, "refresh_problem_out")?;
+            let client: &BearerClient = client.as_ref().ok_or_else(|| null_argument("client"))?;
+            match client.client.take_refresh_problem() {
+                Some(problem) => write_string(refresh_problem_out, &problem.to_json()),
+                None => {
+                    *refresh_problem_out = std::ptr::null_mut();
+                    Ok(())
+                }
+            }
+        })
+    }
+}
+
 /// Frees a client. NULL is allowed and does nothing; freeing a handle twice,
 /// or while another thread is using it, is undefined behaviour.
 ///
