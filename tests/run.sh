@@ -35,15 +35,31 @@ if command -v rustup >/dev/null; then
     rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
 fi
 
-echo "== cargo fmt --check"
-cargo fmt --all -- --check
-echo "== cargo clippy --all-targets -- -D warnings"
-cargo clippy --locked --all-targets -- -D warnings
-echo "== cargo test (Rust suites, C program under valgrind, header check)"
-cargo test --locked
-echo "== release build of the library and the bearer command, for the bindings"
-cargo build --locked --release
-for binding in csharp java php ruby python; do
-    echo "== bindings/$binding"
-    "bindings/$binding/test.sh"
-done
+# Every line the suites print, in every language, goes to this log too: no
+# test may print a canary secret, whatever it tests.
+log=target/test-output.log
+mkdir -p target
+
+run_suites() {
+    echo "== cargo fmt --check"
+    cargo fmt --all -- --check
+    echo "== cargo clippy --all-targets -- -D warnings"
+    cargo clippy --locked --all-targets -- -D warnings
+    echo "== cargo test (Rust suites, fault matrix, C program under valgrind and sanitizers, header check)"
+    cargo test --locked
+    echo "== release build of the library and the bearer command, for the bindings"
+    cargo build --locked --release
+    for binding in csharp java php ruby python; do
+        echo "== bindings/$binding"
+        "bindings/$binding/test.sh"
+    done
+}
+
+run_suites 2>&1 | tee "$log"
+
+echo "== no output of any suite shows a canary secret"
+# The canaries of tests/canary.rs and the bindings' suites, raw or form-encoded.
+if grep -n -E 'canary-SECRET|7f3a(.|%2[Ff])?9c' "$log"; then
+    echo "a canary secret appeared in the output above ($log)" >&2
+    exit 1
+fi

@@ -1,0 +1,241 @@
+//! The fault matrix: every way a token endpoint can misbehave, against the
+//! real client and the local server. Each case must end in a correct token
+//! or a clear problem within the call's deadline: never a hang, never a
+//! crash. Also retries, the throttling window and serve-stale.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use bearer::local_server::LocalAuthServer;
+use bearer::{Client, Problem, ProblemKind};
+use common::*;
+use serde_json::Value;
+
+/// The deadline every case runs under, and the slack its timing may take
+/// beyond it (a loaded 2-core machine, process scheduling).
+const DEADLINE_MS: u64 = 3000;
+const SLACK: Duration = Duration::from_millis(1500);
+
+fn client(config: &Value) -> Client {
+    Client::from_json(&config.to_string()).expect("a valid configuration")
+}
+
+/// One call under the deadline: its outcome and how long it took, which
+/// must be within the deadline whatever happened.
+fn call(client: &Client) -> (Result<String, Problem>, Duration) {
+    let started = Instant::now();
+    let outcome = client.token().map(|token| token.access_token.clone());
+    let took = started.elapsed();
+    assert!(
+        took <= Duration::from_millis(DEADLINE_MS) + SLACK,
+        "the call took {took:?}, past its {DEADLINE_MS} ms deadline"
+    );
+    (outcome, took)
+}
+
+fn failure(config: &Value) -> (Problem, Duration) {
+    let (outcome, took) = call(&client(config));
+    (outcome.expect_err("the call should fail"), took)
+}
+
+fn with_deadline(config: Value) -> Value {
+    with(config, "timeout_ms", DEADLINE_MS)
+}
+
+#[test]
+fn a_stall_before_the_headers_ends_at_the_deadline() {
+    let server = server();
+    let config = with_deadline(with_query(auth0_config(&server), "fault=stall"));
+    let (problem, took) = failure(&config);
+    assert_eq!(problem.kind(), ProblemKind::Timeout, "{problem}");
+    assert!(took >= Duration::from_millis(DEADLINE_MS - 100), "{took:?}");
+    // A stall is not retried: the deadline is spent.
+    assert_eq!(server.auth0_requests(), 1);
+}
+
+#[test]
+fn a_connection_dropped_mid_body_is_retried_then_unreachable() {
+    let server = server();
+    let config = with_deadline(with_query(auth0_config(&server), "fault=drop_mid_body"));
+    let (problem, _) = failure(&config);
+    assert_eq!(problem.kind(), ProblemKind::Unreachable, "{problem}");
+    assert_eq!(server.auth0_requests(), 4, "one attempt and three retries");
+    assert_eq!(problem.extensions()["attempts"], 4);
+}
+
+#[test]
+fn unreadable_answers_are_problems_without_retry() {
+    let server = server();
+    for (fault, kind) in [
+        ("oversize", ProblemKind::ResponseTooLarge),
+        ("garbage", ProblemKind::InvalidResponse),
+        ("html", ProblemKind::InvalidResponse),
+        ("empty", ProblemKind::InvalidResponse),
+    ] {
+        let before = server.auth0_requests();
+        let config = with_deadline(with_query(auth0_config(&server), &format!("fault={fault}")));
+        let (problem, _) = failure(&config);
+        assert_eq!(problem.kind(), kind, "{fault}: {problem}");
+        assert_eq!(server.auth0_requests() - before, 1, "{fault}");
+    }
+}
+
+#[test]
+fn a_burst_of_server_errors_is_retried_with_backoff_up_to_the_limit() {
+    let server = server();
+    let config = with_deadline(with_query(auth0_config(&server), "fault=server_error"));
+    let (problem, _) = failure(&config);
+    assert_eq!(problem.kind(), ProblemKind::UpstreamError, "{problem}");
+    assert_eq!(server.auth0_requests(), 4);
+    let (_, _) = problem_for_retries(&server, 0);
+    assert_eq!(server.auth0_requests(), 5, "retries: 0 makes one attempt");
+}
+
+fn problem_for_retries(server: &LocalAuthServer, retries: u64) -> (Problem, Duration) {
+    let config = with(
+        with_deadline(with_query(auth0_config(server), "fault=server_error")),
+        "retries",
+        retries,
+    );
+    failure(&config)
+}
+
+#[test]
+fn other_client_errors_are_never_retried() {
+    let server = server();
+    let (problem, _) = failure(&with(auth0_config(&server), "client_secret", "wrong"));
+    assert_eq!(problem.kind(), ProblemKind::Unauthorized);
+    let (problem, _) = failure(&with(auth0_config(&server), "audience", "https://other"));
+    assert_eq!(problem.kind(), ProblemKind::Forbidden);
+    assert_eq!(server.auth0_requests(), 2);
+}
+
+#[test]
+fn a_retry_after_past_the_deadline_is_not_waited_for() {
+    let server = server();
+    // The server asks for 7 s; the call has 3.
+    let config = with_deadline(with_query(auth0_config(&server), "fault=rate_limit"));
+    let (problem, took) = failure(&config);
+    assert_eq!(problem.kind(), ProblemKind::RateLimited);
+    assert_eq!(problem.extensions()["retry_after"], 7);
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    assert_eq!(server.auth0_requests(), 1);
+}
+
+#[test]
+fn while_throttled_calls_fail_fast_without_a_request() {
+    let server = server();
+    let config = with(
+        with_query(auth0_config(&server), "fault=rate_limit"),
+        "retries",
+        0,
+    );
+    let client = client(&config);
+    let first = client.token().expect_err("throttled");
+    for _ in 0..20 {
+        let started = Instant::now();
+        let again = client.token().expect_err("still throttled");
+        assert!(started.elapsed() < Duration::from_millis(50));
+        assert_eq!(again.kind(), ProblemKind::RateLimited);
+        assert_eq!(again.detail(), first.detail());
+        let left = again.extensions()["retry_after"].as_u64().unwrap();
+        assert!((1..=7).contains(&left), "{again}");
+    }
+    assert_eq!(server.auth0_requests(), 1, "the window holds every call back");
+}
+
+#[test]
+fn an_unresolvable_host_is_unreachable_within_the_deadline() {
+    // .invalid never resolves (RFC 6761); nothing leaves the machine.
+    let config = with_deadline(with(
+        cobuilder_config(&server()),
+        "token_url",
+        "https://bearer-test.invalid/authentication/api/v1/oauth2/token",
+    ));
+    let (problem, _) = failure(&config);
+    assert!(
+        matches!(
+            problem.kind(),
+            ProblemKind::Unreachable | ProblemKind::Timeout
+        ),
+        "{problem}"
+    );
+}
+
+#[test]
+fn the_provider_down_while_the_cached_token_is_valid_serves_it() {
+    let server = server();
+    let config = with(with_query(auth0_config(&server), "expires_in=2"), "timeout_ms", 1000);
+    let client = client(&config);
+    let issued = Instant::now();
+    let token = client.token().expect("a token");
+    assert!(client.take_refresh_problem().is_none(), "nothing failed yet");
+    drop(server);
+    // Due (1.7-1.8 s after issue) but not expired (2 s, less a 40 ms guard).
+    std::thread::sleep(Duration::from_millis(1850).saturating_sub(issued.elapsed()));
+    let stale = client.token().expect("the cached token, still valid");
+    assert_eq!(stale.access_token, token.access_token);
+    let reported = client.take_refresh_problem().expect("the failure is reported");
+    assert_eq!(reported.kind(), ProblemKind::Unreachable, "{reported}");
+    assert_eq!(
+        reported.extensions()["serving_cached_token_until"],
+        token.expires_at.unwrap()
+    );
+    // Reported once: the next calls are served and report nothing new.
+    assert_eq!(
+        client.token().expect("still served").access_token,
+        token.access_token
+    );
+    assert!(client.take_refresh_problem().is_none());
+    // Past expiry there is nothing to serve: the problem is the answer.
+    std::thread::sleep(Duration::from_millis(2100).saturating_sub(issued.elapsed()));
+    let problem = client.token().expect_err("expired, endpoint down");
+    assert_eq!(problem.kind(), ProblemKind::Unreachable);
+}
+
+#[test]
+fn a_due_token_is_refreshed_ahead_of_expiry() {
+    let server = server();
+    let client = client(&with_query(auth0_config(&server), "expires_in=2"));
+    let first = client.token().expect("a token");
+    std::thread::sleep(Duration::from_millis(1850));
+    let second = client.token().expect("a new token");
+    assert_ne!(first.access_token, second.access_token);
+    assert_eq!(server.auth0_requests(), 2);
+    assert!(client.take_refresh_problem().is_none());
+}
+
+#[test]
+fn while_one_caller_refreshes_the_others_keep_the_valid_token() {
+    let server = server();
+    // Every answer takes 300 ms; the token is due 3.4-3.6 s after issue.
+    let config = with_query(auth0_config(&server), "expires_in=4&stall_ms=300");
+    let client = std::sync::Arc::new(client(&config));
+    let first = client.token().expect("a token");
+    std::thread::sleep(Duration::from_millis(3650));
+    let callers: Vec<_> = (0..16)
+        .map(|_| {
+            let client = client.clone();
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let token = client.token().expect("a valid token");
+                (token.access_token.clone(), started.elapsed())
+            })
+        })
+        .collect();
+    let outcomes: Vec<_> = callers.into_iter().map(|t| t.join().unwrap()).collect();
+    let waited: Vec<_> = outcomes
+        .iter()
+        .filter(|(_, took)| *took >= Duration::from_millis(250))
+        .collect();
+    assert_eq!(waited.len(), 1, "only the refreshing caller waits: {outcomes:?}");
+    assert_ne!(waited[0].0, first.access_token, "it gets the new token");
+    assert!(
+        outcomes
+            .iter()
+            .filter(|(_, took)| *took < Duration::from_millis(250))
+            .all(|(token, _)| *token == first.access_token)
+    );
+    assert_eq!(server.auth0_requests(), 2, "one refresh for sixteen callers");
+}
