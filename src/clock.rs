@@ -42,7 +42,7 @@ impl Add<Duration> for Tick {
     type Output = Tick;
 
     fn add(self, later: Duration) -> Tick {
-        Tick(self.0 + later)
+        Tick(self.0.saturating_add(later))
     }
 }
 

@@ -11,6 +11,9 @@ use crate::problem::{Problem, ProblemKind};
 
 /// The longest a token is refreshed ahead of its expiry.
 const MAX_REFRESH_MARGIN: Duration = Duration::from_secs(60);
+/// The longest lifetime believed: a server that says a token lives for ever
+/// gets it refreshed within a year (Auth0 allows at most 30 days).
+const MAX_LIFETIME_SECS: u64 = 366 * 24 * 3600;
 
 /// A token response (RFC 6749 §5.1), plus when the cache must stop serving it.
 #[derive(Clone)]
@@ -139,7 +142,8 @@ impl Token {
             None => {
                 jwt_expiry(&access_token).map(|exp| exp.saturating_sub(server_now.unwrap_or(now)))
             }
-        };
+        }
+        .map(|lifetime| lifetime.min(MAX_LIFETIME_SECS));
         let expires_at = lifetime.map(|lifetime| now.saturating_add(lifetime));
         let (refresh_at, usable_until) = match lifetime.filter(|seconds| *seconds > 0) {
             Some(seconds) => {
@@ -386,6 +390,38 @@ mod tests {
             let problem = Token::from_response(body).unwrap_err();
             assert_eq!(problem.kind(), ProblemKind::InvalidResponse, "{body:?}");
         }
+    }
+
+    #[test]
+    fn a_lifetime_past_belief_is_capped() {
+        for body in [
+            format!(r#"{{"access_token":"t","expires_in":{}}}"#, u64::MAX),
+            r#"{"access_token":"t","expires_in":1e300}"#.to_owned(),
+            format!(
+                r#"{{"access_token":"{}"}}"#,
+                jwt(&format!(r#"{{"exp":{}}}"#, u64::MAX))
+            ),
+        ] {
+            let token = Token::from_response(body.as_bytes()).unwrap();
+            assert_eq!(token.expires_in(), Some(MAX_LIFETIME_SECS), "{body}");
+            assert!(token.is_fresh(Tick::now()));
+        }
+    }
+
+    #[test]
+    fn a_jwt_exp_is_measured_on_the_servers_clock() {
+        // The server's clock is an hour behind ours; its token lives 600 s.
+        let server_now = unix_now() - 3600;
+        let body = format!(
+            r#"{{"access_token":"{}"}}"#,
+            jwt(&format!(r#"{{"exp":{}}}"#, server_now + 600))
+        );
+        let skewed = Token::from_answer(body.as_bytes(), Some(server_now)).unwrap();
+        assert_eq!(skewed.expires_in(), Some(600));
+        assert!(skewed.is_fresh(Tick::now()));
+        // Read against the local clock alone, it would look long expired.
+        let local = Token::from_response(body.as_bytes()).unwrap();
+        assert!(!local.is_cacheable());
     }
 
     #[test]

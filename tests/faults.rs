@@ -142,7 +142,11 @@ fn while_throttled_calls_fail_fast_without_a_request() {
         let left = again.extensions()["retry_after"].as_u64().unwrap();
         assert!((1..=7).contains(&left), "{again}");
     }
-    assert_eq!(server.auth0_requests(), 1, "the window holds every call back");
+    assert_eq!(
+        server.auth0_requests(),
+        1,
+        "the window holds every call back"
+    );
 }
 
 #[test]
@@ -166,17 +170,26 @@ fn an_unresolvable_host_is_unreachable_within_the_deadline() {
 #[test]
 fn the_provider_down_while_the_cached_token_is_valid_serves_it() {
     let server = server();
-    let config = with(with_query(auth0_config(&server), "expires_in=2"), "timeout_ms", 1000);
+    let config = with(
+        with_query(auth0_config(&server), "expires_in=2"),
+        "timeout_ms",
+        1000,
+    );
     let client = client(&config);
     let issued = Instant::now();
     let token = client.token().expect("a token");
-    assert!(client.take_refresh_problem().is_none(), "nothing failed yet");
+    assert!(
+        client.take_refresh_problem().is_none(),
+        "nothing failed yet"
+    );
     drop(server);
     // Due (1.7-1.8 s after issue) but not expired (2 s, less a 40 ms guard).
     std::thread::sleep(Duration::from_millis(1850).saturating_sub(issued.elapsed()));
     let stale = client.token().expect("the cached token, still valid");
     assert_eq!(stale.access_token, token.access_token);
-    let reported = client.take_refresh_problem().expect("the failure is reported");
+    let reported = client
+        .take_refresh_problem()
+        .expect("the failure is reported");
     assert_eq!(reported.kind(), ProblemKind::Unreachable, "{reported}");
     assert_eq!(
         reported.extensions()["serving_cached_token_until"],
@@ -229,7 +242,11 @@ fn while_one_caller_refreshes_the_others_keep_the_valid_token() {
         .iter()
         .filter(|(_, took)| *took >= Duration::from_millis(250))
         .collect();
-    assert_eq!(waited.len(), 1, "only the refreshing caller waits: {outcomes:?}");
+    assert_eq!(
+        waited.len(),
+        1,
+        "only the refreshing caller waits: {outcomes:?}"
+    );
     assert_ne!(waited[0].0, first.access_token, "it gets the new token");
     assert!(
         outcomes
@@ -237,5 +254,9 @@ fn while_one_caller_refreshes_the_others_keep_the_valid_token() {
             .filter(|(_, took)| *took < Duration::from_millis(250))
             .all(|(token, _)| *token == first.access_token)
     );
-    assert_eq!(server.auth0_requests(), 2, "one refresh for sixteen callers");
+    assert_eq!(
+        server.auth0_requests(),
+        2,
+        "one refresh for sixteen callers"
+    );
 }
