@@ -2638,3 +2638,24 @@ fn opaque_token() -> String {
         .finalize();
     URL_SAFE_NO_PAD.encode(digest)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::push_http_date;
+
+    fn http_date(unix: i64) -> String {
+        let mut out = Vec::new();
+        push_http_date(&mut out, unix);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn dates_are_imf_fixdates() {
+        // RFC 9110 5.6.7's example, the epoch, a leap day, a negative time.
+        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(http_date(4_133_980_799), "Fri, 31 Dec 2100 23:59:59 GMT");
+        assert_eq!(http_date(-1), "Wed, 31 Dec 1969 23:59:59 GMT");
+    }
+}
