@@ -600,6 +600,7 @@ fn serve_connection<S: Wire>(shared: &Shared, stream: S, secure: bool) {
             close: false,
             head_only: false,
             clock_offset: 0,
+            stamp: None,
             content_type: None,
             body_start: 0,
         },
@@ -953,6 +954,8 @@ struct Out {
     head_only: bool,
     /// `date_offset`: seconds the server's clock is off.
     clock_offset: i64,
+    /// The answer's time, read once so its Date, Retry-After and JWTs agree.
+    stamp: Option<i64>,
     /// `content_type`: replaces the Content-Type ("" for none).
     content_type: Option<String>,
     /// Where the body starts in `buf` (for `fault=drip`).
@@ -966,13 +969,16 @@ impl Out {
         self.close = close;
         self.head_only = head_only;
         self.clock_offset = 0;
+        self.stamp = None;
         self.content_type = None;
         self.body_start = 0;
     }
 
-    /// The server's clock, unix seconds.
-    fn now(&self) -> i64 {
-        now_secs().saturating_add(self.clock_offset)
+    /// The server's clock (unix seconds) when this answer was made.
+    fn now(&mut self) -> i64 {
+        *self
+            .stamp
+            .get_or_insert_with(|| now_secs().saturating_add(self.clock_offset))
     }
 
     fn status_line(&mut self, status: u16) {
@@ -1452,18 +1458,13 @@ impl Knobs {
         Ok(knobs)
     }
 
-    /// The server's clock, unix seconds.
-    fn now(&self) -> i64 {
-        now_secs().saturating_add(self.date_offset)
-    }
-
     /// The Retry-After value: seconds, or with `retry_after_date` the
-    /// date that many seconds from the server's now.
-    fn retry_after_value(&self, seconds: u64) -> String {
+    /// date that many seconds from `now`, the server's clock.
+    fn retry_after_value(&self, seconds: u64, now: i64) -> String {
         if self.retry_after_date {
             let mut date = Vec::with_capacity(29);
             let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
-            push_http_date(&mut date, self.now().saturating_add(seconds));
+            push_http_date(&mut date, now.saturating_add(seconds));
             String::from_utf8(date).unwrap_or_default()
         } else {
             seconds.to_string()
@@ -1496,8 +1497,8 @@ fn apply_fault(
             out.body.extend_from_slice(
                 b"{\"error\":\"too_many_requests\",\"error_description\":\"Global limit has been reached\"}",
             );
-            let retry_after =
-                knobs.retry_after_value(knobs.retry_after.unwrap_or(DEFAULT_RETRY_AFTER));
+            let retry_after = knobs
+                .retry_after_value(knobs.retry_after.unwrap_or(DEFAULT_RETRY_AFTER), out.now());
             out.finish(429, "application/json", &[("Retry-After", &retry_after)])
         }
         Fault::ServerError => out.send(
@@ -1514,7 +1515,7 @@ fn apply_fault(
             );
             match knobs.retry_after {
                 Some(seconds) => {
-                    let retry_after = knobs.retry_after_value(seconds);
+                    let retry_after = knobs.retry_after_value(seconds, out.now());
                     out.finish(503, "text/html", &[("Retry-After", &retry_after)])
                 }
                 None => out.finish(503, "text/html", &[]),
@@ -1820,7 +1821,7 @@ fn auth0_token(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out)
         opaque_token()
     } else {
         jwt(
-            knobs.now(),
+            out.now(),
             &shared.base_url,
             Holder::Client(client_id),
             audience,
@@ -2148,7 +2149,7 @@ fn authorize(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out) -
             opaque_token()
         } else {
             jwt(
-                knobs.now(),
+                out.now(),
                 &shared.base_url,
                 Holder::User { client_id },
                 &audience,
@@ -2359,11 +2360,12 @@ fn user_tokens(shared: &Shared, issue: &Issue<'_>, knobs: &Knobs, out: &mut Out)
     } = *issue;
     let audience = &user_audience(shared, issue.audience);
     let lifetime = knobs.expires_in.unwrap_or(AUTH0_DEFAULT_LIFETIME);
+    let now = out.now();
     let access_token = if knobs.opaque {
         opaque_token()
     } else {
         jwt(
-            knobs.now(),
+            now,
             &shared.base_url,
             Holder::User { client_id },
             audience,
@@ -2376,10 +2378,7 @@ fn user_tokens(shared: &Shared, issue: &Issue<'_>, knobs: &Knobs, out: &mut Out)
     push_json_str(b, &access_token);
     if has_scope(scope, "openid") {
         b.extend_from_slice(b",\"id_token\":");
-        push_json_str(
-            b,
-            &id_token(knobs.now(), &shared.base_url, client_id, issue.nonce),
-        );
+        push_json_str(b, &id_token(now, &shared.base_url, client_id, issue.nonce));
     }
     if has_scope(issue.granted_scope, "offline_access") {
         let refresh_token = opaque_token();
@@ -2513,7 +2512,7 @@ fn cobuilder_token(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut 
         opaque_token()
     } else {
         jwt(
-            knobs.now(),
+            out.now(),
             &shared.base_url,
             Holder::Client(client_id),
             audience,

@@ -315,24 +315,25 @@ fn drip_sends_the_head_then_a_byte_every_drip_ms() {
     );
     let started = Instant::now();
     let (head, mut body) = read_head(&mut stream);
-    let head_after = started.elapsed();
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
     let len = content_length(&head);
     assert_eq!(len, 45);
-    assert!(head_after < Duration::from_millis(200), "{head_after:?}");
-    let mut byte = [0u8; 64];
+    assert!(body.len() < len, "the head comes before the body");
+    let mut chunk = [0u8; 64];
+    let mut reads = 0;
     while body.len() < len {
-        let n = stream.read(&mut byte).unwrap();
+        let n = stream.read(&mut chunk).unwrap();
         assert!(n > 0, "the body ended early");
-        assert_eq!(n, 1, "one byte at a time");
-        body.extend_from_slice(&byte[..n]);
+        body.extend_from_slice(&chunk[..n]);
+        reads += 1;
     }
     let took = started.elapsed();
+    // Lower bounds only, which a loaded machine cannot break.
     assert!(
         took >= Duration::from_millis(10 * len as u64),
         "{len} bytes at 10 ms took {took:?}"
     );
-    assert!(took < Duration::from_millis(1500), "{took:?}");
+    assert!(reads > 1, "the body came in pieces");
     let token: String = serde_json::from_slice(&body).unwrap();
     assert_eq!(token.len(), 43);
 }
@@ -372,8 +373,9 @@ fn dropping_the_server_ends_a_drip_at_once() {
     let mut rest = Vec::new();
     let _ = stream.read_to_end(&mut rest);
     body.extend_from_slice(&rest);
-    assert!(dropped_in < Duration::from_millis(500), "{dropped_in:?}");
-    assert!(started.elapsed() < Duration::from_millis(600));
+    // The drip had minutes to go: ending within a few seconds is "at once".
+    assert!(dropped_in < Duration::from_secs(3), "{dropped_in:?}");
+    assert!(started.elapsed() < Duration::from_secs(3));
     assert!(body.len() < len, "{} of {len} bytes", body.len());
 }
 
@@ -673,13 +675,14 @@ fn dropping_a_tls_server_ends_idle_and_half_open_connections() {
     assert_eq!(read(agent.get(&url).call()).status, 200);
     let started = Instant::now();
     drop(server);
+    let mut buf = [0u8; 16];
+    assert!(matches!(silent.read(&mut buf), Ok(0) | Err(_)));
+    // The silent peer would hold its handler for ever: it ended instead.
     assert!(
-        started.elapsed() < Duration::from_millis(500),
+        started.elapsed() < Duration::from_secs(3),
         "{:?}",
         started.elapsed()
     );
-    let mut buf = [0u8; 16];
-    assert!(matches!(silent.read(&mut buf), Ok(0) | Err(_)));
 }
 
 #[test]
