@@ -10,8 +10,14 @@
 //! `GET /.well-known/openid-configuration`.
 //!
 //! Query parameters on the token paths shape the answer: `expires_in=N`,
-//! `omit_expires_in=1`, `opaque=1`, `plain=1`, `fault=<name>` and
-//! `stall_ms=N` (see [`LocalAuthServer`]).
+//! `omit_expires_in=1`, `opaque=1`, `plain=1`, `fault=<name>` (with
+//! `fail_first=N`, `retry_after=N`, `retry_after_date=1`, `drip_ms=N`,
+//! `redirect_status=N`), `stall_ms=N`, `content_type=TYPE` and
+//! `date_offset=N` (see [`LocalAuthServer`]). Every answer carries a `Date`.
+//!
+//! [`LocalAuthServer::start_tls`] adds an HTTPS listener (rustls) beside
+//! the plain one, sharing its state; `tests/tls/` holds a test CA and a
+//! certificate for `127.0.0.1` and `localhost` it signed.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -26,6 +32,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use base64::Engine;
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, PAD_INDIFFERENT, URL_SAFE_NO_PAD};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::{ServerConfig, ServerConnection, StreamOwned};
 use sha2::{Digest, Sha256};
 
 use crate::secret::constant_time_eq;
@@ -58,6 +67,9 @@ const AUTH0_PATH: &str = "/oauth/token";
 const COBUILDER_PATH: &str = "/authentication/api/v1/oauth2/token";
 const AUTHORIZE_PATH: &str = "/authorize";
 const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
+/// Where `fault=redirect` points: it answers like a token endpoint, and
+/// counts, so a test sees whether a client followed.
+const REDIRECT_TARGET_PATH: &str = "/_redirect_target";
 const AUTH0_DEFAULT_LIFETIME: i64 = 86_400;
 /// Auth0's default for tokens from the Implicit flow.
 const IMPLICIT_DEFAULT_LIFETIME: i64 = 7_200;
@@ -67,6 +79,9 @@ const ID_TOKEN_LIFETIME: i64 = 36_000;
 const CODE_LIFETIME: Duration = Duration::from_secs(60);
 const COBUILDER_DEFAULT_LIFETIME: i64 = 3_600;
 const DEFAULT_STALL_MS: u64 = 10_000;
+const DEFAULT_DRIP_MS: u64 = 50;
+/// Auth0's Retry-After on a rate-limited token request, in seconds.
+const DEFAULT_RETRY_AFTER: u64 = 7;
 const MAX_HEAD: usize = 16 * 1024;
 const MAX_BODY: usize = 1024 * 1024;
 const OVERSIZE_TOKEN_LEN: usize = 2 * 1024 * 1024;
@@ -103,29 +118,71 @@ fn process_seed() -> u64 {
 /// token endpoint also takes the `authorization_code` and `refresh_token`
 /// grants. Helpers: `GET /_stats`, `GET /healthz`.
 ///
-/// Query parameters on the token paths (all optional, combinable):
-/// `expires_in=N`, `omit_expires_in=1`, `opaque=1`, `plain=1`, `stall_ms=N`
-/// (wait N ms, then answer as asked) and `fault=` one of `rate_limit`,
-/// `server_error`, `garbage`, `html`, `empty`, `oversize`, `stall` (10 s
-/// unless `stall_ms` says otherwise), `drop`, `drop_mid_body`, `redirect`,
-/// `echo`. The same parameters ride on the `/authorize` query (next to the
-/// OAuth parameters), plus `deny=1`: the user refuses.
+/// Query parameters on the token paths (all optional, combinable; a bad
+/// value is a 400 `invalid_request`, an unknown key is ignored):
 ///
-/// Dropping it stops accepting, closes open connections and wakes stalled
-/// handlers.
+/// - `expires_in=N`, `omit_expires_in=1`, `opaque=1` (an opaque token, no
+///   `expires_in`), `plain=1` (Cobuilder: the token as `text/plain`).
+/// - `stall_ms=N`: wait N ms, then answer as asked.
+/// - `fault=` one of:
+///   `rate_limit` (429 with `Retry-After`, 7 s unless `retry_after` says),
+///   `server_error` (500, HTML), `unavailable` (503, HTML, `Retry-After`
+///   only when `retry_after` is given), `bad_gateway` (502, HTML),
+///   `garbage`, `html`, `empty`, `oversize` (a 2 MiB token),
+///   `stall` (10 s unless `stall_ms` says otherwise, then a normal answer),
+///   `drip` (a normal answer whose body goes out one byte every `drip_ms`
+///   ms, 50 by default, after the head; the Content-Length is right),
+///   `drop` (close without answering), `drop_mid_body`,
+///   `reset` (read the request, then close with a TCP RST: SO_LINGER 0,
+///   Linux only; elsewhere a plain close),
+///   `redirect` (302, or `redirect_status=301|303|307|308`, to
+///   `/_redirect_target` on the same listener), `echo` (a 400 repeating
+///   the body and the Authorization header).
+/// - `fail_first=N`: the fault applies to the first N requests with this
+///   exact path and query only (counted per server); later ones are
+///   answered normally. `fault=unavailable&fail_first=3`: three 503s, then
+///   a token.
+/// - `retry_after=N`: the Retry-After seconds of `rate_limit` and
+///   `unavailable`; `retry_after_date=1` sends it as an IMF-fixdate
+///   (server clock + N) instead.
+/// - `content_type=TYPE` (form-encoded): the Content-Type of the answer,
+///   whatever it is; `content_type=` (empty) sends none.
+/// - `date_offset=N` (signed seconds): the server's clock runs N seconds
+///   off: the `Date` header and the `iat`/`exp` of the JWTs it signs (and
+///   a `retry_after_date`) come from now + N. Every answer has a `Date`
+///   (IMF-fixdate, RFC 9110 5.6.7), from the true clock without this.
+///
+/// The same parameters ride on the `/authorize` query (next to the OAuth
+/// parameters), plus `deny=1`: the user refuses.
+///
+/// `/_redirect_target` answers any method with 200 and a token-looking
+/// JSON body, and counts ([`redirect_target_requests`](Self::redirect_target_requests)).
+///
+/// [`start_tls`](Self::start_tls) serves HTTPS on a second port with the
+/// same state and counters ([`https_base_url`](Self::https_base_url)).
+///
+/// Dropping it stops accepting, closes open connections (TLS ones too) and
+/// wakes stalled and dripping handlers.
 pub struct LocalAuthServer {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    accept_thread: Option<JoinHandle<()>>,
+    tls_addr: Option<SocketAddr>,
+    /// One per listener, with the address Drop connects to to wake it.
+    accept_threads: Vec<(SocketAddr, JoinHandle<()>)>,
 }
 
 struct Shared {
     base_url: String,
+    /// `https://127.0.0.1:PORT` when there is a TLS listener.
+    tls_base_url: Option<String>,
     auth0: AtomicU64,
     cobuilder: AtomicU64,
     authorize: AtomicU64,
     refresh: AtomicU64,
     discovery: AtomicU64,
+    redirect_target: AtomicU64,
+    /// `fail_first`: requests seen per path and query.
+    seen: Mutex<HashMap<String, u64>>,
     /// Authorization codes not presented yet; presenting one removes it.
     codes: Mutex<HashMap<String, CodeGrant>>,
     /// Live refresh tokens; using one replaces it by a new one (rotation).
@@ -173,15 +230,52 @@ impl LocalAuthServer {
 
     /// Binds 127.0.0.1:port (0 = ephemeral).
     pub fn start_on(port: u16) -> io::Result<Self> {
+        Self::start_with(port, None)
+    }
+
+    /// Plain HTTP on an ephemeral port, as [`start`](Self::start), and
+    /// HTTPS on another, with this certificate chain and private key (PEM;
+    /// the key PKCS#8, PKCS#1 or SEC1). `tests/tls/server.pem` and
+    /// `tests/tls/server.key` are a pair for `127.0.0.1` and `localhost`,
+    /// signed by the CA in `tests/tls/ca.pem`.
+    pub fn start_tls(cert_pem: &[u8], key_pem: &[u8]) -> io::Result<Self> {
+        Self::start_tls_on(0, 0, cert_pem, key_pem)
+    }
+
+    /// [`start_tls`](Self::start_tls) on given ports (0 = ephemeral).
+    pub fn start_tls_on(
+        port: u16,
+        tls_port: u16,
+        cert_pem: &[u8],
+        key_pem: &[u8],
+    ) -> io::Result<Self> {
+        let config = tls_config(cert_pem, key_pem)?;
+        Self::start_with(port, Some((tls_port, config)))
+    }
+
+    fn start_with(port: u16, tls: Option<(u16, Arc<ServerConfig>)>) -> io::Result<Self> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
         let addr = listener.local_addr()?;
+        let tls = match tls {
+            Some((tls_port, config)) => {
+                let tls_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, tls_port))?;
+                let tls_addr = tls_listener.local_addr()?;
+                Some((tls_listener, tls_addr, config))
+            }
+            None => None,
+        };
         let shared = Arc::new(Shared {
             base_url: format!("http://127.0.0.1:{}", addr.port()),
+            tls_base_url: tls
+                .as_ref()
+                .map(|(_, tls_addr, _)| format!("https://127.0.0.1:{}", tls_addr.port())),
             auth0: AtomicU64::new(0),
             cobuilder: AtomicU64::new(0),
             authorize: AtomicU64::new(0),
             refresh: AtomicU64::new(0),
             discovery: AtomicU64::new(0),
+            redirect_target: AtomicU64::new(0),
+            seen: Mutex::new(HashMap::new()),
             codes: Mutex::new(HashMap::new()),
             refresh_tokens: Mutex::new(HashMap::new()),
             stopping: AtomicBool::new(false),
@@ -190,15 +284,32 @@ impl LocalAuthServer {
             conns: Mutex::new(HashMap::new()),
             next_conn: AtomicU64::new(0),
         });
-        let for_thread = Arc::clone(&shared);
-        let accept_thread = thread::Builder::new()
-            .name("bearer-local-accept".into())
-            .spawn(move || accept_loop(&listener, &for_thread))?;
-        Ok(Self {
+        let mut server = Self {
             shared,
             addr,
-            accept_thread: Some(accept_thread),
-        })
+            tls_addr: tls.as_ref().map(|(_, tls_addr, _)| *tls_addr),
+            accept_threads: Vec::with_capacity(2),
+        };
+        // On an error here, dropping `server` ends the threads already started.
+        server.spawn_accept(listener, addr, None)?;
+        if let Some((tls_listener, tls_addr, config)) = tls {
+            server.spawn_accept(tls_listener, tls_addr, Some(config))?;
+        }
+        Ok(server)
+    }
+
+    fn spawn_accept(
+        &mut self,
+        listener: TcpListener,
+        addr: SocketAddr,
+        tls: Option<Arc<ServerConfig>>,
+    ) -> io::Result<()> {
+        let for_thread = Arc::clone(&self.shared);
+        let handle = thread::Builder::new()
+            .name("bearer-local-accept".into())
+            .spawn(move || accept_loop(&listener, &for_thread, tls.as_ref()))?;
+        self.accept_threads.push((addr, handle));
+        Ok(())
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -216,6 +327,34 @@ impl LocalAuthServer {
 
     pub fn cobuilder_token_url(&self) -> String {
         format!("{}{COBUILDER_PATH}", self.shared.base_url)
+    }
+
+    /// The HTTPS listener's address, when started with [`start_tls`](Self::start_tls).
+    pub fn tls_addr(&self) -> Option<SocketAddr> {
+        self.tls_addr
+    }
+
+    /// `https://127.0.0.1:TLS_PORT`. The certificate of `tests/tls/` also
+    /// names `localhost`.
+    ///
+    /// # Panics
+    ///
+    /// When the server was not started with [`start_tls`](Self::start_tls).
+    pub fn https_base_url(&self) -> String {
+        self.shared
+            .tls_base_url
+            .clone()
+            .expect("the server was started with start_tls")
+    }
+
+    /// The Auth0 token endpoint over HTTPS; panics as [`https_base_url`](Self::https_base_url).
+    pub fn https_auth0_token_url(&self) -> String {
+        format!("{}{AUTH0_PATH}", self.https_base_url())
+    }
+
+    /// The Cobuilder token endpoint over HTTPS; panics as [`https_base_url`](Self::https_base_url).
+    pub fn https_cobuilder_token_url(&self) -> String {
+        format!("{}{COBUILDER_PATH}", self.https_base_url())
     }
 
     /// Requests received at the Auth0 token path: every method, every
@@ -256,6 +395,12 @@ impl LocalAuthServer {
         self.shared.discovery.load(Ordering::SeqCst)
     }
 
+    /// Requests received at `/_redirect_target`, where `fault=redirect`
+    /// points: not 0 means a client followed a redirect.
+    pub fn redirect_target_requests(&self) -> u64 {
+        self.shared.redirect_target.load(Ordering::SeqCst)
+    }
+
     /// Connections accepted so far, to see keep-alive at work.
     pub fn connections(&self) -> u64 {
         self.shared.next_conn.load(Ordering::SeqCst)
@@ -280,12 +425,10 @@ impl fmt::Debug for LocalAuthServer {
 impl Drop for LocalAuthServer {
     fn drop(&mut self) {
         self.shared.stop();
-        // accept() only returns on a connection, so make one.
-        let woke = TcpStream::connect_timeout(&self.addr, Duration::from_millis(300)).is_ok();
-        if let Some(handle) = self.accept_thread.take() {
-            // Without the wake-up connection a join could hang; the thread
-            // then ends on its next accept.
-            if woke {
+        for (addr, handle) in self.accept_threads.drain(..) {
+            // accept() only returns on a connection, so make one. Without
+            // it a join could hang; the thread then ends on its next accept.
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok() {
                 let _ = handle.join();
             }
         }
@@ -295,7 +438,29 @@ impl Drop for LocalAuthServer {
     }
 }
 
-fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+/// The rustls configuration of the HTTPS listener, with ring as ureq has it.
+fn tls_config(cert_pem: &[u8], key_pem: &[u8]) -> io::Result<Arc<ServerConfig>> {
+    let invalid = |what: &str, error: &dyn fmt::Display| {
+        io::Error::new(io::ErrorKind::InvalidInput, format!("{what}: {error}"))
+    };
+    let certs = CertificateDer::pem_slice_iter(cert_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| invalid("the certificate PEM", &e))?;
+    if certs.is_empty() {
+        return Err(invalid("the certificate PEM", &"no CERTIFICATE section"));
+    }
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|e| invalid("the key PEM", &e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid("TLS versions", &e))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| invalid("the certificate and key", &e))?;
+    Ok(Arc::new(config))
+}
+
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, tls: Option<&Arc<ServerConfig>>) {
     loop {
         let accepted = listener.accept();
         if shared.is_stopping() {
@@ -315,10 +480,19 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
             lock(&shared.conns).insert(id, clone);
         }
         let for_conn = Arc::clone(shared);
+        let tls = tls.map(Arc::clone);
         let spawned = thread::Builder::new()
             .name("bearer-local-conn".into())
             .spawn(move || {
-                serve_connection(&for_conn, stream);
+                match tls {
+                    None => serve_connection(&for_conn, stream, false),
+                    // The handshake runs on the first read.
+                    Some(config) => {
+                        if let Ok(session) = ServerConnection::new(config) {
+                            serve_connection(&for_conn, StreamOwned::new(session, stream), true);
+                        }
+                    }
+                }
                 lock(&for_conn.conns).remove(&id);
             });
         if spawned.is_err() {
@@ -331,12 +505,42 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
 // HTTP/1.1 framing
 // ---------------------------------------------------------------------------
 
+/// A connection's byte stream: plain TCP, or TLS over it.
+trait Wire: Read + Write {
+    fn tcp(&self) -> &TcpStream;
+
+    /// Ends the sending side (TLS: close_notify first).
+    fn shutdown_write(&mut self) {
+        let _ = self.tcp().shutdown(Shutdown::Write);
+    }
+}
+
+impl Wire for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Wire for StreamOwned<ServerConnection, TcpStream> {
+    fn tcp(&self) -> &TcpStream {
+        &self.sock
+    }
+
+    fn shutdown_write(&mut self) {
+        self.conn.send_close_notify();
+        let _ = self.flush();
+        let _ = self.sock.shutdown(Shutdown::Write);
+    }
+}
+
 /// Per-connection buffers, reused by every request on the connection.
-struct Conn {
-    reader: BufReader<TcpStream>,
+struct Conn<S> {
+    reader: BufReader<S>,
     head: Vec<u8>,
     body: Vec<u8>,
     out: Out,
+    /// Came in on the HTTPS listener.
+    secure: bool,
 }
 
 /// Byte ranges into `Conn::head`, so parsing a request allocates nothing.
@@ -360,6 +564,7 @@ enum ReadOutcome {
 }
 
 struct Request<'a> {
+    secure: bool,
     method: &'a str,
     path: &'a str,
     query: &'a str,
@@ -378,9 +583,13 @@ enum Reply {
     Close,
     /// Send `out.buf` (headers), then the streamed 2 MiB body.
     Oversize,
+    /// Send the head in `out.buf`, then its body a byte every N ms.
+    Drip(u64),
+    /// Close with a TCP reset instead of answering.
+    Reset,
 }
 
-fn serve_connection(shared: &Shared, stream: TcpStream) {
+fn serve_connection<S: Wire>(shared: &Shared, stream: S, secure: bool) {
     let mut conn = Conn {
         reader: BufReader::with_capacity(8 * 1024, stream),
         head: Vec::with_capacity(1024),
@@ -390,7 +599,12 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
             body: Vec::with_capacity(1024),
             close: false,
             head_only: false,
+            clock_offset: 0,
+            stamp: None,
+            content_type: None,
+            body_start: 0,
         },
+        secure,
     };
     while !shared.is_stopping() {
         match serve_one(shared, &mut conn) {
@@ -401,15 +615,15 @@ fn serve_connection(shared: &Shared, stream: TcpStream) {
 }
 
 /// Serves one request; Ok(true) keeps the connection open.
-fn serve_one(shared: &Shared, conn: &mut Conn) -> io::Result<bool> {
+fn serve_one<S: Wire>(shared: &Shared, conn: &mut Conn<S>) -> io::Result<bool> {
     let head = match read_head(&mut conn.reader, &mut conn.head)? {
         ReadOutcome::Request(head) => head,
         ReadOutcome::Eof => return Ok(false),
         ReadOutcome::Reject(status, message) => {
             conn.out.start(true, false);
             conn.out.json_error(status, "invalid_request", message);
-            write_all(&conn.reader, &conn.out.buf)?;
-            close_gently(&conn.reader);
+            write_all(&mut conn.reader, &conn.out.buf)?;
+            close_gently(&mut conn.reader);
             return Ok(false);
         }
     };
@@ -417,14 +631,14 @@ fn serve_one(shared: &Shared, conn: &mut Conn) -> io::Result<bool> {
         && !head.http10
         && (head.chunked || head.content_length.is_some_and(|n| n > 0))
     {
-        write_all(&conn.reader, b"HTTP/1.1 100 Continue\r\n\r\n")?;
+        write_all(&mut conn.reader, b"HTTP/1.1 100 Continue\r\n\r\n")?;
     }
     if let Err(status) = read_body(&mut conn.reader, &head, &mut conn.body)? {
         conn.out.start(true, false);
         conn.out
             .json_error(status, "invalid_request", "Request body too large");
-        write_all(&conn.reader, &conn.out.buf)?;
-        close_gently(&conn.reader);
+        write_all(&mut conn.reader, &conn.out.buf)?;
+        close_gently(&mut conn.reader);
         return Ok(false);
     }
 
@@ -437,6 +651,7 @@ fn serve_one(shared: &Shared, conn: &mut Conn) -> io::Result<bool> {
     }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let req = Request {
+        secure: conn.secure,
         method,
         path,
         query,
@@ -448,7 +663,7 @@ fn serve_one(shared: &Shared, conn: &mut Conn) -> io::Result<bool> {
     conn.out.start(close, method == "HEAD");
     let reply = route(shared, &req, &mut conn.out);
 
-    let stream = &conn.reader;
+    let stream = &mut conn.reader;
     match reply {
         Reply::Send => {
             write_all(stream, &conn.out.buf)?;
@@ -471,20 +686,69 @@ fn serve_one(shared: &Shared, conn: &mut Conn) -> io::Result<bool> {
             write_all(stream, OVERSIZE_TAIL.as_bytes())?;
             Ok(!close)
         }
+        Reply::Drip(ms) => {
+            let (head, body) = conn.out.buf.split_at(conn.out.body_start);
+            write_all(stream, head)?;
+            for byte in body.chunks(1) {
+                if !shared.stall(ms) {
+                    return Ok(false);
+                }
+                write_all(stream, byte)?;
+            }
+            Ok(!close)
+        }
+        Reply::Reset => {
+            // The RST goes out when the last descriptor closes: this one
+            // and the clone in `Shared::conns`, both dropped on return.
+            let _ = linger_zero(stream.get_ref().tcp());
+            Ok(false)
+        }
     }
 }
 
-fn write_all(reader: &BufReader<TcpStream>, bytes: &[u8]) -> io::Result<()> {
-    let mut stream: &TcpStream = reader.get_ref();
-    stream.write_all(bytes)
+/// SO_LINGER on with a zero timeout: close() then sends RST, not FIN.
+#[cfg(target_os = "linux")]
+fn linger_zero(stream: &TcpStream) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a socket descriptor we own, and an option value of the size given.
+    let rc = unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&raw const linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// std cannot set SO_LINGER (unstable), and libc is a Linux-only dependency.
+#[cfg(not(target_os = "linux"))]
+fn linger_zero(_stream: &TcpStream) -> io::Result<()> {
+    Err(io::ErrorKind::Unsupported.into())
+}
+
+fn write_all<S: Wire>(reader: &mut BufReader<S>, bytes: &[u8]) -> io::Result<()> {
+    let stream = reader.get_mut();
+    stream.write_all(bytes)?;
+    stream.flush()
 }
 
 /// Closing with unread input makes the kernel send a reset, which can
 /// destroy the error answer before the client reads it; so stop writing,
 /// then drain for a moment.
-fn close_gently(reader: &BufReader<TcpStream>) {
-    let mut stream: &TcpStream = reader.get_ref();
-    let _ = stream.shutdown(Shutdown::Write);
+fn close_gently<S: Wire>(reader: &mut BufReader<S>) {
+    reader.get_mut().shutdown_write();
+    let mut stream: &TcpStream = reader.get_ref().tcp();
     let _ = stream.set_read_timeout(Some(Duration::from_millis(200)));
     let mut sink = [0u8; 8192];
     let mut budget = 2 * MAX_BODY;
@@ -497,7 +761,7 @@ fn close_gently(reader: &BufReader<TcpStream>) {
 }
 
 /// Reads the request line and headers into `buf` (at most `MAX_HEAD` bytes).
-fn read_head(reader: &mut BufReader<TcpStream>, buf: &mut Vec<u8>) -> io::Result<ReadOutcome> {
+fn read_head(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Result<ReadOutcome> {
     buf.clear();
     let mut head: Option<Head> = None;
     loop {
@@ -620,7 +884,7 @@ fn has_token(value: &[u8], token: &[u8]) -> bool {
 
 /// Reads the body into `body`. Ok(Err(status)) means it may not be read.
 fn read_body(
-    reader: &mut BufReader<TcpStream>,
+    reader: &mut impl BufRead,
     head: &Head,
     body: &mut Vec<u8>,
 ) -> io::Result<Result<(), u16>> {
@@ -639,10 +903,7 @@ fn read_body(
     Ok(Ok(()))
 }
 
-fn read_chunked(
-    reader: &mut BufReader<TcpStream>,
-    body: &mut Vec<u8>,
-) -> io::Result<Result<(), u16>> {
+fn read_chunked(reader: &mut impl BufRead, body: &mut Vec<u8>) -> io::Result<Result<(), u16>> {
     let mut line = Vec::with_capacity(32);
     loop {
         line.clear();
@@ -691,6 +952,14 @@ struct Out {
     body: Vec<u8>,
     close: bool,
     head_only: bool,
+    /// `date_offset`: seconds the server's clock is off.
+    clock_offset: i64,
+    /// The answer's time, read once so its Date, Retry-After and JWTs agree.
+    stamp: Option<i64>,
+    /// `content_type`: replaces the Content-Type ("" for none).
+    content_type: Option<String>,
+    /// Where the body starts in `buf` (for `fault=drip`).
+    body_start: usize,
 }
 
 impl Out {
@@ -699,6 +968,17 @@ impl Out {
         self.body.clear();
         self.close = close;
         self.head_only = head_only;
+        self.clock_offset = 0;
+        self.stamp = None;
+        self.content_type = None;
+        self.body_start = 0;
+    }
+
+    /// The server's clock (unix seconds) when this answer was made.
+    fn now(&mut self) -> i64 {
+        *self
+            .stamp
+            .get_or_insert_with(|| now_secs().saturating_add(self.clock_offset))
     }
 
     fn status_line(&mut self, status: u16) {
@@ -710,17 +990,19 @@ impl Out {
     }
 
     fn header(&mut self, name: &str, value: &str) {
-        self.buf.extend_from_slice(name.as_bytes());
-        self.buf.extend_from_slice(b": ");
-        self.buf.extend_from_slice(value.as_bytes());
-        self.buf.extend_from_slice(b"\r\n");
+        push_header(&mut self.buf, name, value);
     }
 
     /// Writes status line and headers, with `Content-Length: content_length`.
     fn head(&mut self, status: u16, ctype: &str, extra: &[(&str, &str)], content_length: usize) {
         self.status_line(status);
+        self.buf.extend_from_slice(b"Date: ");
+        let now = self.now();
+        push_http_date(&mut self.buf, now);
+        self.buf.extend_from_slice(b"\r\n");
+        let ctype = self.content_type.as_deref().unwrap_or(ctype);
         if !ctype.is_empty() {
-            self.header("Content-Type", ctype);
+            push_header(&mut self.buf, "Content-Type", ctype);
         }
         self.buf.extend_from_slice(b"Content-Length: ");
         push_u64(&mut self.buf, content_length as u64);
@@ -732,6 +1014,7 @@ impl Out {
             self.buf.extend_from_slice(b"Connection: close\r\n");
         }
         self.buf.extend_from_slice(b"\r\n");
+        self.body_start = self.buf.len();
     }
 
     /// Completes a response whose body is in `self.body`.
@@ -800,10 +1083,61 @@ impl Out {
     }
 }
 
+fn push_header(buf: &mut Vec<u8>, name: &str, value: &str) {
+    buf.extend_from_slice(name.as_bytes());
+    buf.extend_from_slice(b": ");
+    buf.extend_from_slice(value.as_bytes());
+    buf.extend_from_slice(b"\r\n");
+}
+
+/// Appends `unix` seconds as an IMF-fixdate (RFC 9110 5.6.7), e.g.
+/// `Sun, 06 Nov 1994 08:49:37 GMT`.
+fn push_http_date(out: &mut Vec<u8>, unix: i64) {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400);
+    // Days to civil date (H. Hinnant's algorithm), proleptic Gregorian.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let two = |out: &mut Vec<u8>, n: i64| {
+        out.push(b'0' + (n / 10 % 10) as u8);
+        out.push(b'0' + (n % 10) as u8);
+    };
+    out.extend_from_slice(DAYS[days.rem_euclid(7) as usize].as_bytes());
+    out.extend_from_slice(b", ");
+    two(out, day);
+    out.push(b' ');
+    out.extend_from_slice(MONTHS[(month - 1) as usize].as_bytes());
+    out.push(b' ');
+    two(out, year.clamp(0, 9999) / 100);
+    two(out, year.clamp(0, 9999) % 100);
+    out.push(b' ');
+    two(out, secs / 3600);
+    out.push(b':');
+    two(out, secs / 60 % 60);
+    out.push(b':');
+    two(out, secs % 60);
+    out.extend_from_slice(b" GMT");
+}
+
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        301 => "Moved Permanently",
         302 => "Found",
+        303 => "See Other",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
         400 => "Bad Request",
         401 => "Unauthorized",
         403 => "Forbidden",
@@ -814,6 +1148,8 @@ fn reason(status: u16) -> &'static str {
         429 => "Too Many Requests",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
         _ => "Unknown",
     }
 }
@@ -913,6 +1249,7 @@ fn route(shared: &Shared, req: &Request<'_>, out: &mut Out) -> Reply {
                 ("authorize", &shared.authorize),
                 ("refresh", &shared.refresh),
                 ("discovery", &shared.discovery),
+                ("redirect_target", &shared.redirect_target),
             ]
             .into_iter()
             .enumerate()
@@ -926,15 +1263,49 @@ fn route(shared: &Shared, req: &Request<'_>, out: &mut Out) -> Reply {
             return out.finish(200, "application/json", &[]);
         }
         "/healthz" => return out.send(200, "text/plain", "ok"),
+        REDIRECT_TARGET_PATH => {
+            shared.redirect_target.fetch_add(1, Ordering::SeqCst);
+            let b = &mut out.body;
+            b.extend_from_slice(b"{\"access_token\":");
+            push_json_str(b, &opaque_token());
+            b.extend_from_slice(b",\"token_type\":\"Bearer\",\"expires_in\":86400}");
+            return out.finish(200, "application/json", &[]);
+        }
         _ => return out.send(404, "application/json", "{\"error\":\"not_found\"}"),
     };
 
-    let knobs = match Knobs::parse(req.query) {
+    let mut knobs = match Knobs::parse(req.query) {
         Ok(knobs) => knobs,
         Err(message) => return out.json_error(400, "invalid_request", &message),
     };
+    out.clock_offset = knobs.date_offset;
+    out.content_type = knobs.content_type.take();
+    if let Some(first) = knobs.fail_first {
+        let mut seen = lock(&shared.seen);
+        let count = seen
+            .entry(format!("{}?{}", req.path, req.query))
+            .or_insert(0);
+        *count += 1;
+        if *count > first {
+            knobs.fault = None;
+        }
+    }
+    match answer(shared, endpoint, req, &knobs, out) {
+        Reply::Send if knobs.fault == Some(Fault::Drip) => Reply::Drip(knobs.drip_ms),
+        reply => reply,
+    }
+}
+
+/// The answer at a token path or `/authorize`, the knobs applied.
+fn answer(
+    shared: &Shared,
+    endpoint: Endpoint,
+    req: &Request<'_>,
+    knobs: &Knobs,
+    out: &mut Out,
+) -> Reply {
     if let Some(fault) = knobs.fault
-        && let Some(reply) = apply_fault(shared, fault, &knobs, req, out)
+        && let Some(reply) = apply_fault(shared, fault, knobs, req, out)
     {
         return reply;
     }
@@ -942,7 +1313,7 @@ fn route(shared: &Shared, req: &Request<'_>, out: &mut Out) -> Reply {
         if !matches!(req.method, "GET" | "HEAD") {
             return out.finish_405("GET");
         }
-        return authorize(shared, req, &knobs, out);
+        return authorize(shared, req, knobs, out);
     }
     if req.method != "POST" {
         return match endpoint {
@@ -958,8 +1329,8 @@ fn route(shared: &Shared, req: &Request<'_>, out: &mut Out) -> Reply {
         };
     }
     match endpoint {
-        Endpoint::Auth0 | Endpoint::Authorize => auth0_token(shared, req, &knobs, out),
-        Endpoint::Cobuilder => cobuilder_token(shared, req, &knobs, out),
+        Endpoint::Auth0 | Endpoint::Authorize => auth0_token(shared, req, knobs, out),
+        Endpoint::Cobuilder => cobuilder_token(shared, req, knobs, out),
     }
 }
 
@@ -983,6 +1354,10 @@ enum Fault {
     DropMidBody,
     Redirect,
     Echo,
+    Unavailable,
+    BadGateway,
+    Drip,
+    Reset,
 }
 
 struct Knobs {
@@ -992,6 +1367,13 @@ struct Knobs {
     plain: bool,
     fault: Option<Fault>,
     stall_ms: u64,
+    fail_first: Option<u64>,
+    retry_after: Option<u64>,
+    retry_after_date: bool,
+    drip_ms: u64,
+    redirect_status: u16,
+    content_type: Option<String>,
+    date_offset: i64,
 }
 
 impl Knobs {
@@ -1006,6 +1388,13 @@ impl Knobs {
             plain: false,
             fault: None,
             stall_ms: DEFAULT_STALL_MS,
+            fail_first: None,
+            retry_after: None,
+            retry_after_date: false,
+            drip_ms: DEFAULT_DRIP_MS,
+            redirect_status: 302,
+            content_type: None,
+            date_offset: 0,
         };
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -1019,6 +1408,26 @@ impl Knobs {
                 "omit_expires_in" => knobs.omit_expires_in = flag(value).ok_or_else(bad)?,
                 "opaque" => knobs.opaque = flag(value).ok_or_else(bad)?,
                 "plain" => knobs.plain = flag(value).ok_or_else(bad)?,
+                "fail_first" => knobs.fail_first = Some(value.parse().map_err(|_| bad())?),
+                "retry_after" => knobs.retry_after = Some(value.parse().map_err(|_| bad())?),
+                "retry_after_date" => knobs.retry_after_date = flag(value).ok_or_else(bad)?,
+                "drip_ms" => knobs.drip_ms = value.parse().map_err(|_| bad())?,
+                "redirect_status" => {
+                    knobs.redirect_status = value
+                        .parse()
+                        .ok()
+                        .filter(|s| matches!(s, 301 | 302 | 303 | 307 | 308))
+                        .ok_or_else(bad)?;
+                }
+                "content_type" => {
+                    let media = form_decode(value.as_bytes());
+                    // Anything that could end the header line is refused.
+                    if !media.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+                        return Err(bad());
+                    }
+                    knobs.content_type = Some(media);
+                }
+                "date_offset" => knobs.date_offset = value.parse().map_err(|_| bad())?,
                 "fault" => {
                     knobs.fault = Some(match value {
                         "rate_limit" => Fault::RateLimit,
@@ -1032,6 +1441,10 @@ impl Knobs {
                         "drop_mid_body" => Fault::DropMidBody,
                         "redirect" => Fault::Redirect,
                         "echo" => Fault::Echo,
+                        "unavailable" => Fault::Unavailable,
+                        "bad_gateway" => Fault::BadGateway,
+                        "drip" => Fault::Drip,
+                        "reset" => Fault::Reset,
                         _ => return Err(bad()),
                     })
                 }
@@ -1043,6 +1456,19 @@ impl Knobs {
             knobs.fault = Some(Fault::Stall);
         }
         Ok(knobs)
+    }
+
+    /// The Retry-After value: seconds, or with `retry_after_date` the
+    /// date that many seconds from `now`, the server's clock.
+    fn retry_after_value(&self, seconds: u64, now: i64) -> String {
+        if self.retry_after_date {
+            let mut date = Vec::with_capacity(29);
+            let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+            push_http_date(&mut date, now.saturating_add(seconds));
+            String::from_utf8(date).unwrap_or_default()
+        } else {
+            seconds.to_string()
+        }
     }
 }
 
@@ -1071,13 +1497,39 @@ fn apply_fault(
             out.body.extend_from_slice(
                 b"{\"error\":\"too_many_requests\",\"error_description\":\"Global limit has been reached\"}",
             );
-            out.finish(429, "application/json", &[("Retry-After", "7")])
+            let retry_after = knobs
+                .retry_after_value(knobs.retry_after.unwrap_or(DEFAULT_RETRY_AFTER), out.now());
+            out.finish(429, "application/json", &[("Retry-After", &retry_after)])
         }
         Fault::ServerError => out.send(
             500,
             "text/html",
             "<html><body><h1>500 Internal Server Error</h1></body></html>",
         ),
+        // As a reverse proxy in front of the endpoint writes them.
+        Fault::Unavailable => {
+            out.body.extend_from_slice(
+                b"<html>\r\n<head><title>503 Service Temporarily Unavailable</title></head>\r\n\
+                  <body>\r\n<center><h1>503 Service Temporarily Unavailable</h1></center>\r\n\
+                  </body>\r\n</html>\r\n",
+            );
+            match knobs.retry_after {
+                Some(seconds) => {
+                    let retry_after = knobs.retry_after_value(seconds, out.now());
+                    out.finish(503, "text/html", &[("Retry-After", &retry_after)])
+                }
+                None => out.finish(503, "text/html", &[]),
+            }
+        }
+        Fault::BadGateway => out.send(
+            502,
+            "text/html",
+            "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n\
+             <body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n",
+        ),
+        // Answered normally; the connection loop sends the body slowly.
+        Fault::Drip => return None,
+        Fault::Reset => Reply::Reset,
         Fault::Garbage => out.send(200, "application/json", "{\"access_token\": "),
         Fault::Html => out.send(200, "text/html", "<html><body>Login</body></html>"),
         Fault::Empty => out.send(200, "application/json", ""),
@@ -1105,8 +1557,12 @@ fn apply_fault(
             Reply::SendThenClose
         }
         Fault::Redirect => {
-            let location = format!("{}{AUTH0_PATH}", shared.base_url);
-            out.finish(302, "", &[("Location", &location)])
+            let base = match &shared.tls_base_url {
+                Some(tls_base) if req.secure => tls_base,
+                _ => &shared.base_url,
+            };
+            let location = format!("{base}{REDIRECT_TARGET_PATH}");
+            out.finish(knobs.redirect_status, "", &[("Location", &location)])
         }
         Fault::Echo => {
             let mut description = String::from("Bad request: ");
@@ -1365,6 +1821,7 @@ fn auth0_token(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out)
         opaque_token()
     } else {
         jwt(
+            out.now(),
             &shared.base_url,
             Holder::Client(client_id),
             audience,
@@ -1692,6 +2149,7 @@ fn authorize(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out) -
             opaque_token()
         } else {
             jwt(
+                out.now(),
                 &shared.base_url,
                 Holder::User { client_id },
                 &audience,
@@ -1902,10 +2360,12 @@ fn user_tokens(shared: &Shared, issue: &Issue<'_>, knobs: &Knobs, out: &mut Out)
     } = *issue;
     let audience = &user_audience(shared, issue.audience);
     let lifetime = knobs.expires_in.unwrap_or(AUTH0_DEFAULT_LIFETIME);
+    let now = out.now();
     let access_token = if knobs.opaque {
         opaque_token()
     } else {
         jwt(
+            now,
             &shared.base_url,
             Holder::User { client_id },
             audience,
@@ -1918,7 +2378,7 @@ fn user_tokens(shared: &Shared, issue: &Issue<'_>, knobs: &Knobs, out: &mut Out)
     push_json_str(b, &access_token);
     if has_scope(scope, "openid") {
         b.extend_from_slice(b",\"id_token\":");
-        push_json_str(b, &id_token(&shared.base_url, client_id, issue.nonce));
+        push_json_str(b, &id_token(now, &shared.base_url, client_id, issue.nonce));
     }
     if has_scope(issue.granted_scope, "offline_access") {
         let refresh_token = opaque_token();
@@ -2052,6 +2512,7 @@ fn cobuilder_token(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut 
         opaque_token()
     } else {
         jwt(
+            out.now(),
             &shared.base_url,
             Holder::Client(client_id),
             audience,
@@ -2086,10 +2547,11 @@ enum Holder<'a> {
     User { client_id: &'a str },
 }
 
-/// A JWT-shaped access token (unsigned in substance: the signature is a
-/// hash, since clients only read claims, never verify them). A client's
-/// token says `gty: client-credentials`; a user's has `azp`, the client.
+/// A JWT-shaped access token issued at `now`, the server's clock
+/// (unsigned in substance: the signature is a hash, since clients only
+/// read claims, never verify them). A client's token says `gty: client-credentials`; a user's has `azp`, the client.
 fn jwt(
+    now: i64,
     base_url: &str,
     holder: Holder<'_>,
     audience: &str,
@@ -2097,7 +2559,6 @@ fn jwt(
     scope: Option<&str>,
 ) -> String {
     let seq = TOKEN_SEQ.fetch_add(1, Ordering::Relaxed);
-    let now = now_secs();
     let mut payload = Vec::with_capacity(256);
     payload.extend_from_slice(b"{\"iss\":");
     push_json_parts(&mut payload, &[base_url, "/"]);
@@ -2131,8 +2592,7 @@ fn jwt(
 }
 
 /// A JWT-shaped OpenID Connect ID token for [`TEST_USER`].
-fn id_token(base_url: &str, client_id: &str, nonce: Option<&str>) -> String {
-    let now = now_secs();
+fn id_token(now: i64, base_url: &str, client_id: &str, nonce: Option<&str>) -> String {
     let mut payload = Vec::with_capacity(256);
     payload.extend_from_slice(b"{\"iss\":");
     push_json_parts(&mut payload, &[base_url, "/"]);
@@ -2176,4 +2636,25 @@ fn opaque_token() -> String {
         .chain_update(seq.to_le_bytes())
         .finalize();
     URL_SAFE_NO_PAD.encode(digest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_http_date;
+
+    fn http_date(unix: i64) -> String {
+        let mut out = Vec::new();
+        push_http_date(&mut out, unix);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn dates_are_imf_fixdates() {
+        // RFC 9110 5.6.7's example, the epoch, a leap day, a negative time.
+        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+        assert_eq!(http_date(4_133_980_799), "Fri, 31 Dec 2100 23:59:59 GMT");
+        assert_eq!(http_date(-1), "Wed, 31 Dec 1969 23:59:59 GMT");
+    }
 }

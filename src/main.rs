@@ -27,8 +27,9 @@ usage:
                     browser to come back, print the token response
   bearer demo       start the bundled local authorization server and show both
                     seed shapes working, with no credentials of your own
-  bearer serve [--port PORT]
-                    run the local authorization server until interrupted
+  bearer serve [--port PORT] [--tls-cert PEM --tls-key PEM [--tls-port PORT]]
+                    run the local authorization server until interrupted;
+                    with a certificate and key, HTTPS too on a second port
   bearer version
 
 FILE defaults to data_cosmos_api_credentials.json; \"-\" reads standard input.
@@ -49,7 +50,7 @@ fn main() -> ExitCode {
         "token" | "header" => Options::parse(options).map(|options| print_token(command, &options)),
         "login" => Options::parse(options).map(|options| login(&options)),
         "demo" => Ok(demo()),
-        "serve" => Options::parse(options).map(|options| serve(options.port)),
+        "serve" => Options::parse(options).and_then(|options| serve(&options)),
         "version" | "--version" | "-V" => {
             println!("bearer {}", env!("CARGO_PKG_VERSION"));
             return ExitCode::SUCCESS;
@@ -77,6 +78,9 @@ struct Options {
     port: u16,
     timeout_seconds: Option<u64>,
     no_browser: bool,
+    tls_cert: Option<String>,
+    tls_key: Option<String>,
+    tls_port: Option<u16>,
 }
 
 impl Options {
@@ -105,6 +109,15 @@ impl Options {
                     options.port = value()?
                         .parse()
                         .map_err(|_| "--port needs a number from 0 to 65535".to_owned())?
+                }
+                "--tls-cert" => options.tls_cert = Some(value()?),
+                "--tls-key" => options.tls_key = Some(value()?),
+                "--tls-port" => {
+                    options.tls_port = Some(
+                        value()?
+                            .parse()
+                            .map_err(|_| "--tls-port needs a number from 0 to 65535".to_owned())?,
+                    )
                 }
                 other => return Err(format!("unknown option \"{other}\"")),
             }
@@ -215,21 +228,52 @@ fn fail(problem: &Problem) -> ExitCode {
     ExitCode::from(BearerStatus::from(problem.kind()) as u8)
 }
 
-fn serve(port: u16) -> ExitCode {
-    let server = match LocalAuthServer::start_on(port) {
+/// Err is a usage error; a server that cannot start is a failure exit.
+fn serve(options: &Options) -> Result<ExitCode, String> {
+    let port = options.port;
+    let started = match (&options.tls_cert, &options.tls_key) {
+        (None, None) if options.tls_port.is_none() => LocalAuthServer::start_on(port),
+        (Some(cert), Some(key)) => {
+            let read = |path: &str| {
+                std::fs::read(path).map_err(|error| format!("cannot read \"{path}\": {error}"))
+            };
+            let (cert_pem, key_pem) = match (read(cert), read(key)) {
+                (Ok(cert_pem), Ok(key_pem)) => (cert_pem, key_pem),
+                (Err(error), _) | (_, Err(error)) => {
+                    eprintln!("bearer serve: {error}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            };
+            let tls_port = options.tls_port.unwrap_or(0);
+            LocalAuthServer::start_tls_on(port, tls_port, &cert_pem, &key_pem)
+        }
+        _ => return Err("--tls-cert and --tls-key go together (and --tls-port with them)".into()),
+    };
+    let server = match started {
         Ok(server) => server,
         Err(error) => {
-            eprintln!("bearer serve: cannot listen on 127.0.0.1:{port}: {error}");
-            return ExitCode::FAILURE;
+            eprintln!("bearer serve: cannot serve on 127.0.0.1: {error}");
+            return Ok(ExitCode::FAILURE);
         }
     };
     // The first line is read by the bindings' tests to find the port.
     println!("listening on {}", server.base_url());
     println!("auth0 token endpoint: {}", server.auth0_token_url());
     println!("cobuilder token endpoint: {}", server.cobuilder_token_url());
+    if server.tls_addr().is_some() {
+        println!("https listening on {}", server.https_base_url());
+        println!(
+            "https auth0 token endpoint: {}",
+            server.https_auth0_token_url()
+        );
+        println!(
+            "https cobuilder token endpoint: {}",
+            server.https_cobuilder_token_url()
+        );
+    }
     let _ = std::io::stdout().flush();
     server.serve_forever();
-    ExitCode::SUCCESS
+    Ok(ExitCode::SUCCESS)
 }
 
 fn demo() -> ExitCode {

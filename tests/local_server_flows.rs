@@ -550,7 +550,7 @@ fn refresh_tokens_rotate_and_the_old_one_is_refused() {
         serde_json::from_str(&get(&format!("{}/_stats", server.base_url())).body).unwrap();
     assert_eq!(
         stats.to_string(),
-        r#"{"auth0":6,"cobuilder":0,"authorize":1,"refresh":5,"discovery":0}"#
+        r#"{"auth0":6,"cobuilder":0,"authorize":1,"refresh":5,"discovery":0,"redirect_target":0}"#
     );
 }
 
