@@ -341,6 +341,13 @@ fn transport_problem(error: ureq::Error, config: &Config, url: &str) -> Failed {
             ProblemKind::Unreachable,
             "the connection closed before the answer was complete".into(),
         ),
+        E::Io(io)
+            if io
+                .get_ref()
+                .is_some_and(|inner| inner.is::<rustls::Error>()) =>
+        {
+            (ProblemKind::Unreachable, format!("TLS failed: {io}"))
+        }
         E::Io(io) => (ProblemKind::Unreachable, format!("connection failed: {io}")),
         E::Protocol(protocol) => (
             ProblemKind::InvalidResponse,

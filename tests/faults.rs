@@ -260,3 +260,183 @@ fn while_one_caller_refreshes_the_others_keep_the_valid_token() {
         "one refresh for sixteen callers"
     );
 }
+
+#[test]
+fn a_slow_drip_of_the_body_ends_at_the_deadline_or_in_a_token() {
+    let server = server();
+    // An opaque Cobuilder token is about 45 bytes: 100 ms a byte cannot fit.
+    let config = with_deadline(with_query(
+        cobuilder_config(&server),
+        "fault=drip&drip_ms=100&opaque=1",
+    ));
+    let (problem, took) = failure(&config);
+    assert_eq!(problem.kind(), ProblemKind::Timeout, "{problem}");
+    assert!(took >= Duration::from_millis(DEADLINE_MS - 100), "{took:?}");
+    // 5 ms a byte can.
+    let config = with_deadline(with_query(
+        cobuilder_config(&server),
+        "fault=drip&drip_ms=5&opaque=1",
+    ));
+    let (token, _) = call(&client(&config));
+    assert!(!token.expect("a token").is_empty());
+}
+
+#[test]
+fn a_token_under_the_wrong_content_type_is_still_read_by_its_body() {
+    let server = server();
+    for content_type in ["text/html", "text/plain", "application/octet-stream", ""] {
+        let config = with_deadline(with_query(
+            auth0_config(&server),
+            &format!("content_type={}", content_type.replace('/', "%2F")),
+        ));
+        let (token, _) = call(&client(&config));
+        assert_eq!(
+            claims(&token.expect("the JSON body is a token"))["aud"],
+            bearer::local_server::DEMO_AUDIENCE,
+            "{content_type}"
+        );
+    }
+    // An HTML page is not a token, whatever it is labelled.
+    let config = with_deadline(with_query(
+        auth0_config(&server),
+        "fault=html&content_type=application%2Fjson",
+    ));
+    assert_eq!(failure(&config).0.kind(), ProblemKind::InvalidResponse);
+}
+
+#[test]
+fn a_429_is_waited_out_when_its_retry_after_fits_the_deadline() {
+    let server = server();
+    for query in [
+        "fault=rate_limit&retry_after=1&fail_first=1",
+        "fault=rate_limit&retry_after=1&retry_after_date=1&fail_first=1",
+    ] {
+        let before = server.auth0_requests();
+        let config = with_deadline(with_query(auth0_config(&server), query));
+        let (token, took) = call(&client(&config));
+        assert!(token.is_ok(), "{query}: {token:?}");
+        assert!(
+            took >= Duration::from_millis(900),
+            "{query}: waited {took:?}"
+        );
+        assert_eq!(server.auth0_requests() - before, 2, "{query}");
+    }
+}
+
+#[test]
+fn a_burst_of_503s_ends_in_a_token_when_the_retries_outlast_it() {
+    let server = server();
+    let config = with_deadline(with_query(
+        auth0_config(&server),
+        "fault=unavailable&fail_first=3",
+    ));
+    let (token, _) = call(&client(&config));
+    assert!(token.is_ok(), "{token:?}");
+    assert_eq!(server.auth0_requests(), 4);
+    // Five in a row outlast three retries.
+    let config = with_deadline(with_query(
+        auth0_config(&server),
+        "fault=bad_gateway&fail_first=5",
+    ));
+    let (problem, _) = failure(&config);
+    assert_eq!(problem.kind(), ProblemKind::UpstreamError);
+    assert_eq!(problem.extensions()["upstream_status"], 502);
+    assert_eq!(server.auth0_requests(), 8);
+}
+
+#[test]
+fn a_reset_connection_is_retried_on_a_new_one() {
+    let server = server();
+    let config = with_deadline(with_query(
+        auth0_config(&server),
+        "fault=reset&fail_first=1",
+    ));
+    let (token, _) = call(&client(&config));
+    assert!(token.is_ok(), "{token:?}");
+    assert_eq!(server.auth0_requests(), 2);
+    let config = with_deadline(with_query(auth0_config(&server), "fault=reset"));
+    let (problem, _) = failure(&config);
+    assert_eq!(problem.kind(), ProblemKind::Unreachable, "{problem}");
+}
+
+#[test]
+fn a_redirect_is_not_followed_so_the_secret_goes_nowhere_else() {
+    let server = server();
+    for status in [301, 302, 303, 307, 308] {
+        let config = with_deadline(with_query(
+            auth0_config(&server),
+            &format!("fault=redirect&redirect_status={status}"),
+        ));
+        let (problem, _) = failure(&config);
+        assert_eq!(problem.kind(), ProblemKind::Redirected, "{status}");
+        assert_eq!(problem.extensions()["upstream_status"], status);
+    }
+    assert_eq!(server.redirect_target_requests(), 0, "nothing followed");
+}
+
+fn tls_file(name: &str) -> String {
+    format!("{}/tests/tls/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn tls_server() -> LocalAuthServer {
+    let read = |name| std::fs::read(tls_file(name)).expect("the test PKI is committed");
+    LocalAuthServer::start_tls(&read("server.pem"), &read("server.key"))
+        .expect("the TLS server starts")
+}
+
+#[test]
+fn tls_succeeds_with_the_ca_given_in_ca_file() {
+    let server = tls_server();
+    let config = with_deadline(with(
+        with(
+            auth0_config(&server),
+            "token_url",
+            server.https_auth0_token_url(),
+        ),
+        "ca_file",
+        tls_file("ca.pem"),
+    ));
+    let (token, _) = call(&client(&config));
+    assert!(token.is_ok(), "{token:?}");
+}
+
+#[test]
+fn tls_with_an_untrusted_certificate_is_refused_before_anything_is_sent() {
+    let server = tls_server();
+    let https = with_deadline(with(
+        auth0_config(&server),
+        "token_url",
+        server.https_auth0_token_url(),
+    ));
+    for config in [
+        https.clone(),
+        with(https.clone(), "ca_file", tls_file("other-ca.pem")),
+    ] {
+        let (problem, _) = failure(&config);
+        assert_eq!(problem.kind(), ProblemKind::Unreachable, "{problem}");
+        assert!(problem.detail().contains("TLS"), "{problem}");
+    }
+    assert_eq!(
+        server.auth0_requests(),
+        0,
+        "no request crossed the handshake"
+    );
+}
+
+#[test]
+fn a_skewed_server_clock_does_not_shorten_or_stretch_the_token() {
+    let server = server();
+    for offset in [-7200, 7200] {
+        let config = with_query(
+            auth0_config(&server),
+            &format!("date_offset={offset}&omit_expires_in=1&expires_in=600"),
+        );
+        let before = server.auth0_requests();
+        let client = client(&config);
+        let token = client.token().expect("a token");
+        let expires_in = token.expires_in().expect("its lifetime is known");
+        assert!((598..=600).contains(&expires_in), "{offset}: {expires_in}");
+        client.token().expect("cached");
+        assert_eq!(server.auth0_requests() - before, 1, "{offset}: cached");
+    }
+}
