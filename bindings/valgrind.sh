@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Runs each binding's stress program under valgrind's memcheck and fails on
+# any memcheck error or definite/indirect leak with a frame in libbearer.so
+# (or the Java shim, libbearer_jni.so), or when the stress program reports a
+# failure or exits non-zero. The runtimes' own reports (JIT, GC, interpreter)
+# are counted and shown as totals, not judged: they are not bearer's.
+#
+# Usage: bindings/valgrind.sh [csharp|java|php|ruby|python ...]   (default: all)
+#        bindings/valgrind.sh --self-check
+# Each binding's test.sh must have run first (C# and Java build the stress
+# program with the rest of their tests). BEARER_STRESS_CALLS overrides the
+# number of calls; BEARER_VALGRIND_TIMEOUT the seconds one binding may take.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/require-built.sh"
+bindings="$root/bindings"
+out="$root/target/valgrind"
+mkdir -p "$out"
+command -v valgrind >/dev/null || { echo "valgrind is missing (Debian: valgrind)" >&2; exit 1; }
+
+# Counts the errors of one valgrind XML file; prints the ones with a frame in
+# libbearer and exits 1 when there is any. A frame counts by its object file,
+# in every stack of the error: where it happened, and where the block was
+# allocated or freed (a runtime reading a string bearer already freed).
+report() {
+    python3 - "$@" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+
+path, name = sys.argv[1], sys.argv[2]
+OURS = ("/libbearer.so", "/libbearer_jni.so")
+try:
+    root = ET.parse(path).getroot()
+except ET.ParseError as exc:
+    print(f"valgrind {name}: unreadable or incomplete XML {path}: {exc}")
+    sys.exit(1)
+if root.find("status/state") is None or root.findall("status")[-1].findtext("state") != "FINISHED":
+    print(f"valgrind {name}: the run did not finish")
+    sys.exit(1)
+
+LEAKS = {"Leak_DefinitelyLost", "Leak_IndirectlyLost"}
+totals = {"errors": 0, "leaks": 0}
+ours = []
+for error in root.iter("error"):
+    kind = error.findtext("kind", "")
+    if kind.startswith("Leak_"):
+        if kind not in LEAKS:
+            continue
+        totals["leaks"] += 1
+    else:
+        totals["errors"] += 1
+    frames = [f for stack in error.iter("stack") for f in stack.iter("frame")]
+    if any(f.findtext("obj", "").endswith(OURS) for f in frames):
+        ours.append((kind, error))
+
+for kind, error in ours:
+    what = error.findtext("what") or error.findtext("xwhat/text") or kind
+    print(f"--- {kind}: {what}")
+    for stack, aux in zip(error.findall("stack"), [None] + error.findall("auxwhat")):
+        if aux is not None:
+            print(f"  {aux.text}")
+        for f in stack.iter("frame"):
+            where = f.findtext("fn") or f.findtext("ip")
+            src = f.findtext("file")
+            loc = f"{src}:{f.findtext('line')}" if src else f.findtext("obj", "?")
+            print(f"    {where}  ({loc})")
+mine_errors = sum(1 for k, _ in ours if not k.startswith("Leak_"))
+mine_leaks = len(ours) - mine_errors
+print(f"valgrind {name}: {totals['errors']} errors and {totals['leaks']} definite/indirect leaks "
+      f"in all; in libbearer frames: {mine_errors} errors, {mine_leaks} leaks")
+sys.exit(1 if ours else 0)
+PY
+}
+
+# Runs one binding's stress program under memcheck. $1 the binding, $2 the
+# XML file, then the command; extra memcheck options come in $vg_extra.
+under_valgrind() {
+    local name=$1 xml=$2
+    shift 2
+    local start=$SECONDS status=0
+    # --child-silent-after-fork: the local server is started by fork+exec
+    # and stays out of the report. No --error-exitcode: runtimes report
+    # their own errors; report() judges bearer's.
+    timeout --kill-after=10 "${BEARER_VALGRIND_TIMEOUT:-240}" \
+        valgrind --tool=memcheck --xml=yes --xml-file="$xml" --log-file="${xml%.xml}.log" \
+        --child-silent-after-fork=yes --error-limit=no --num-callers=40 \
+        --leak-check=full --show-leak-kinds=definite,indirect \
+        --errors-for-leak-kinds=definite,indirect ${vg_extra:-} "$@" || status=$?
+    echo "valgrind $name: exit $status after $((SECONDS - start)) s"
+    [ "$status" -eq 124 ] && echo "valgrind $name: timed out" >&2
+    local verdict=0
+    report "$xml" "$name" || verdict=1
+    [ "$status" -eq 0 ] || verdict=1
+    return $verdict
+}
+
+# The calls each program makes under valgrind, sized so that all five take
+# a few minutes on two cores (JVM and Mono start slowly under valgrind).
+run() {
+    local name=$1 xml="$out/$1.xml"
+    vg_extra=""
+    case "$name" in
+    python)
+        cd "$bindings/python"
+        # pymalloc's arenas hide allocations from memcheck; malloc shows them.
+        PYTHONMALLOC=malloc PYTHONPATH="$PWD/src" PYTHONDONTWRITEBYTECODE=1 \
+            BEARER_STRESS_CALLS=${BEARER_STRESS_CALLS:-3000} \
+            under_valgrind python "$xml" /usr/bin/python3 tests/stress.py
+        ;;
+    ruby)
+        cd "$bindings/ruby"
+        BEARER_STRESS_CALLS=${BEARER_STRESS_CALLS:-3000} \
+            under_valgrind ruby "$xml" ruby -Ilib -Itest test/stress.rb
+        ;;
+    php)
+        cd "$bindings/php"
+        # The Zend allocator hides allocations from memcheck; keep FFI's
+        # modules loaded so their frames have names.
+        USE_ZEND_ALLOC=0 ZEND_DONT_UNLOAD_MODULES=1 \
+            BEARER_STRESS_CALLS=${BEARER_STRESS_CALLS:-3000} \
+            under_valgrind php "$xml" php -d ffi.enable=preload -d opcache.enable_cli=0 tests/stress.php
+        ;;
+    java)
+        cd "$bindings/java"
+        [ -f build/bearer.jar ] && [ -f build/test-classes/com/bearer/Stress.class ] \
+            || { echo "bindings/java/build is missing: run bindings/java/test.sh first" >&2; return 1; }
+        # JIT code is written and run from anonymous memory: --smc-check=all.
+        vg_extra="--smc-check=all"
+        BEARER_STRESS_CALLS=${BEARER_STRESS_CALLS:-2000} \
+            under_valgrind java "$xml" java -Xms64m -Xmx64m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+            -Dbearer.root="$root" -cp build/bearer.jar:build/test-classes com.bearer.Stress
+        ;;
+    csharp)
+        cd "$bindings/csharp"
+        [ -f build/Stress.exe ] \
+            || { echo "bindings/csharp/build is missing: run bindings/csharp/test.sh first" >&2; return 1; }
+        vg_extra="--smc-check=all"
+        BEARER_STRESS_CALLS=${BEARER_STRESS_CALLS:-2000} \
+            under_valgrind csharp "$xml" mono --debug build/Stress.exe
+        ;;
+    *)
+        echo "unknown binding: $name (csharp, java, php, ruby, python)" >&2
+        return 64
+        ;;
+    esac
+}
+
+# Proves that report() catches bearer's errors: a libbearer.so that wraps the
+# real one, leaks a block per client and reads each string after freeing it.
+self_check() {
+    local dir="$out/self-check"
+    # The real library sits in real/ and keeps its name (and soname): the
+    # wrapper needs it and finds it by RUNPATH.
+    rm -rf "$dir" && mkdir -p "$dir/real"
+    cp "$root/target/release/libbearer.so" "$dir/real/libbearer.so"
+    cat >"$dir/leaky.c" <<'C'
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <dlfcn.h>
+typedef int (*client_new_fn)(const char *, void **, char **);
+typedef void (*string_free_fn)(char *);
+static void *real(const char *name) { return dlsym(RTLD_NEXT, name); }
+int bearer_client_new(const char *config, void **client, char **problem) {
+    static void *volatile kept;
+    kept = malloc(48); /* overwritten next call: definitely lost */
+    return ((client_new_fn)real("bearer_client_new"))(config, client, problem);
+}
+void bearer_string_free(char *s) {
+    ((string_free_fn)real("bearer_string_free"))(s);
+    if (s != NULL && *(volatile char *)s == 0x7f) abort(); /* read after free */
+}
+C
+    gcc -shared -fPIC -O0 -g -o "$dir/libbearer.so" "$dir/leaky.c" \
+        -Wl,--no-as-needed "$dir/real/libbearer.so" -Wl,-rpath,"$dir/real" -ldl
+    local verdict=0
+    BEARER_LIBRARY="$dir/libbearer.so" BEARER_STRESS_CALLS=200 run python \
+        >"$dir/report.txt" 2>&1 || verdict=$?
+    if [ "$verdict" -eq 0 ] || ! grep -q "in libbearer frames: [1-9][0-9]* errors, [1-9][0-9]* leaks" "$dir/report.txt"; then
+        cat "$dir/report.txt"
+        echo "valgrind self-check: a leaking, use-after-free libbearer.so was NOT caught" >&2
+        return 1
+    fi
+    grep "in libbearer frames" "$dir/report.txt" | sed 's/^/self-check: /'
+    echo "valgrind self-check: a leaking, use-after-free libbearer.so is caught"
+}
+
+if [ "${1:-}" = "--self-check" ]; then
+    self_check
+    exit
+fi
+[ $# -gt 0 ] || set -- csharp java php ruby python
+failed=()
+for name in "$@"; do
+    echo "== valgrind $name"
+    (run "$name") || failed+=("$name")
+done
+if [ ${#failed[@]} -gt 0 ]; then
+    echo "valgrind: failed for ${failed[*]} (reports in $out)" >&2
+    exit 1
+fi
