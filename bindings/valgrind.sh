@@ -160,22 +160,31 @@ run() {
 
 # Proves that report() catches bearer's errors: a libbearer.so that wraps the
 # real one, leaks a block per client and reads each string after freeing it.
+# It has the real one's soname (the C# binding resolves [DllImport] by it) and
+# forwards every other function to it through a jump.
 self_check() {
     local dir="$out/self-check"
-    # The real library sits in real/ and keeps its name (and soname): the
-    # wrapper needs it and finds it by RUNPATH.
     rm -rf "$dir" && mkdir -p "$dir/real"
     cp "$root/target/release/libbearer.so" "$dir/real/libbearer.so"
-    cat >"$dir/leaky.c" <<'C'
+    {
+        cat <<'C'
 #define _GNU_SOURCE
-#include <stdlib.h>
 #include <dlfcn.h>
+#include <stdint.h>
+#include <stdlib.h>
+#define FORWARD(name) \
+    __attribute__((visibility("hidden"))) void *real_##name; \
+    __asm__(".globl " #name "\n.type " #name ",@function\n" #name ":\n jmp *real_" #name "(%rip)\n");
+static void *lib;
+static void *real(const char *name) {
+    if (lib == NULL) lib = dlopen(REAL_PATH, RTLD_NOW | RTLD_LOCAL);
+    return dlsym(lib, name);
+}
 typedef int (*client_new_fn)(const char *, void **, char **);
 typedef void (*string_free_fn)(char *);
-static void *real(const char *name) { return dlsym(RTLD_NEXT, name); }
+static volatile uintptr_t kept;
 int bearer_client_new(const char *config, void **client, char **problem) {
-    static void *volatile kept;
-    kept = malloc(48); /* overwritten next call: definitely lost */
+    kept = (uintptr_t)malloc(48) ^ UINTPTR_MAX; /* no pointer to it is kept: definitely lost */
     return ((client_new_fn)real("bearer_client_new"))(config, client, problem);
 }
 void bearer_string_free(char *s) {
@@ -183,8 +192,16 @@ void bearer_string_free(char *s) {
     if (s != NULL && *(volatile char *)s == 0x7f) abort(); /* read after free */
 }
 C
-    gcc -shared -fPIC -O0 -g -o "$dir/libbearer.so" "$dir/leaky.c" \
-        -Wl,--no-as-needed "$dir/real/libbearer.so" -Wl,-rpath,"$dir/real" -ldl
+        local fns
+        fns=$(nm -D --defined-only "$dir/real/libbearer.so" | awk '$2 == "T" && $3 ~ /^bearer_/ {print $3}' \
+            | grep -vx -e bearer_client_new -e bearer_string_free)
+        for fn in $fns; do echo "FORWARD($fn)"; done
+        echo "__attribute__((constructor)) static void init(void) {"
+        for fn in $fns; do echo "    real_$fn = real(\"$fn\");"; done
+        echo "}"
+    } >"$dir/leaky.c"
+    gcc -shared -fPIC -O2 -g -Wl,-soname,libbearer.so -DREAL_PATH="\"$dir/real/libbearer.so\"" \
+        -o "$dir/libbearer.so" "$dir/leaky.c" -ldl
     local verdict=0
     BEARER_LIBRARY="$dir/libbearer.so" BEARER_STRESS_CALLS=200 run python \
         >"$dir/report.txt" 2>&1 || verdict=$?
