@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine, when missing, and
 # runs every test: formatting, lints, the Rust suites, the C program under
-# valgrind, the header check and each binding's suite. Usage: tests/run.sh
+# valgrind, the header check, each binding's suite and each binding's stress
+# program under valgrind. Usage: tests/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,6 +54,9 @@ run_suites() {
         echo "== bindings/$binding"
         "bindings/$binding/test.sh"
     done
+    echo "== bindings under valgrind (each binding's stress program; first, that a leak is caught)"
+    bindings/valgrind.sh --self-check
+    bindings/valgrind.sh csharp java php ruby python
 }
 
 run_suites 2>&1 | tee "$log"

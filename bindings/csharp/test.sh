@@ -29,6 +29,9 @@ mcs -nologo -r:build/Bearer.dll -r:System.Core -out:build/LookupProbe.exe tests/
 cp "$nunit_framework" build/
 mcs -nologo -target:library -r:build/Bearer.dll -r:build/nunit.framework.dll -r:System.Core \
     -out:build/Bearer.Tests.dll tests/Bearer.Tests/*.cs
+# The stress program that bindings/valgrind.sh runs under memcheck.
+mcs -nologo -r:build/Bearer.dll -r:build/nunit.framework.dll -r:System.Core \
+    -out:build/Bearer.Stress.exe tests/Stress/Stress.cs tests/Bearer.Tests/Support.cs
 
 # -noshadow: run the assemblies where they are, so "next to Bearer.dll" means build/.
 cd build

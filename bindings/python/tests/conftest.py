@@ -7,6 +7,7 @@ at /_stats (auth0, cobuilder, authorize, refresh, discovery), which the
 tests read key by key, as deltas.
 """
 
+import contextlib
 import itertools
 import json
 import os
@@ -125,8 +126,10 @@ class Server:
         return self.auth0(**overrides) if shape == "auth0" else self.cobuilder(**overrides)
 
 
-@pytest.fixture(scope="session")
-def server():
+@contextlib.contextmanager
+def local_server():
+    """Runs `bearer serve --port 0` for the block (the suite's fixture and
+    tests/stress.py)."""
     if not SERVER_BIN.is_file():
         pytest.exit(f"{SERVER_BIN} is missing: run `cargo build --release` in {ROOT}", returncode=2)
     proc = subprocess.Popen(
@@ -151,6 +154,12 @@ def server():
             proc.kill()
             proc.wait()
         proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def server():
+    with local_server() as s:
+        yield s
 
 
 @pytest.fixture(params=["auth0", "cobuilder"])

@@ -10,93 +10,9 @@ require "securerandom"
 require "rbconfig"
 require "bearer"
 
-module TestServer
-  ROOT = File.expand_path("../../..", __dir__)
-  BINARY = File.join(ROOT, "target", "release", "bearer")
-
-  class << self
-    attr_reader :base, :pid
-
-    def start
-      raise "missing #{BINARY}: run `cargo build --release` in #{ROOT}" unless File.executable?(BINARY)
-
-      reader, writer = IO.pipe
-      @pid = Process.spawn(BINARY, "serve", "--port", "0", out: writer, err: File::NULL)
-      writer.close
-      line = reader.gets or raise "bearer serve printed nothing"
-      @reader = reader # kept open so the server never writes to a closed pipe
-      @base = line[%r{listening on (http://127\.0\.0\.1:\d+)}, 1] or raise "unexpected first line: #{line.inspect}"
-    end
-
-    def stop
-      return unless @pid
-
-      Process.kill("TERM", @pid)
-      Process.wait(@pid)
-    rescue Errno::ESRCH, Errno::ECHILD
-      nil
-    ensure
-      @pid = nil
-    end
-
-    # {"auth0" => N, "cobuilder" => M, "authorize" => ..., "refresh" => ..., ...}:
-    # compare deltas of the keys a test means, since the server may add keys.
-    def stats
-      JSON.parse(Net::HTTP.get(URI("#{base}/_stats")))
-    end
-  end
-end
+require_relative "test_server"
 
 TestServer.start
 Minitest.after_run { TestServer.stop }
-
-module BearerTestSupport
-  SECRET = "demo-secret"
-  COBUILDER_SECRET = "cobuilder-secret"
-
-  # A fresh cache entry per call: the cache key includes the token URL.
-  def unique
-    "t=#{SecureRandom.hex(6)}"
-  end
-
-  def auth0_url(query = nil)
-    "#{TestServer.base}/oauth/token?#{[query, unique].compact.join('&')}"
-  end
-
-  def cobuilder_url(query = nil)
-    "#{TestServer.base}/authentication/api/v1/oauth2/token?#{[query, unique].compact.join('&')}"
-  end
-
-  def auth0_config(**overrides)
-    { "client_id" => "demo-client", "client_secret" => SECRET,
-      "audience" => "https://beeapp.open-cosmos.com", "grant_type" => "client_credentials",
-      "token_url" => auth0_url }.merge(overrides.transform_keys(&:to_s))
-  end
-
-  def cobuilder_config(**overrides)
-    { "clientId" => "cobuilder-client", "clientSecret" => COBUILDER_SECRET,
-      "audienceUrl" => "https://api.cobuilder.com",
-      "token_url" => cobuilder_url }.merge(overrides.transform_keys(&:to_s))
-  end
-
-  # Runs the block and returns [its value, token requests it caused per endpoint].
-  def counting
-    before = TestServer.stats
-    value = yield
-    after = TestServer.stats
-    [value, after.to_h { |k, v| [k, v - before.fetch(k, 0)] }]
-  end
-
-  def jwt?(token)
-    token.is_a?(String) && token.count(".") == 2 && token.start_with?("eyJ")
-  end
-
-  # Runs Ruby code in a child process with lib/ on the load path.
-  def ruby_subprocess(code, env: {}, chdir: Dir.pwd)
-    require "open3"
-    lib = File.expand_path("../lib", __dir__)
-    Open3.capture3(env, RbConfig.ruby, "-I", lib, "-e", code, chdir: chdir)
-  end
-end
 
 Minitest::Test.include(BearerTestSupport)

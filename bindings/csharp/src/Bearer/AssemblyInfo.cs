@@ -6,3 +6,5 @@ using System.Runtime.CompilerServices;
 [assembly: AssemblyVersion("0.1.0.0")]
 // The tests check the native declarations and the INTERNAL path directly.
 [assembly: InternalsVisibleTo("Bearer.Tests")]
+// The stress program of the valgrind run shares the suite's Support.cs.
+[assembly: InternalsVisibleTo("Bearer.Stress")]
