@@ -23,6 +23,27 @@ fn build_cdylib() {
         .expect("a profile folder")
         .to_owned();
     let mut cargo = Command::new(env!("CARGO"));
+    // cargo sets these for this test, the outer cargo had none of them, and
+    // ring's build script reruns when one changes: without this, this build
+    // and the next outer one would each rebuild ring, rustls and bearer.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_BIN_EXE_")
+            || matches!(
+                &*name,
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+                    | "CARGO_TARGET_TMPDIR"
+                    | "CARGO_RUSTC_CURRENT_DIR"
+                    | "OUT_DIR"
+            )
+        {
+            cargo.env_remove(&*name);
+        }
+    }
     cargo.args([
         "build",
         "--lib",
