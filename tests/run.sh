@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine, when missing, and
-# runs every test: formatting, lints, the Rust suites, the C program under
-# valgrind, the header check and each binding's suite. Usage: tests/run.sh
+# runs every test: formatting, lints, the Rust suites, the C programs under
+# valgrind and the sanitizers, the header check and each binding's suite.
+# Usage: tests/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: C and valgrind for the C program; each binding's runtime
-# and test framework (Mono and NUnit, JDK and JUnit 5, PHP with FFI and
-# PHPUnit, Ruby with ruby-ffi and minitest, Python with pytest).
+# Debian packages: C (gcc brings libasan, libubsan and nm) and valgrind for
+# the C programs; each binding's runtime and test framework (Mono and NUnit,
+# JDK and JUnit 5, PHP with FFI and PHPUnit, Ruby with ruby-ffi and minitest,
+# Python with pytest).
 packages=(gcc g++ valgrind git
     mono-devel nunit-console
     default-jdk-headless junit5
@@ -39,7 +41,7 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
-echo "== cargo test (Rust suites, C program under valgrind, header check)"
+echo "== cargo test (Rust suites, C programs under valgrind and the sanitizers, header check)"
 cargo test --locked
 echo "== release build of the library and the bearer command, for the bindings"
 cargo build --locked --release
