@@ -134,5 +134,6 @@ int main(int argc, char **argv) {
     bearer_client_free(handle);
     bearer_global_cleanup();
     printf("calls %ld errors %ld seconds %.3f\n", calls, errors, seconds);
+    fflush(stdout); /* before LeakSanitizer's check at exit, which may end the process */
     return errors == 0 ? 0 : 1;
 }
