@@ -312,6 +312,7 @@ fn stress(
         started.elapsed().as_secs_f64()
     );
     assert_eq!(figures.errors, 0, "{stdout}\n{stderr}");
+    assert_no_report(&stderr);
     assert!(
         output.status.success(),
         "status {:?}\n{stdout}\n{stderr}",
