@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a fresh Debian machine, when missing, and
-# runs every test: formatting, lints, the Rust suites, the C program under
-# valgrind, the header check, each binding's suite and each binding's stress
-# program under valgrind. Usage: tests/run.sh
+# runs every test: formatting, lints, the Rust suites and fault matrix, the C
+# programs under valgrind and the sanitizers, the header check, each
+# binding's suite, each binding's stress program under valgrind, and the
+# fuzzers for a bounded time. Usage: tests/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: C and valgrind for the C program; each binding's runtime
-# and test framework (Mono and NUnit, JDK and JUnit 5, PHP with FFI and
-# PHPUnit, Ruby with ruby-ffi and minitest, Python with pytest).
+# Debian packages: C (gcc brings libasan, libubsan and nm) and valgrind for
+# the C programs; each binding's runtime and test framework (Mono and NUnit,
+# JDK and JUnit 5, PHP with FFI and PHPUnit, Ruby with ruby-ffi and minitest,
+# Python with pytest).
 packages=(gcc g++ valgrind git
     mono-devel nunit-console
     default-jdk-headless junit5

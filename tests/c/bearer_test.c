@@ -1,8 +1,9 @@
 /*
  * The C ABI from C: compiled with -Wall -Wextra -Wpedantic -Werror against the
- * committed header, linked to the built library, run under valgrind by
- * tests/c_program.rs, which starts the local authorization server and passes
- * its base URL as argv[1].
+ * committed header, linked to the built library, run by tests/c_program.rs
+ * under valgrind and, built again, under AddressSanitizer and
+ * UndefinedBehaviorSanitizer; it starts the local authorization server and
+ * passes its base URL as argv[1].
  *
  * Requests this program makes (the Rust side checks the server's counts):
  * Auth0 endpoint 3 (one-shot, client handle, wrong secret), Cobuilder 2
