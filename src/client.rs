@@ -103,7 +103,7 @@ impl Client {
         let now = Tick::now();
         match cached {
             Some(token) if token.is_fresh(now) => Ok(token),
-            Some(token) if token.is_usable(now) => Ok(self.refresh_ahead(token)),
+            Some(token) if token.is_usable(now) => self.refresh_ahead(token),
             _ => self.fetch_waiting(),
         }
     }
@@ -115,22 +115,24 @@ impl Client {
         self.health().untaken.take()
     }
 
-    /// The token is due but still valid: one caller refreshes it, and
-    /// whatever happens everyone gets a valid token now.
-    fn refresh_ahead(&self, stale: Arc<Token>) -> Arc<Token> {
+    /// The token is due but still valid: one caller refreshes it, and the
+    /// others, and that one too when the refresh fails, get the valid token.
+    fn refresh_ahead(&self, stale: Arc<Token>) -> Result<Arc<Token>, Problem> {
         let now = Tick::now();
         if self.health().holds_back(now) {
-            return stale;
+            return Ok(stale);
         }
         // Another caller is refreshing: no need to wait for it.
         let Ok(mut flight) = self.flight.try_lock() else {
-            return stale;
+            return Ok(stale);
         };
         if let Some(token) = self.fresh_token() {
-            return token;
+            return Ok(token);
         }
         match self.fly(&mut flight) {
-            Ok(token) => token,
+            Ok(token) => Ok(token),
+            // The attempt outlived the token: nothing valid is left to give.
+            Err(problem) if !stale.is_usable(Tick::now()) => Err(problem),
             Err(problem) => {
                 let mut health = self.health();
                 health.failed_refreshes += 1;
@@ -144,7 +146,7 @@ impl Client {
                     }
                     health.untaken = Some(problem);
                 }
-                stale
+                Ok(stale)
             }
         }
     }

@@ -11,7 +11,7 @@
 //!
 //! Query parameters on the token paths shape the answer: `expires_in=N`,
 //! `omit_expires_in=1`, `opaque=1`, `plain=1`, `fault=<name>` (with
-//! `fail_first=N`, `retry_after=N`, `retry_after_date=1`, `drip_ms=N`,
+//! `fail_first=N`, `fail_after=N`, `retry_after=N`, `retry_after_date=1`, `drip_ms=N`,
 //! `redirect_status=N`), `stall_ms=N`, `content_type=TYPE` and
 //! `date_offset=N` (see [`LocalAuthServer`]). Every answer carries a `Date`.
 //!
@@ -142,6 +142,9 @@ fn process_seed() -> u64 {
 ///   exact path and query only (counted per server); later ones are
 ///   answered normally. `fault=unavailable&fail_first=3`: three 503s, then
 ///   a token.
+/// - `fail_after=N`: the other way round: the first N such requests are
+///   answered normally, later ones get the fault. `fault=unavailable&
+///   fail_after=1`: one token, then the provider is down.
 /// - `retry_after=N`: the Retry-After seconds of `rate_limit` and
 ///   `unavailable`; `retry_after_date=1` sends it as an IMF-fixdate
 ///   (server clock + N) instead.
@@ -181,7 +184,7 @@ struct Shared {
     refresh: AtomicU64,
     discovery: AtomicU64,
     redirect_target: AtomicU64,
-    /// `fail_first`: requests seen per path and query.
+    /// `fail_first` and `fail_after`: requests seen per path and query.
     seen: Mutex<HashMap<String, u64>>,
     /// Authorization codes not presented yet; presenting one removes it.
     codes: Mutex<HashMap<String, CodeGrant>>,
@@ -1280,13 +1283,15 @@ fn route(shared: &Shared, req: &Request<'_>, out: &mut Out) -> Reply {
     };
     out.clock_offset = knobs.date_offset;
     out.content_type = knobs.content_type.take();
-    if let Some(first) = knobs.fail_first {
+    if knobs.fail_first.is_some() || knobs.fail_after.is_some() {
         let mut seen = lock(&shared.seen);
         let count = seen
             .entry(format!("{}?{}", req.path, req.query))
             .or_insert(0);
         *count += 1;
-        if *count > first {
+        let faulted = knobs.fail_first.is_none_or(|first| *count <= first)
+            && knobs.fail_after.is_none_or(|after| *count > after);
+        if !faulted {
             knobs.fault = None;
         }
     }
@@ -1368,6 +1373,7 @@ struct Knobs {
     fault: Option<Fault>,
     stall_ms: u64,
     fail_first: Option<u64>,
+    fail_after: Option<u64>,
     retry_after: Option<u64>,
     retry_after_date: bool,
     drip_ms: u64,
@@ -1389,6 +1395,7 @@ impl Knobs {
             fault: None,
             stall_ms: DEFAULT_STALL_MS,
             fail_first: None,
+            fail_after: None,
             retry_after: None,
             retry_after_date: false,
             drip_ms: DEFAULT_DRIP_MS,
@@ -1409,6 +1416,7 @@ impl Knobs {
                 "opaque" => knobs.opaque = flag(value).ok_or_else(bad)?,
                 "plain" => knobs.plain = flag(value).ok_or_else(bad)?,
                 "fail_first" => knobs.fail_first = Some(value.parse().map_err(|_| bad())?),
+                "fail_after" => knobs.fail_after = Some(value.parse().map_err(|_| bad())?),
                 "retry_after" => knobs.retry_after = Some(value.parse().map_err(|_| bad())?),
                 "retry_after_date" => knobs.retry_after_date = flag(value).ok_or_else(bad)?,
                 "drip_ms" => knobs.drip_ms = value.parse().map_err(|_| bad())?,

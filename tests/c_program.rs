@@ -179,8 +179,8 @@ fn valgrind() -> Command {
 fn assert_c_program_requests(server: &bearer::local_server::LocalAuthServer) {
     assert_eq!(
         server.auth0_requests(),
-        9,
-        "one-shot, handle, wrong secret; code, same code, wrong verifier, loopback, sign-in and refresh"
+        11,
+        "one-shot, handle, wrong secret; code, same code, wrong verifier, loopback, sign-in and refresh; a token and its failed refresh"
     );
     assert_eq!(
         server.cobuilder_requests(),

@@ -232,6 +232,26 @@ fn fail_first_gives_three_503s_then_tokens_counted_per_path_and_query() {
 }
 
 #[test]
+fn fail_after_answers_then_fails() {
+    let server = server();
+    let url = format!(
+        "{}?fault=unavailable&fail_after=2",
+        server.auth0_token_url()
+    );
+    let statuses: Vec<u16> = (0..4).map(|_| post(&url, &auth0_body()).status).collect();
+    assert_eq!(statuses, [200, 200, 503, 503]);
+    // With both: the window between them.
+    let window = format!(
+        "{}?fault=unavailable&fail_after=1&fail_first=2",
+        server.auth0_token_url()
+    );
+    let statuses: Vec<u16> = (0..3)
+        .map(|_| post(&window, &auth0_body()).status)
+        .collect();
+    assert_eq!(statuses, [200, 503, 200]);
+}
+
+#[test]
 fn one_429_then_success() {
     let server = server();
     let url = format!("{}?fault=rate_limit&fail_first=1", server.auth0_token_url());

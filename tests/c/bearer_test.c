@@ -10,11 +10,12 @@
  * (one-shot, and one for eight threads sharing a handle); for the user flows,
  * Auth0 endpoint 6 more (a code exchanged, the same code again, a wrong
  * verifier, the loopback login, a sign-in with offline_access and its
- * refresh).
+ * refresh), and 2 for serve-stale (a token, then its failed refresh).
  *
  * For the user flows this program plays the browser: it follows the
  * authorization server's redirect by hand with a small HTTP GET.
  */
+#define _POSIX_C_SOURCE 200809L /* nanosleep under -std=c11 */
 #include "bearer.h"
 #include "bearer.h" /* twice: the include guard must hold */
 
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SECRET "demo-secret"
@@ -102,6 +104,45 @@ static void test_client_handle(void) {
     bearer_string_free(second);
     bearer_string_free(header);
     bearer_string_free(json);
+    bearer_client_free(client);
+}
+
+/* A token due for refresh whose endpoint has gone down: the call still gets
+   it, and the failure is reported once through take_refresh_problem. */
+static void test_serve_stale(void) {
+    char config[1024], *first = NULL, *stale = NULL, *report = NULL, *problem = NULL;
+    snprintf(config, sizeof config,
+             "{\"client_id\":\"demo-client\",\"client_secret\":\"" SECRET "\","
+             "\"audience\":\"https://beeapp.open-cosmos.com\",\"retries\":0,"
+             "\"token_url\":\"%s/oauth/token?expires_in=4&fault=unavailable&fail_after=1\"}",
+             base_url);
+    bearer_client *client = NULL;
+    CHECK(bearer_client_new(config, &client, NULL) == BEARER_STATUS_OK);
+    CHECK(bearer_client_token(client, &first, NULL) == BEARER_STATUS_OK);
+    report = (char *)"untouched";
+    CHECK(bearer_client_take_refresh_problem(client, &report, NULL) == BEARER_STATUS_OK);
+    CHECK(report == NULL);
+    /* due at 3.4-3.6 s, valid until 3.92 s */
+    nanosleep(&(struct timespec){.tv_sec = 3, .tv_nsec = 650 * 1000 * 1000}, NULL);
+    CHECK(bearer_client_token(client, &stale, &problem) == BEARER_STATUS_OK);
+    CHECK(problem == NULL && first && stale && strcmp(first, stale) == 0);
+    CHECK(bearer_client_take_refresh_problem(client, &report, NULL) == BEARER_STATUS_OK);
+    CHECK(contains(report, "urn:bearer:problem:upstream-error"));
+    CHECK(contains(report, "\"serving_cached_token_until\":"));
+    CHECK(!contains(report, SECRET));
+    bearer_string_free(report);
+    CHECK(bearer_client_take_refresh_problem(client, &report, NULL) == BEARER_STATUS_OK);
+    CHECK(report == NULL);
+    CHECK(bearer_client_take_refresh_problem(NULL, &report, &problem) ==
+          BEARER_STATUS_INVALID_ARGUMENT);
+    CHECK(contains(problem, "client"));
+    bearer_string_free(problem);
+    problem = NULL;
+    CHECK(bearer_client_take_refresh_problem(client, NULL, &problem) ==
+          BEARER_STATUS_INVALID_ARGUMENT);
+    bearer_string_free(problem);
+    bearer_string_free(first);
+    bearer_string_free(stale);
     bearer_client_free(client);
 }
 
@@ -435,6 +476,7 @@ int main(int argc, char **argv) {
     test_implicit();
     test_loopback_login();
     test_refresh();
+    test_serve_stale();
 
     bearer_global_cleanup();
     printf("%d passed, %d failed\n", passed, failed);
