@@ -7,6 +7,7 @@ at /_stats (auth0, cobuilder, authorize, refresh, discovery), which the
 tests read key by key, as deltas.
 """
 
+import contextlib
 import itertools
 import json
 import os
@@ -125,8 +126,9 @@ class Server:
         return self.auth0(**overrides) if shape == "auth0" else self.cobuilder(**overrides)
 
 
-@pytest.fixture(scope="session")
-def server():
+@contextlib.contextmanager
+def serve():
+    """Runs a `bearer serve --port 0` of its own for the block; yields its Server."""
     if not SERVER_BIN.is_file():
         pytest.exit(f"{SERVER_BIN} is missing: run `cargo build --release` in {ROOT}", returncode=2)
     proc = subprocess.Popen(
@@ -144,13 +146,23 @@ def server():
         threading.Thread(target=proc.stdout.read, daemon=True).start()
         yield Server(line[len(prefix):].rstrip("/"))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def server():
+    with serve() as shared:
+        yield shared
 
 
 @pytest.fixture(params=["auth0", "cobuilder"])
