@@ -38,6 +38,10 @@ bearer_status bearer_client_authorization_header(const bearer_client *client,
                                                  char **header_out,
                                                  char **problem_out);
 
+bearer_status bearer_client_take_refresh_problem(const bearer_client *client,
+                                                 char **refresh_problem_out,
+                                                 char **problem_out);
+
 void bearer_client_free(bearer_client *client);
 
 bearer_status bearer_authorize_start(const char *config_json,

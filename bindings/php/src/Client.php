@@ -78,6 +78,24 @@ final class Client
         return json_decode($json, true, 64, JSON_THROW_ON_ERROR);
     }
 
+    /**
+     * Why the last refresh failed while the cached token was served, or null.
+     *
+     * A token due for refresh but still valid is returned by token() even
+     * when its refresh fails (serve-stale); the failure is kept here, once
+     * per run of failures. The exception is returned, not thrown; its
+     * extensions carry serving_cached_token_until (unix seconds) and its
+     * code is Status::OK, the status of the call that met it.
+     *
+     * @throws BearerException when the client is closed
+     */
+    public function takeRefreshProblem(): ?ProblemException
+    {
+        $json = Native::clientTakeRefreshProblem($this->live());
+
+        return $json === null ? null : ProblemException::fromJson($json, Status::OK);
+    }
+
     private static function freeHandle(CData $handle): void
     {
         Native::clientFree($handle);

@@ -59,13 +59,14 @@ final class DriftTest extends TestCase
     public function testFunctionsAndParametersMatch(): void
     {
         $c = self::functions(self::cHeader());
-        self::assertCount(16, $c);
+        self::assertCount(17, $c);
         self::assertSame('bearer_status(const char *config_json, bearer_client **client_out, char **problem_out)', $c['bearer_client_new']);
         self::assertSame('bearer_status(const char *config_json, char **request_out, char **problem_out)', $c['bearer_authorize_start']);
         self::assertSame('bearer_status(const char *config_json, const char *request_json, const char *redirect_url, char **json_out, char **problem_out)', $c['bearer_authorize_complete']);
         self::assertSame('bearer_status(const char *config_json, bearer_login **login_out, char **url_out, char **problem_out)', $c['bearer_login_start']);
         self::assertSame('bearer_status(const bearer_login *login, unsigned int timeout_ms, char **json_out, char **problem_out)', $c['bearer_login_wait']);
         self::assertSame('void(bearer_login *login)', $c['bearer_login_free']);
+        self::assertSame('bearer_status(const bearer_client *client, char **refresh_problem_out, char **problem_out)', $c['bearer_client_take_refresh_problem']);
         self::assertSame($c, self::functions((string) file_get_contents(Native::headerFile())));
     }
 

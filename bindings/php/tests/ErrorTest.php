@@ -13,6 +13,9 @@ use PHPUnit\Framework\TestCase;
 
 final class ErrorTest extends TestCase
 {
+    /** The secret of the wrong-secret, echo and throttling tests; the whole test log is searched for it. */
+    private const CANARY = 'canary-SECRET-7f3a9c2e1b';
+
     /** @param array<string, mixed>|string $config */
     private static function problem(array|string $config, bool $viaClient = false): ProblemException
     {
@@ -40,15 +43,21 @@ final class ErrorTest extends TestCase
         self::assertNotSame('', $e->getTitle());
         self::assertSame($e->getProblem()['extensions'], $e->getExtensions());
         if ($secret !== '') {
-            foreach ([$e->getMessage(), (string) $e, print_r($e, true), var_export($e->getProblem(), true), json_encode($e->getTrace())] as $text) {
-                self::assertStringNotContainsString($secret, (string) $text);
-            }
+            self::assertSecretAbsent($secret, $e->getMessage(), (string) $e, print_r($e, true), var_export($e->getProblem(), true), json_encode($e->getTrace()));
+        }
+    }
+
+    /** Not assertStringNotContainsString: its failure message would print the secret. */
+    private static function assertSecretAbsent(string $secret, string|false ...$texts): void
+    {
+        foreach ($texts as $i => $text) {
+            self::assertFalse(str_contains((string) $text, $secret), "rendering $i contains the secret");
         }
     }
 
     public function testUnauthorized(): void
     {
-        $secret = 'wrong-' . bin2hex(random_bytes(6));
+        $secret = self::CANARY;
         foreach ([false, true] as $viaClient) {
             $e = self::problem(['client_secret' => $secret] + LocalServer::auth0(LocalServer::unique()), $viaClient);
             self::assertProblem($e, 'urn:bearer:problem:unauthorized', 401, Status::REJECTED, $secret);
@@ -59,14 +68,14 @@ final class ErrorTest extends TestCase
 
     public function testSecretStaysOutOfTracesEvenWithArgumentsRecorded(): void
     {
-        $secret = 'canary-' . bin2hex(random_bytes(6));
+        $secret = self::CANARY;
         $script = __DIR__ . '/scripts/trace_args.php';
         $config = LocalServer::json(['client_secret' => $secret] + LocalServer::auth0(LocalServer::unique()));
         $r = Proc::run([PHP_BINARY, '-d', 'zend.exception_ignore_args=0', '-d', 'zend.exception_string_param_max_len=1000000', $script, $config]);
         self::assertSame(0, $r['exit'], $r['out'] . $r['err']);
         self::assertStringContainsString('Client authentication failed', $r['out']);
         self::assertStringContainsString('SensitiveParameterValue', $r['out']);
-        self::assertStringNotContainsString($secret, $r['out'] . $r['err']);
+        self::assertSecretAbsent($secret, $r['out'] . $r['err']);
     }
 
     public function testForbidden(): void
@@ -82,11 +91,53 @@ final class ErrorTest extends TestCase
         self::assertSame('Invalid audience', $e->getTitle());
     }
 
+    /**
+     * retries 0: waiting out Retry-After (7 s) three times would test nothing more.
+     *
+     * @return array<string, mixed>
+     */
+    private static function rateLimited(): array
+    {
+        return ['client_secret' => self::CANARY, 'retries' => 0] + LocalServer::auth0(LocalServer::unique('fault=rate_limit'));
+    }
+
     public function testRateLimited(): void
     {
-        $e = self::problem(LocalServer::auth0(LocalServer::unique('fault=rate_limit')));
-        self::assertProblem($e, 'urn:bearer:problem:rate-limited', 429, Status::RATE_LIMITED, 'demo-secret');
+        $e = self::problem(self::rateLimited());
+        self::assertProblem($e, 'urn:bearer:problem:rate-limited', 429, Status::RATE_LIMITED, self::CANARY);
         self::assertSame(7, $e->getExtensions()['retry_after']);
+    }
+
+    public function testA429OpensAThrottlingWindow(): void
+    {
+        $client = new Client(self::rateLimited());
+        $before = LocalServer::stats()['auth0'];
+        $seen = [];
+        $took = 0.0;
+        foreach ([1, 2] as $call) {
+            $started = microtime(true);
+            try {
+                $client->token();
+                self::fail("call $call got a token");
+            } catch (ProblemException $e) {
+                $took = microtime(true) - $started;
+                self::assertProblem($e, 'urn:bearer:problem:rate-limited', 429, Status::RATE_LIMITED, self::CANARY);
+                $seen[] = $e;
+            }
+        }
+        self::assertLessThan(0.5, $took, 'the throttled call waited');
+        $retryAfter = $seen[1]->getExtensions()['retry_after'];
+        self::assertGreaterThanOrEqual(1, $retryAfter);
+        self::assertLessThanOrEqual(7, $retryAfter);
+        self::assertSame(1, LocalServer::stats()['auth0'] - $before, 'the throttled call reached the server');
+    }
+
+    public function testEchoedRequestDoesNotLeakTheSecret(): void
+    {
+        foreach ([false, true] as $viaClient) {
+            $e = self::problem(['client_secret' => self::CANARY] + LocalServer::auth0(LocalServer::unique('fault=echo')), $viaClient);
+            self::assertProblem($e, $e->getType(), $e->getStatus(), $e->getCode(), self::CANARY);
+        }
     }
 
     public function testServerError(): void
@@ -183,7 +234,7 @@ final class ErrorTest extends TestCase
         $client->close();
         $client->close();
         self::assertTrue($client->isClosed());
-        foreach (['token', 'getAuthorizationHeader', 'tokenResponse', 'getAccessToken'] as $method) {
+        foreach (['token', 'getAuthorizationHeader', 'tokenResponse', 'getAccessToken', 'takeRefreshProblem'] as $method) {
             try {
                 $client->$method();
                 self::fail("$method worked on a closed client");

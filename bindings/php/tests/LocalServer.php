@@ -6,7 +6,8 @@ namespace Bearer\Tests;
 
 /**
  * One `bearer serve --port 0` for the whole suite, started on first use and
- * stopped when PHP exits. Its first stdout line names the port.
+ * stopped when PHP exits; start() makes another one that a test can stop.
+ * Its first stdout line names the port.
  */
 final class LocalServer
 {
@@ -24,6 +25,22 @@ final class LocalServer
         if (self::$url !== null) {
             return self::$url;
         }
+        $server = self::start();
+        self::$process = $server['process'];
+        register_shutdown_function(static function () use ($server): void {
+            self::stop($server);
+        });
+
+        return self::$url = $server['url'];
+    }
+
+    /**
+     * Starts a `bearer serve --port 0` of its own; stop it with stop().
+     *
+     * @return array{process: resource, url: string, log: string}
+     */
+    public static function start(): array
+    {
         $bin = self::checkout() . '/target/release/bearer';
         if (!is_executable($bin)) {
             throw new \RuntimeException("$bin is missing: run `cargo build --release` in " . self::checkout());
@@ -33,23 +50,27 @@ final class LocalServer
         if (!is_resource($proc)) {
             throw new \RuntimeException("cannot start $bin");
         }
-        self::$process = $proc;
-        register_shutdown_function(static function () use ($log): void {
-            if (is_resource(self::$process)) {
-                proc_terminate(self::$process);
-                proc_close(self::$process);
-            }
-            @unlink($log);
-        });
         $deadline = microtime(true) + 10;
         while (microtime(true) < $deadline) {
             $first = strtok((string) file_get_contents($log), "\n");
             if ($first !== false && preg_match('~^listening on (http://127\.0\.0\.1:\d+)~', $first, $m)) {
-                return self::$url = $m[1];
+                return ['process' => $proc, 'url' => $m[1], 'log' => $log];
             }
             usleep(20_000);
         }
-        throw new \RuntimeException('the local server did not start: ' . file_get_contents($log));
+        $text = (string) file_get_contents($log);
+        self::stop(['process' => $proc, 'url' => '', 'log' => $log]);
+        throw new \RuntimeException('the local server did not start: ' . $text);
+    }
+
+    /** @param array{process: resource, url: string, log: string} $server */
+    public static function stop(array $server): void
+    {
+        if (is_resource($server['process'])) {
+            proc_terminate($server['process']);
+            proc_close($server['process']);
+        }
+        @unlink($server['log']);
     }
 
     /**

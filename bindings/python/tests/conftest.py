@@ -127,9 +127,14 @@ class Server:
 
 
 @contextlib.contextmanager
+<<<<<<< HEAD
 def local_server():
     """Runs `bearer serve --port 0` for the block (the suite's fixture and
     tests/stress.py)."""
+=======
+def serve():
+    """Runs a `bearer serve --port 0` of its own for the block; yields its Server."""
+>>>>>>> bindings-stale
     if not SERVER_BIN.is_file():
         pytest.exit(f"{SERVER_BIN} is missing: run `cargo build --release` in {ROOT}", returncode=2)
     proc = subprocess.Popen(
@@ -147,13 +152,23 @@ def local_server():
         threading.Thread(target=proc.stdout.read, daemon=True).start()
         yield Server(line[len(prefix):].rstrip("/"))
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def server():
+    with serve() as shared:
+        yield shared
 
 
 @pytest.fixture(scope="session")

@@ -3,13 +3,16 @@ type, status and code; the message is "title: detail"; no secret anywhere."""
 
 import json
 import pickle
+import time
 
 import pytest
 
 import bearer
 from bearer import ProblemError, Status
 
-CANARY = "canary-S3cr3t-value"
+#: The secret of the wrong-secret, echo and throttling tests; the lead's
+#: check greps the whole test log for it, so no assertion may print it.
+CANARY = "canary-SECRET-7f3a9c2e1b"
 
 
 def check(err: ProblemError, *, type_, status, code, secret):
@@ -20,8 +23,11 @@ def check(err: ProblemError, *, type_, status, code, secret):
     assert err.title and err.detail
     assert isinstance(err.extensions, dict)
     assert isinstance(err, bearer.BearerError)
-    for text in (str(err), repr(err), repr(err.args), json.dumps(err.to_dict())):
-        assert secret not in text
+    for name, text in (("str", str(err)), ("repr", repr(err)), ("args", repr(err.args)),
+                       ("to_dict", json.dumps(err.to_dict()))):
+        # pytest.fail, not assert: assert's report would print the secret.
+        if secret in text:
+            pytest.fail(f"the secret appears in the error's {name}", pytrace=False)
 
 
 def fail_both_ways(cfg):
@@ -64,9 +70,28 @@ def test_400_cobuilder_problem_is_passed_through(server):
 
 
 def test_429_rate_limited(server):
-    err = fail_both_ways(server.auth0(query={"fault": "rate_limit"}))
-    check(err, type_="urn:bearer:problem:rate-limited", status=429, code=Status.RATE_LIMITED, secret="demo-secret")
+    # retries 0: waiting out Retry-After (7 s) three times would test nothing more.
+    err = fail_both_ways(server.auth0(client_secret=CANARY, retries=0, query={"fault": "rate_limit"}))
+    check(err, type_="urn:bearer:problem:rate-limited", status=429, code=Status.RATE_LIMITED, secret=CANARY)
     assert err.extensions["retry_after"] == 7
+
+
+def test_a_429_opens_a_throttling_window(server):
+    cfg = server.auth0(client_secret=CANARY, retries=0, query={"fault": "rate_limit"})
+    with bearer.Client(cfg) as client:
+        before = server.stats()["auth0"]
+        with pytest.raises(ProblemError) as first:
+            client.token()
+        started = time.monotonic()
+        with pytest.raises(ProblemError) as second:
+            client.token()
+        took = time.monotonic() - started
+        after = server.stats()["auth0"]
+    for err in (first.value, second.value):
+        check(err, type_="urn:bearer:problem:rate-limited", status=429, code=Status.RATE_LIMITED, secret=CANARY)
+    assert took < 0.5, f"the throttled call took {took:.2f} s"
+    assert 1 <= second.value.extensions["retry_after"] <= 7
+    assert after - before == 1, "the throttled call reached the server"
 
 
 def test_server_echoing_the_request_does_not_leak_the_secret(server):

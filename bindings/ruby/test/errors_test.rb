@@ -3,6 +3,10 @@
 require "setup"
 
 class ErrorsTest < Minitest::Test
+  # The secret of the wrong-secret, echo and throttling tests; the whole test
+  # log is searched for it, so no assertion message may contain it.
+  CANARY = "canary-SECRET-7f3a9c2e1b"
+
   # Every way a caller might print or log the error.
   def renderings(error)
     [error.message, error.to_s, error.inspect, error.full_message(highlight: false),
@@ -18,14 +22,15 @@ class ErrorsTest < Minitest::Test
     assert_equal type, error.type
     assert_equal "#{error.title}: #{error.detail}", error.message
     assert_kind_of Hash, error.extensions
-    renderings(error).each { |text| refute_includes text, secret }
+    # refute without the text: refute_includes would print the secret it finds.
+    renderings(error).each_with_index { |text, i| refute text.include?(secret), "rendering #{i} has the secret" }
     error
   end
 
   def test_401_unauthorized
     [->(c) { Bearer.fetch_token(c) }, ->(c) { Bearer::Client.open(c, &:token) }].each do |call|
-      error = assert_problem(code: 3, status: 401, type: "urn:bearer:problem:unauthorized", secret: "wrong") do
-        call.call(auth0_config(client_secret: "wrong"))
+      error = assert_problem(code: 3, status: 401, type: "urn:bearer:problem:unauthorized", secret: CANARY) do
+        call.call(auth0_config(client_secret: CANARY))
       end
       assert_equal :rejected, error.code_name
       assert_equal 401, error.extensions["upstream_status"]
@@ -55,12 +60,43 @@ class ErrorsTest < Minitest::Test
     assert_equal "Invalid audience", error.title
   end
 
+  # retries 0: waiting out Retry-After (7 s) three times would test nothing more.
+  def rate_limited_config
+    auth0_config(client_secret: CANARY, retries: 0, token_url: auth0_url("fault=rate_limit"))
+  end
+
   def test_429_rate_limited
-    error = assert_problem(code: 4, status: 429, type: "urn:bearer:problem:rate-limited") do
-      Bearer.fetch_token_response(auth0_config(token_url: auth0_url("fault=rate_limit")))
+    error = assert_problem(code: 4, status: 429, type: "urn:bearer:problem:rate-limited", secret: CANARY) do
+      Bearer.fetch_token_response(rate_limited_config)
     end
     assert_equal :rate_limited, error.code_name
     assert_equal 7, error.extensions["retry_after"]
+  end
+
+  def test_429_opens_a_throttling_window
+    Bearer::Client.open(rate_limited_config) do |client|
+      took = nil
+      _, delta = counting do
+        assert_problem(code: 4, status: 429, type: "urn:bearer:problem:rate-limited", secret: CANARY) { client.token }
+        started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        error = assert_problem(code: 4, status: 429, type: "urn:bearer:problem:rate-limited", secret: CANARY) do
+          client.token
+        end
+        took = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+        assert_includes 1..7, error.extensions["retry_after"]
+      end
+      assert_operator took, :<, 0.5, "the throttled call waited"
+      assert_equal 1, delta["auth0"], "the throttled call reached the server"
+    end
+  end
+
+  def test_server_echoing_the_request_does_not_leak_the_secret
+    [->(c) { Bearer.fetch_token(c) }, ->(c) { Bearer::Client.open(c, &:token) }].each do |call|
+      error = assert_raises(Bearer::ProblemError) do
+        call.call(auth0_config(client_secret: CANARY, token_url: auth0_url("fault=echo")))
+      end
+      renderings(error).each_with_index { |text, i| refute text.include?(CANARY), "rendering #{i} has the secret" }
+    end
   end
 
   def test_5xx_unavailable

@@ -7,39 +7,60 @@ require "json"
 require "net/http"
 require "securerandom"
 
-module TestServer
+# One `target/release/bearer serve --port 0`; the suite shares one
+# (TestServer), and a test that needs to stop a server starts its own.
+class LocalServer
   ROOT = File.expand_path("../../..", __dir__)
   BINARY = File.join(ROOT, "target", "release", "bearer")
 
+  attr_reader :base, :pid
+
+  def initialize
+    raise "missing #{BINARY}: run `cargo build --release` in #{ROOT}" unless File.executable?(BINARY)
+
+    reader, writer = IO.pipe
+    @pid = Process.spawn(BINARY, "serve", "--port", "0", out: writer, err: File::NULL)
+    writer.close
+    line = reader.gets or raise "bearer serve printed nothing"
+    @reader = reader # kept open so the server never writes to a closed pipe
+    @base = line[%r{listening on (http://127\.0\.0\.1:\d+)}, 1] or raise "unexpected first line: #{line.inspect}"
+  end
+
+  def stop
+    return unless @pid
+
+    Process.kill("TERM", @pid)
+    Process.wait(@pid)
+  rescue Errno::ESRCH, Errno::ECHILD
+    nil
+  ensure
+    @pid = nil
+  end
+
+  # {"auth0" => N, "cobuilder" => M, "authorize" => ..., "refresh" => ..., ...}:
+  # compare deltas of the keys a test means, since the server may add keys.
+  def stats
+    JSON.parse(Net::HTTP.get(URI("#{base}/_stats")))
+  end
+end
+
+# The server the whole run shares.
+module TestServer
   class << self
-    attr_reader :base, :pid
-
     def start
-      raise "missing #{BINARY}: run `cargo build --release` in #{ROOT}" unless File.executable?(BINARY)
-
-      reader, writer = IO.pipe
-      @pid = Process.spawn(BINARY, "serve", "--port", "0", out: writer, err: File::NULL)
-      writer.close
-      line = reader.gets or raise "bearer serve printed nothing"
-      @reader = reader # kept open so the server never writes to a closed pipe
-      @base = line[%r{listening on (http://127\.0\.0\.1:\d+)}, 1] or raise "unexpected first line: #{line.inspect}"
+      @server = LocalServer.new
     end
 
     def stop
-      return unless @pid
-
-      Process.kill("TERM", @pid)
-      Process.wait(@pid)
-    rescue Errno::ESRCH, Errno::ECHILD
-      nil
-    ensure
-      @pid = nil
+      @server&.stop
     end
 
-    # {"auth0" => N, "cobuilder" => M, "authorize" => ..., "refresh" => ..., ...}:
-    # compare deltas of the keys a test means, since the server may add keys.
+    def base
+      @server.base
+    end
+
     def stats
-      JSON.parse(Net::HTTP.get(URI("#{base}/_stats")))
+      @server.stats
     end
   end
 end
@@ -54,8 +75,8 @@ module BearerTestSupport
     "t=#{SecureRandom.hex(6)}"
   end
 
-  def auth0_url(query = nil)
-    "#{TestServer.base}/oauth/token?#{[query, unique].compact.join('&')}"
+  def auth0_url(query = nil, base: TestServer.base)
+    "#{base}/oauth/token?#{[query, unique].compact.join('&')}"
   end
 
   def cobuilder_url(query = nil)

@@ -86,6 +86,22 @@ namespace Bearer
         }
 
         /// <summary>
+        /// Why the last refresh failed while the cached token was served, or null when
+        /// nothing failed. A token due for refresh but still valid is returned by
+        /// <see cref="GetToken"/> even when its refresh fails (serve-stale); the failure is
+        /// kept here, once per run of failures. The exception is returned, not thrown; its
+        /// <c>Extensions</c> carry <c>serving_cached_token_until</c> (unix seconds) and its
+        /// <c>Code</c> is <see cref="BearerStatus.Ok"/>, the status of the call that met it.
+        /// </summary>
+        public BearerException TakeRefreshProblem()
+        {
+            IntPtr value, problem;
+            int status = NativeMethods.bearer_client_take_refresh_problem(Live(), out value, out problem);
+            string json = Take(status, value, problem);
+            return json == null ? null : BearerException.FromProblem(BearerStatus.Ok, json);
+        }
+
+        /// <summary>
         /// <see cref="GetToken"/> without blocking the calling thread. The native call is
         /// blocking, so it runs on a thread-pool thread (Task.Run); cancelling completes the
         /// returned task at once, while the request already under way finishes in the

@@ -7,6 +7,9 @@ namespace Bearer.Tests
     [TestFixture]
     public class ErrorTests
     {
+        /// <summary>The secret of the wrong-secret, echo and throttling tests; the whole test log is searched for it.</summary>
+        const string Canary = "canary-SECRET-7f3a9c2e1b";
+
         /// <summary>Fetches through a client and returns what it threw, after checking the common rules.</summary>
         static BearerException Fail(Dictionary<string, object> config, string secret)
         {
@@ -25,11 +28,12 @@ namespace Bearer.Tests
             Assert.IsNotNull(e.Extensions);
             if (secret != null)
             {
-                StringAssert.DoesNotContain(secret, e.Message);
-                StringAssert.DoesNotContain(secret, e.ToString());
-                StringAssert.DoesNotContain(secret, e.ProblemJson);
-                foreach (var value in e.Extensions.Values)
-                    StringAssert.DoesNotContain(secret, Convert.ToString(value));
+                // Not StringAssert.DoesNotContain: its failure message would print the secret.
+                Assert.IsFalse(e.Message.Contains(secret), "the message has the secret");
+                Assert.IsFalse(e.ToString().Contains(secret), "ToString() has the secret");
+                Assert.IsFalse(e.ProblemJson.Contains(secret), "the problem JSON has the secret");
+                foreach (var pair in e.Extensions)
+                    Assert.IsFalse(Convert.ToString(pair.Value).Contains(secret), "extension " + pair.Key + " has the secret");
             }
         }
 
@@ -37,8 +41,8 @@ namespace Bearer.Tests
         public void Unauthorized401()
         {
             var config = Server.Auth0();
-            config["client_secret"] = "wrong";
-            var e = Fail(config, "wrong");
+            config["client_secret"] = Canary;
+            var e = Fail(config, Canary);
             Assert.AreEqual("urn:bearer:problem:unauthorized", e.Type);
             Assert.AreEqual(401, e.Status);
             Assert.AreEqual(BearerStatus.Rejected, e.Code);
@@ -70,22 +74,54 @@ namespace Bearer.Tests
             Assert.AreEqual(BearerStatus.Rejected, e.Code);
         }
 
-        [Test]
-        public void RateLimited429()
+        /// <summary>retries 0: waiting out Retry-After (7 s) three times would test nothing more.</summary>
+        static Dictionary<string, object> RateLimited()
         {
-            var e = Fail(Server.Auth0(Server.Unique("fault=rate_limit")), "demo-secret");
+            var config = Server.Auth0(Server.Unique("fault=rate_limit"));
+            config["client_secret"] = Canary;
+            config["retries"] = 0L;
+            return config;
+        }
+
+        static void AssertRateLimited(BearerException e)
+        {
+            CheckCommon(e, Canary);
             Assert.AreEqual("urn:bearer:problem:rate-limited", e.Type);
             Assert.AreEqual(429, e.Status);
             Assert.AreEqual(BearerStatus.RateLimited, e.Code);
+        }
+
+        [Test]
+        public void RateLimited429()
+        {
+            var e = Fail(RateLimited(), Canary);
+            AssertRateLimited(e);
             Assert.AreEqual(7L, e.Extensions["retry_after"]);
+        }
+
+        [Test]
+        public void A429OpensAThrottlingWindow()
+        {
+            using (var client = new BearerClient(RateLimited()))
+            {
+                long before = Server.Stat("auth0");
+                AssertRateLimited(Assert.Throws<BearerException>(() => client.GetToken()));
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+                var second = Assert.Throws<BearerException>(() => client.GetToken());
+                watch.Stop();
+                AssertRateLimited(second);
+                Assert.Less(watch.Elapsed.TotalSeconds, 0.5, "the throttled call waited");
+                Assert.That((long)second.Extensions["retry_after"], Is.InRange(1L, 7L));
+                Assert.AreEqual(1, Server.Stat("auth0") - before, "the throttled call reached the server");
+            }
         }
 
         [Test]
         public void ServerEchoingTheSecretIsScrubbed()
         {
             var config = Server.Auth0(Server.Unique("fault=echo"));
-            config["client_secret"] = "canary-Zq8-secret";
-            var e = Fail(config, "canary-Zq8-secret");
+            config["client_secret"] = Canary;
+            var e = Fail(config, Canary);
             Assert.AreEqual(BearerStatus.Rejected, e.Code);
         }
 

@@ -31,15 +31,16 @@ namespace Bearer.Tests
         internal static readonly string ServerExe = Path.Combine(Repo, Path.Combine("target", Path.Combine("release", "bearer")));
     }
 
-    internal static class Server
+    /// <summary>A `bearer serve --port 0` process; the suite shares one (<see cref="Server"/>),
+    /// and a test that needs to stop a server starts its own.</summary>
+    internal sealed class ServerProcess : IDisposable
     {
-        static Process process;
-        internal static int Port;
-        static int counter;
+        Process process;
+        internal readonly int Port;
 
-        internal static string Base { get { return "http://127.0.0.1:" + Port; } }
+        internal string Base { get { return "http://127.0.0.1:" + Port; } }
 
-        internal static void Start()
+        internal ServerProcess()
         {
             var info = new ProcessStartInfo(Paths.ServerExe, "serve --port 0")
             {
@@ -51,22 +52,49 @@ namespace Bearer.Tests
             string first = process.StandardOutput.ReadLine();
             const string prefix = "listening on http://127.0.0.1:";
             if (first == null || !first.StartsWith(prefix))
+            {
+                Dispose();
                 throw new InvalidOperationException("bearer serve said: " + first);
+            }
             Port = int.Parse(first.Substring(prefix.Length));
             // Keep draining its output so that it never blocks on a full pipe.
-            var drain = new Thread(() => { process.StandardOutput.ReadToEnd(); }) { IsBackground = true };
+            Process running = process;
+            var drain = new Thread(() => { running.StandardOutput.ReadToEnd(); }) { IsBackground = true };
             drain.Start();
-            var drainErr = new Thread(() => { process.StandardError.ReadToEnd(); }) { IsBackground = true };
+            var drainErr = new Thread(() => { running.StandardError.ReadToEnd(); }) { IsBackground = true };
             drainErr.Start();
         }
 
-        internal static void Stop()
+        /// <summary>Stops the server; calling it again does nothing.</summary>
+        public void Dispose()
         {
             if (process == null) return;
             try { if (!process.HasExited) { process.Kill(); process.WaitForExit(5000); } }
             catch (InvalidOperationException) { }
             process.Dispose();
             process = null;
+        }
+    }
+
+    internal static class Server
+    {
+        static ServerProcess shared;
+        internal static int Port;
+        static int counter;
+
+        internal static string Base { get { return "http://127.0.0.1:" + Port; } }
+
+        internal static void Start()
+        {
+            shared = new ServerProcess();
+            Port = shared.Port;
+        }
+
+        internal static void Stop()
+        {
+            if (shared == null) return;
+            shared.Dispose();
+            shared = null;
         }
 
         /// <summary>A query string no other test uses: a fresh cache entry for this token URL.</summary>

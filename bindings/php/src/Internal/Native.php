@@ -178,6 +178,20 @@ final class Native
         return $client;
     }
 
+    /** The problem JSON of a refresh that failed while the cached token was served; null when none. */
+    public static function clientTakeRefreshProblem(CData $client): ?string
+    {
+        $ffi = self::ffi();
+        $out = $ffi->new('char*');
+        $problem = $ffi->new('char*');
+        $status = $ffi->bearer_client_take_refresh_problem($client, FFI::addr($out), FFI::addr($problem));
+        if ($status === 0 && FFI::isNull($out)) {
+            return null;
+        }
+
+        return self::take($status, $out, $problem);
+    }
+
     public static function clientFree(CData $client): void
     {
         self::ffi()->bearer_client_free($client);

@@ -3,10 +3,10 @@
 import collections.abc
 import ctypes
 import json
-from typing import Any, Dict, Mapping, Union
+from typing import Any, Dict, Mapping, Optional, Union
 
 from . import _native
-from ._errors import ProblemError
+from ._errors import ProblemError, Status
 from ._handle import NativeHandle
 
 __all__ = ["Client", "BearerAuth", "fetch_token", "fetch_token_response", "version", "global_cleanup"]
@@ -104,6 +104,19 @@ class Client(NativeHandle):
     def authorization_header(self) -> str:
         """The ``Authorization`` header value, ``"Bearer <token>"``."""
         return self._call(self._lib.bearer_client_authorization_header)
+
+    def take_refresh_problem(self) -> Optional[ProblemError]:
+        """Why the last refresh failed while the cached token was served, or None.
+
+        When a token is due for refresh but still valid and the refresh
+        fails, :meth:`token` returns the cached token instead of raising
+        (serve-stale); the failure is kept for this method, once per run of
+        failures. The error is returned, not raised; its ``extensions``
+        carry ``serving_cached_token_until`` (unix seconds). Its ``code``
+        is ``Status.OK``, the status of the call that met it: read ``type``.
+        """
+        text = self._call(self._lib.bearer_client_take_refresh_problem, run=_native.call_optional)
+        return None if text is None else ProblemError._from_json(Status.OK, text)
 
     def __repr__(self) -> str:
         # Never the configuration: it holds the secret.

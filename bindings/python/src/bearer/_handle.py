@@ -30,15 +30,16 @@ class NativeHandle:
         self._lib = lib
         self._handle = handle
 
-    def _call(self, fn, *args) -> str:
-        """Runs ``fn(handle, *args, &out, &problem)`` with the handle held."""
+    def _call(self, fn, *args, run=_native.call):
+        """Runs ``fn(handle, *args, &out, &problem)`` with the handle held,
+        through ``run`` (:func:`_native.call` or :func:`_native.call_optional`)."""
         with self._cond:
             if self._handle is None:
                 raise ClientClosedError(self._closed_message)
             handle = self._handle
             self._busy += 1
         try:
-            return _native.call(fn, handle, *args)
+            return run(fn, handle, *args)
         finally:
             with self._cond:
                 self._busy -= 1

@@ -50,6 +50,10 @@ SIGNATURES = {
         c_int,
         [("client", c_void_p), ("header_out", _p_out), ("problem_out", _p_out)],
     ),
+    "bearer_client_take_refresh_problem": (
+        c_int,
+        [("client", c_void_p), ("refresh_problem_out", _p_out), ("problem_out", _p_out)],
+    ),
     "bearer_client_free": (None, [("client", c_void_p)]),
     "bearer_authorize_start": (
         c_int,
@@ -173,13 +177,18 @@ def call(fn, *args) -> str:
     Returns the copied out-string or raises the copied problem; both
     strings are freed before this returns, on every path.
     """
+    text = call_optional(fn, *args)
+    return "" if text is None else text
+
+
+def call_optional(fn, *args) -> Optional[str]:
+    """As :func:`call`, for a function whose out-string may be NULL: None then."""
     out = c_void_p()
     problem = c_void_p()
     try:
         status = fn(*args, ctypes.byref(out), ctypes.byref(problem))
         if status == 0:
-            text = take_string(out)
-            return "" if text is None else text
+            return take_string(out)
         raise ProblemError._from_json(status, take_string(problem))
     finally:
         # Only one of them is ever set; freeing here covers a decode error.

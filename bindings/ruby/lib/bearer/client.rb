@@ -60,6 +60,17 @@ module Bearer
       use { |handle| Native.call_out(:bearer_client_authorization_header, handle) }
     end
 
+    # Why the last refresh failed while the cached token was served, as a
+    # Bearer::ProblemError (returned, not raised), or nil. A token due for
+    # refresh but still valid is returned by #token even when its refresh
+    # fails (serve-stale); the failure is kept here, once per run of
+    # failures. Its extensions carry "serving_cached_token_until" (unix
+    # seconds); its code is 0 (:ok), the status of the call that met it.
+    def take_refresh_problem
+      json = use { |handle| Native.call_out(:bearer_client_take_refresh_problem, handle) }
+      json && ProblemError.from_json(json, :ok)
+    end
+
     def inspect
       "#<#{self.class.name}#{closed? ? ' (closed)' : ''}>"
     end

@@ -71,6 +71,9 @@ module Bearer
       bearer_client_authorization_header: ["bearer_status", [["const bearer_client *", "client"],
                                                              ["char **", "header_out"],
                                                              ["char **", "problem_out"]], true],
+      bearer_client_take_refresh_problem: ["bearer_status", [["const bearer_client *", "client"],
+                                                             ["char **", "refresh_problem_out"],
+                                                             ["char **", "problem_out"]], false],
       bearer_client_free: ["void", [["bearer_client *", "client"]], false],
       bearer_authorize_start: ["bearer_status", [["const char *", "config_json"],
                                                  ["char **", "request_out"],
@@ -132,7 +135,8 @@ module Bearer
     # bearer_string_free is the only way library strings are released.
 
     # Calls +name+ with +args+ followed by an out pointer and a problem pointer.
-    # Returns the out string (UTF-8), or raises ProblemError. Both strings are
+    # Returns the out string (UTF-8; nil when the library wrote NULL), or
+    # raises ProblemError. Both strings are
     # always freed, even when reading or parsing raises.
     def self.call_out(name, *args)
       out = FFI::MemoryPointer.new(:pointer)

@@ -34,6 +34,7 @@ static __typeof__(bearer_client_new) *p_client_new;
 static __typeof__(bearer_client_token) *p_client_token;
 static __typeof__(bearer_client_token_response) *p_client_token_response;
 static __typeof__(bearer_client_authorization_header) *p_client_authorization_header;
+static __typeof__(bearer_client_take_refresh_problem) *p_client_take_refresh_problem;
 static __typeof__(bearer_client_free) *p_client_free;
 static __typeof__(bearer_authorize_start) *p_authorize_start;
 static __typeof__(bearer_authorize_complete) *p_authorize_complete;
@@ -58,6 +59,7 @@ static const struct { const char *name; void **slot; } symbols[] = {
     SYMBOL(client_token),
     SYMBOL(client_token_response),
     SYMBOL(client_authorization_header),
+    SYMBOL(client_take_refresh_problem),
     SYMBOL(client_free),
     SYMBOL(authorize_start),
     SYMBOL(authorize_complete),
@@ -272,6 +274,19 @@ JNIEXPORT jbyteArray JNICALL Java_com_bearer_Native_clientTokenResponse(JNIEnv *
 JNIEXPORT jbyteArray JNICALL Java_com_bearer_Native_clientAuthorizationHeader(JNIEnv *env, jclass cls, jlong client) {
     (void)cls;
     return call_with_client(env, p_client_authorization_header, client);
+}
+
+/* The problem JSON of a refresh that failed while the cached token was served; NULL when none. */
+JNIEXPORT jbyteArray JNICALL Java_com_bearer_Native_clientTakeRefreshProblem(JNIEnv *env, jclass cls, jlong client) {
+    (void)cls;
+    if (not_open(env)) return NULL;
+    char *out = NULL, *problem = NULL;
+    bearer_status status = p_client_take_refresh_problem((const bearer_client *)(intptr_t)client, &out, &problem);
+    if (status == BEARER_STATUS_OK && out == NULL) {
+        p_string_free(problem);
+        return NULL; /* nothing to report: not an error, unlike finish() */
+    }
+    return finish(env, status, out, problem);
 }
 
 JNIEXPORT void JNICALL Java_com_bearer_Native_clientFree(JNIEnv *env, jclass cls, jlong client) {

@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * A configuration and its cached token. The token is fetched on first use
@@ -79,6 +80,23 @@ public final class BearerClient implements AutoCloseable {
     /** The token response for a valid token ({@code expiresIn} counts down while cached). */
     public TokenResponse getTokenResponse() {
         return TokenResponse.parse(call(Native::clientTokenResponse));
+    }
+
+    /**
+     * Why the last refresh failed while the cached token was served, if it did.
+     * A token due for refresh but still valid is returned by {@link #getToken()}
+     * even when its refresh fails (serve-stale); the failure is kept here, once
+     * per run of failures. The exception is returned, not thrown; its extensions
+     * carry {@code serving_cached_token_until} (unix seconds) and its code is
+     * {@link BearerStatus#OK}, the status of the call that met it.
+     *
+     * @throws IllegalStateException when the client is closed
+     */
+    public Optional<BearerException> takeRefreshProblem() {
+        byte[] problem = call(Native::clientTakeRefreshProblem);
+        return problem == null
+                ? Optional.empty()
+                : Optional.of(BearerException.fromNative(BearerStatus.OK.code(), problem));
     }
 
     /** The {@code Authorization} header value for a valid token, e.g. {@code Bearer eyJ...}. */

@@ -47,6 +47,9 @@ final class Native {
 
     static native byte[] clientAuthorizationHeader(long client);
 
+    /** The problem JSON of a refresh that failed while the cached token was served, or null when none. */
+    static native byte[] clientTakeRefreshProblem(long client);
+
     static native void clientFree(long client);
 
     static native byte[] fetchToken(byte[] configJson);

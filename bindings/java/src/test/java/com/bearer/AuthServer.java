@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The local authorization server ({@code target/release/bearer serve --port 0}),
- * started once for the whole suite and stopped when the JVM exits.
+ * started once for the whole suite and stopped when the JVM exits; a test
+ * that stops a server starts its own.
  */
 final class AuthServer {
     static final String AUTH0_PATH = "/oauth/token";
@@ -61,7 +62,8 @@ final class AuthServer {
         return instance;
     }
 
-    private static AuthServer start() {
+    /** A server of the caller's own, for a test that stops it; {@link #stop()} ends it. */
+    static AuthServer start() {
         Path binary = root().resolve("target/release/bearer");
         try {
             Process process = new ProcessBuilder(binary.toString(), "serve", "--port", "0")
@@ -253,5 +255,18 @@ final class AuthServer {
 
     boolean alive() {
         return process.isAlive();
+    }
+
+    /** Stops this server and waits until it is gone. */
+    void stop() {
+        process.destroy();
+        try {
+            if (!process.waitFor(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+        }
     }
 }

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /** Every failure arrives as a BearerException with the library's problem, never showing the secret. */
 class ErrorTest {
-    private static final String SECRET = "pa55-w0rd-that-must-never-show";
+    /** The secret of the wrong-secret, echo and throttling tests; the whole test log is searched for it. */
+    private static final String SECRET = "canary-SECRET-7f3a9c2e1b";
     private final AuthServer server = AuthServer.get();
 
     /** The exception for a one-shot call and for a client, which must agree on everything. */
@@ -41,11 +42,13 @@ class ErrorTest {
     private static void assertNoSecret(BearerException e) {
         StringWriter trace = new StringWriter();
         e.printStackTrace(new PrintWriter(trace));
-        for (String text : new String[] {e.getMessage(), e.toString(), e.getDetail(), e.getInstance(),
-                String.valueOf(e.getExtensions()), trace.toString()}) {
-            assertFalse(text.contains(SECRET), "secret shown in: " + text);
-            assertFalse(text.contains("demo-secret"), "secret shown in: " + text);
-            assertFalse(text.contains("cobuilder-secret"), "secret shown in: " + text);
+        String[] texts = {e.getMessage(), e.toString(), e.getDetail(), e.getInstance(),
+            String.valueOf(e.getExtensions()), trace.toString()};
+        // The messages name the rendering, never its text: that would print the secret.
+        for (int i = 0; i < texts.length; i++) {
+            for (String secret : new String[] {SECRET, "demo-secret", "cobuilder-secret"}) {
+                assertFalse(texts[i].contains(secret), "rendering " + i + " shows a secret");
+            }
         }
     }
 
@@ -70,11 +73,39 @@ class ErrorTest {
         assertEquals("Invalid audience", e.getTitle());
     }
 
+    /** retries 0: waiting out Retry-After (7 s) three times would test nothing more. */
+    private Map<String, Object> rateLimitedConfig() {
+        return server.auth0("fault=rate_limit", "client_secret", SECRET, "retries", 0);
+    }
+
     @Test
     void rateLimited() {
-        BearerException e = fail(server.auth0("fault=rate_limit", "client_secret", SECRET));
+        BearerException e = fail(rateLimitedConfig());
         assertProblem(e, "urn:bearer:problem:rate-limited", 429, BearerStatus.RATE_LIMITED);
         assertEquals(7L, e.getExtensions().get("retry_after"));
+    }
+
+    @Test
+    void a429OpensAThrottlingWindow() {
+        try (BearerClient client = BearerClient.fromMap(rateLimitedConfig())) {
+            long before = server.stat("auth0");
+            assertProblem(assertThrows(BearerException.class, client::getToken),
+                    "urn:bearer:problem:rate-limited", 429, BearerStatus.RATE_LIMITED);
+            long started = System.nanoTime();
+            BearerException second = assertThrows(BearerException.class, client::getToken);
+            double took = (System.nanoTime() - started) / 1e9;
+            assertProblem(second, "urn:bearer:problem:rate-limited", 429, BearerStatus.RATE_LIMITED);
+            assertTrue(took < 0.5, () -> "the throttled call took " + took + " s");
+            long retryAfter = (Long) second.getExtensions().get("retry_after");
+            assertTrue(retryAfter >= 1 && retryAfter <= 7, () -> "retry_after " + retryAfter);
+            assertEquals(1, server.stat("auth0") - before, "the throttled call reached the server");
+        }
+    }
+
+    @Test
+    void anEchoedRequestDoesNotShowTheSecret() {
+        BearerException e = fail(server.auth0("fault=echo", "client_secret", SECRET));
+        assertNoSecret(e);
     }
 
     @Test

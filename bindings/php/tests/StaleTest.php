@@ -1,0 +1,74 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Bearer\Tests;
+
+use Bearer\BearerException;
+use Bearer\Client;
+use Bearer\ProblemException;
+use Bearer\Status;
+use PHPUnit\Framework\TestCase;
+
+/**
+ * Serve-stale: a failed refresh of a still-valid token returns that token,
+ * and its problem waits in takeRefreshProblem(), once.
+ */
+final class StaleTest extends TestCase
+{
+    /** A 2 s token is due for refresh 1.7-1.8 s after issue and served until 1.96 s. */
+    private const DUE = 1.85;
+
+    private static function sleepUntil(float $moment): void
+    {
+        $left = $moment - hrtime(true) / 1e9;
+        if ($left > 0) {
+            usleep((int) ($left * 1e6));
+        }
+    }
+
+    public function testAFailedRefreshServesTheCachedTokenAndReportsOnce(): void
+    {
+        $own = LocalServer::start();
+        try {
+            $config = ['token_url' => $own['url'] . '/oauth/token' . LocalServer::unique('expires_in=2')] + LocalServer::auth0();
+            $client = new Client($config);
+            $token = $client->token();
+            $issued = hrtime(true) / 1e9;
+            $expiresAt = $client->tokenResponse()['expires_at'];
+        } finally {
+            // The refresh that is due next cannot succeed.
+            LocalServer::stop($own);
+        }
+
+        self::sleepUntil($issued + self::DUE);
+        self::assertSame($token, $client->token());
+        $problem = $client->takeRefreshProblem();
+        self::assertInstanceOf(ProblemException::class, $problem);
+        self::assertSame('urn:bearer:problem:unreachable', $problem->getType());
+        self::assertSame(Status::OK, $problem->getCode());
+        self::assertSame($expiresAt, $problem->getExtensions()['serving_cached_token_until']);
+        self::assertSame($problem->getTitle() . ': ' . $problem->getDetail(), $problem->getMessage());
+        self::assertNull($client->takeRefreshProblem());
+
+        self::sleepUntil($issued + 2.1);
+        try {
+            $client->token();
+            self::fail('an expired token was served');
+        } catch (ProblemException $e) {
+            self::assertSame('urn:bearer:problem:unreachable', $e->getType());
+            self::assertSame(Status::UNAVAILABLE, $e->getCode());
+        }
+    }
+
+    public function testAHealthyClientHasNoRefreshProblem(): void
+    {
+        $client = new Client(LocalServer::auth0(LocalServer::unique()));
+        $client->token();
+        self::assertNull($client->takeRefreshProblem());
+        $client->close();
+        $this->expectException(BearerException::class);
+        $this->expectExceptionMessage('this Bearer\Client is closed');
+        $client->takeRefreshProblem();
+    }
+}
