@@ -127,14 +127,9 @@ class Server:
 
 
 @contextlib.contextmanager
-<<<<<<< HEAD
 def local_server():
-    """Runs `bearer serve --port 0` for the block (the suite's fixture and
-    tests/stress.py)."""
-=======
-def serve():
-    """Runs a `bearer serve --port 0` of its own for the block; yields its Server."""
->>>>>>> bindings-stale
+    """Runs a `bearer serve --port 0` of its own for the block and yields its
+    Server: the suite's shared one, a test's own (to stop), tests/stress.py."""
     if not SERVER_BIN.is_file():
         pytest.exit(f"{SERVER_BIN} is missing: run `cargo build --release` in {ROOT}", returncode=2)
     proc = subprocess.Popen(
@@ -163,12 +158,6 @@ def stop(proc: subprocess.Popen) -> None:
         proc.kill()
         proc.wait()
     proc.stdout.close()
-
-
-@pytest.fixture(scope="session")
-def server():
-    with serve() as shared:
-        yield shared
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import pytest
 
 import bearer
 from bearer import ProblemError, Status
-from conftest import serve
+from conftest import local_server
 
 #: A 2 s token is due for refresh 1.7-1.8 s after issue and served until
 #: 1.96 s; 1.85 s is between the two.
@@ -20,7 +20,7 @@ def sleep_until(moment: float) -> None:
 
 
 def test_a_failed_refresh_serves_the_cached_token_and_reports_once():
-    with serve() as own:
+    with local_server() as own:
         client = bearer.Client(own.auth0(query=LIFETIME))
         token = client.token()
         issued = time.monotonic()
