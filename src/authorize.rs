@@ -11,6 +11,7 @@ use ureq::Agent;
 use crate::config::{Config, DEFAULT_USER_SCOPE, Grant};
 use crate::grant::{self, GrantRequest};
 use crate::problem::{Problem, ProblemKind};
+use crate::retry::Deadline;
 use crate::secret::{Secret, constant_time_eq};
 use crate::token::{self, Token};
 
@@ -269,6 +270,7 @@ pub fn complete(
                     redirect_uri: &request.redirect_uri,
                     code_verifier: request.code_verifier.as_ref().map(Secret::expose),
                 },
+                Deadline::after(config.timeout),
             )?;
             check_nonce(&token, request, config)?;
             Ok(token)

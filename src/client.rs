@@ -14,6 +14,7 @@ use crate::discovery;
 use crate::grant::{self, GrantRequest};
 use crate::http;
 use crate::problem::{Problem, ProblemKind};
+use crate::retry::Deadline;
 use crate::secret::Secret;
 use crate::token::Token;
 
@@ -129,7 +130,10 @@ impl Client {
         if let Some(token) = self.fresh_token() {
             return Ok(token);
         }
-        match self.fly(&mut flight) {
+        // The refresh may take half the time the cached token stays usable,
+        // so that a stalled endpoint still leaves it to be served.
+        let deadline = Deadline::after(self.config.timeout.min(stale.usable_for(Tick::now()) / 2));
+        match self.fly(&mut flight, deadline) {
             Ok(token) => Ok(token),
             // The attempt outlived the token: nothing valid is left to give.
             Err(problem) if !stale.is_usable(Tick::now()) => Err(problem),
@@ -167,13 +171,17 @@ impl Client {
         if let Some(problem) = self.health().throttled_problem(Tick::now()) {
             return Err(problem);
         }
-        self.fly(&mut flight)
+        self.fly(&mut flight, Deadline::after(self.config.timeout))
     }
 
     /// One request for a token, with the flight lock held: caches a success,
     /// remembers a throttling answer, and leaves the outcome to the waiters.
-    fn fly(&self, flight: &mut Option<Result<Arc<Token>, Problem>>) -> Result<Arc<Token>, Problem> {
-        let outcome = self.request_token().map(Arc::new);
+    fn fly(
+        &self,
+        flight: &mut Option<Result<Arc<Token>, Problem>>,
+        deadline: Deadline,
+    ) -> Result<Arc<Token>, Problem> {
+        let outcome = self.request_token(deadline).map(Arc::new);
         match &outcome {
             Ok(token) => {
                 if token.is_cacheable() {
@@ -200,9 +208,14 @@ impl Client {
     }
 
     /// One request for a new token, inside the single flight.
-    fn request_token(&self) -> Result<Token, Problem> {
+    fn request_token(&self, deadline: Deadline) -> Result<Token, Problem> {
         if self.config.grant != Grant::RefreshToken {
-            return grant::fetch(&self.agent, &self.config, GrantRequest::ClientCredentials);
+            return grant::fetch(
+                &self.agent,
+                &self.config,
+                GrantRequest::ClientCredentials,
+                deadline,
+            );
         }
         let mut current = self
             .refresh_token
@@ -217,6 +230,7 @@ impl Client {
             GrantRequest::RefreshToken {
                 refresh_token: refresh_token.expose(),
             },
+            deadline,
         )?;
         // A rotated token replaces the old one, which the server now refuses;
         // an unrotated one stays in the response the caller sees.

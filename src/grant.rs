@@ -54,12 +54,16 @@ impl GrantRequest<'_> {
 }
 
 /// Requests a new token, retrying a throttled, failing or cut-off attempt
-/// while the configuration's deadline allows (see [`crate::retry`]). Every
+/// while `deadline` allows (see [`crate::retry`]). Every
 /// problem it returns has the secrets redacted.
-pub fn fetch(agent: &Agent, config: &Config, grant: GrantRequest<'_>) -> Result<Token, Problem> {
+pub fn fetch(
+    agent: &Agent,
+    config: &Config,
+    grant: GrantRequest<'_>,
+    deadline: Deadline,
+) -> Result<Token, Problem> {
     let (authorization, body) = request(config, grant);
     let authorization = authorization.as_deref().map(|header| header.as_str());
-    let deadline = Deadline::after(config.timeout);
     // A code is good for one exchange: after a lost answer a second one
     // could only be refused.
     let retries = match grant {

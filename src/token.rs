@@ -173,6 +173,12 @@ impl Token {
         self.refresh_at.is_some_and(|refresh_at| now < refresh_at)
     }
 
+    /// How much longer this token is good to use (zero when it is not).
+    pub fn usable_for(&self, now: Tick) -> Duration {
+        self.usable_until
+            .map_or(Duration::ZERO, |usable_until| now.until(usable_until))
+    }
+
     /// Whether this token is still good to use, due for refresh or not:
     /// what a failed refresh falls back on.
     pub fn is_usable(&self, now: Tick) -> bool {
