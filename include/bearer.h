@@ -176,14 +176,20 @@ bearer_status bearer_client_authorization_header(const bearer_client *client,
  * `serving_cached_token_until` (unix seconds) when the token's expiry is
  * known.
  *
- * On `BEARER_STATUS_OK`, `*refresh_problem_out` is NULL when there is
- * nothing to report, else a problem JSON to free with `bearer_string_free`;
- * on failure (a NULL argument), as for `bearer_client_new`.
+ * On `BEARER_STATUS_OK`: when there is nothing to report,
+ * `*refresh_problem_out` is NULL and `*refresh_status_out` is
+ * `BEARER_STATUS_OK`; else `*refresh_problem_out` is a problem JSON to free
+ * with `bearer_string_free` and `*refresh_status_out` the status the failed
+ * refresh would have returned (e.g. `BEARER_STATUS_UNAVAILABLE`).
+ * `refresh_status_out` may be NULL. On failure (a NULL `client` or
+ * `refresh_problem_out`), as for `bearer_client_new`.
  *
  * # Safety
- * As for `bearer_client_token`.
+ * As for `bearer_client_token`; `refresh_status_out` must be NULL or valid
+ * for one write.
  */
 bearer_status bearer_client_take_refresh_problem(const bearer_client *client,
+                                                 bearer_status *refresh_status_out,
                                                  char **refresh_problem_out,
                                                  char **problem_out);
 

@@ -39,6 +39,7 @@ bearer_status bearer_client_authorization_header(const bearer_client *client,
                                                  char **problem_out);
 
 bearer_status bearer_client_take_refresh_problem(const bearer_client *client,
+                                                 bearer_status *refresh_status_out,
                                                  char **refresh_problem_out,
                                                  char **problem_out);
 

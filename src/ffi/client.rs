@@ -110,15 +110,21 @@ pub unsafe extern "C" fn bearer_client_authorization_header(
 /// `serving_cached_token_until` (unix seconds) when the token's expiry is
 /// known.
 ///
-/// On `BEARER_STATUS_OK`, `*refresh_problem_out` is NULL when there is
-/// nothing to report, else a problem JSON to free with `bearer_string_free`;
-/// on failure (a NULL argument), as for `bearer_client_new`.
+/// On `BEARER_STATUS_OK`: when there is nothing to report,
+/// `*refresh_problem_out` is NULL and `*refresh_status_out` is
+/// `BEARER_STATUS_OK`; else `*refresh_problem_out` is a problem JSON to free
+/// with `bearer_string_free` and `*refresh_status_out` the status the failed
+/// refresh would have returned (e.g. `BEARER_STATUS_UNAVAILABLE`).
+/// `refresh_status_out` may be NULL. On failure (a NULL `client` or
+/// `refresh_problem_out`), as for `bearer_client_new`.
 ///
 /// # Safety
-/// As for `bearer_client_token`.
+/// As for `bearer_client_token`; `refresh_status_out` must be NULL or valid
+/// for one write.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn bearer_client_take_refresh_problem(
     client: *const BearerClient,
+    refresh_status_out: *mut BearerStatus,
     refresh_problem_out: *mut *mut c_char,
     problem_out: *mut *mut c_char,
 ) -> BearerStatus {
@@ -127,13 +133,21 @@ pub unsafe extern "C" fn bearer_client_take_refresh_problem(
         boundary(problem_out, || {
             check_out(refresh_problem_out, "refresh_problem_out")?;
             let client: &BearerClient = client.as_ref().ok_or_else(|| null_argument("client"))?;
-            match client.client.take_refresh_problem() {
-                Some(problem) => write_string(refresh_problem_out, &problem.to_json()),
+            let taken = client.client.take_refresh_problem();
+            let status = match &taken {
+                Some(problem) => {
+                    write_string(refresh_problem_out, &problem.to_json())?;
+                    problem.kind().into()
+                }
                 None => {
                     *refresh_problem_out = std::ptr::null_mut();
-                    Ok(())
+                    BearerStatus::Ok
                 }
+            };
+            if !refresh_status_out.is_null() {
+                *refresh_status_out = status;
             }
+            Ok(())
         })
     }
 }

@@ -85,15 +85,14 @@ final class Client
      * when its refresh fails (serve-stale); the failure is kept here, once
      * per run of failures. The exception is returned, not thrown; its
      * extensions carry serving_cached_token_until (unix seconds) and its
-     * code is Status::OK, the status of the call that met it.
+     * code is the status the failed refresh would have returned (e.g.
+     * Status::UNAVAILABLE).
      *
      * @throws BearerException when the client is closed
      */
     public function takeRefreshProblem(): ?ProblemException
     {
-        $json = Native::clientTakeRefreshProblem($this->live());
-
-        return $json === null ? null : ProblemException::fromJson($json, Status::OK);
+        return Native::clientTakeRefreshProblem($this->live());
     }
 
     private static function freeHandle(CData $handle): void

@@ -66,7 +66,7 @@ final class DriftTest extends TestCase
         self::assertSame('bearer_status(const char *config_json, bearer_login **login_out, char **url_out, char **problem_out)', $c['bearer_login_start']);
         self::assertSame('bearer_status(const bearer_login *login, unsigned int timeout_ms, char **json_out, char **problem_out)', $c['bearer_login_wait']);
         self::assertSame('void(bearer_login *login)', $c['bearer_login_free']);
-        self::assertSame('bearer_status(const bearer_client *client, char **refresh_problem_out, char **problem_out)', $c['bearer_client_take_refresh_problem']);
+        self::assertSame('bearer_status(const bearer_client *client, bearer_status *refresh_status_out, char **refresh_problem_out, char **problem_out)', $c['bearer_client_take_refresh_problem']);
         self::assertSame($c, self::functions((string) file_get_contents(Native::headerFile())));
     }
 
@@ -76,7 +76,7 @@ final class DriftTest extends TestCase
         $used = [];
         foreach (glob(dirname(__DIR__) . '/src/{,*/}*.php', GLOB_BRACE) ?: [] as $file) {
             // Calls: $ffi->bearer_x(...) and Native::call('bearer_x', ...).
-            preg_match_all("/->(bearer_[a-z_]+)\\(|'(bearer_[a-z_]+)'/", (string) file_get_contents($file), $m);
+            preg_match_all("/->(bearer_[a-z_]+)\\(|Native::call\\(\\s*'(bearer_[a-z_]+)'/", (string) file_get_contents($file), $m);
             $used = array_merge($used, array_filter($m[1]), array_filter($m[2]));
         }
         $used = array_unique($used);

@@ -46,7 +46,7 @@ final class StaleTest extends TestCase
         $problem = $client->takeRefreshProblem();
         self::assertInstanceOf(ProblemException::class, $problem);
         self::assertSame('urn:bearer:problem:unreachable', $problem->getType());
-        self::assertSame(Status::OK, $problem->getCode());
+        self::assertSame(Status::UNAVAILABLE, $problem->getCode());
         self::assertSame($expiresAt, $problem->getExtensions()['serving_cached_token_until']);
         self::assertSame($problem->getTitle() . ': ' . $problem->getDetail(), $problem->getMessage());
         self::assertNull($client->takeRefreshProblem());

@@ -16,6 +16,7 @@ _P = ctypes.POINTER(ctypes.c_void_p)
 C_TO_CTYPES = {
     "void": None,
     "bearer_status": ctypes.c_int,
+    "bearer_status *": ctypes.POINTER(ctypes.c_int),  # out status
     "const char *": ctypes.c_char_p,  # inputs, and the static version string
     "char *": ctypes.c_void_p,  # a string given back to bearer_string_free
     "char **": _P,

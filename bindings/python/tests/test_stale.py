@@ -32,7 +32,7 @@ def test_a_failed_refresh_serves_the_cached_token_and_reports_once():
         problem = client.take_refresh_problem()
         assert isinstance(problem, ProblemError)
         assert problem.type == "urn:bearer:problem:unreachable"
-        assert problem.code == Status.OK
+        assert problem.code == Status.UNAVAILABLE
         assert problem.extensions["serving_cached_token_until"] == expires_at
         assert str(problem) == f"{problem.title}: {problem.detail}"
         assert client.take_refresh_problem() is None

@@ -31,7 +31,7 @@ class StaleTest < Minitest::Test
       problem = client.take_refresh_problem
       assert_kind_of Bearer::ProblemError, problem
       assert_equal "urn:bearer:problem:unreachable", problem.type
-      assert_equal :ok, problem.code_name
+      assert_equal :unavailable, problem.code_name
       assert_equal expires_at, problem.extensions["serving_cached_token_until"]
       assert_equal "#{problem.title}: #{problem.detail}", problem.message
       assert_nil client.take_refresh_problem

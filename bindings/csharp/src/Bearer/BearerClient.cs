@@ -91,14 +91,16 @@ namespace Bearer
         /// <see cref="GetToken"/> even when its refresh fails (serve-stale); the failure is
         /// kept here, once per run of failures. The exception is returned, not thrown; its
         /// <c>Extensions</c> carry <c>serving_cached_token_until</c> (unix seconds) and its
-        /// <c>Code</c> is <see cref="BearerStatus.Ok"/>, the status of the call that met it.
+        /// <c>Code</c> is the status the failed refresh would have returned (e.g.
+        /// <see cref="BearerStatus.Unavailable"/>).
         /// </summary>
         public BearerException TakeRefreshProblem()
         {
             IntPtr value, problem;
-            int status = NativeMethods.bearer_client_take_refresh_problem(Live(), out value, out problem);
+            int refreshStatus;
+            int status = NativeMethods.bearer_client_take_refresh_problem(Live(), out refreshStatus, out value, out problem);
             string json = Take(status, value, problem);
-            return json == null ? null : BearerException.FromProblem(BearerStatus.Ok, json);
+            return json == null ? null : BearerException.FromProblem((BearerStatus)refreshStatus, json);
         }
 
         /// <summary>

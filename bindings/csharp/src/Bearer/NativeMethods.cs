@@ -42,7 +42,7 @@ namespace Bearer
         internal static extern int bearer_client_authorization_header(BearerClientHandle client, out IntPtr header_out, out IntPtr problem_out);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
-        internal static extern int bearer_client_take_refresh_problem(BearerClientHandle client, out IntPtr refresh_problem_out, out IntPtr problem_out);
+        internal static extern int bearer_client_take_refresh_problem(BearerClientHandle client, out int refresh_status_out, out IntPtr refresh_problem_out, out IntPtr problem_out);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void bearer_client_free(IntPtr client);

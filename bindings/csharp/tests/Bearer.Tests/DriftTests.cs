@@ -49,6 +49,7 @@ namespace Bearer.Tests
         {
             { "void", "System.Void" },
             { "bearer_status", "System.Int32" },
+            { "bearer_status*", "System.Int32&" },                     // out status
             { "const char*", "System.Byte[]" },                        // UTF-8 in, NUL-terminated
             { "char*", "System.IntPtr" },                              // a string handed back to be freed
             { "char**", "System.IntPtr&" },                            // out string
@@ -88,7 +89,7 @@ namespace Bearer.Tests
                     Assert.AreEqual(pair.Value.Item2[i].Item2, ps[i].Name, pair.Key + " parameter " + i + " name");
                     Assert.AreEqual(Expected[pair.Value.Item2[i].Item1], ps[i].ParameterType.FullName,
                         pair.Key + " parameter " + ps[i].Name + " (" + pair.Value.Item2[i].Item1 + ")");
-                    if (pair.Value.Item2[i].Item1.EndsWith("**")) Assert.IsTrue(ps[i].IsOut, pair.Key + " " + ps[i].Name + " is out");
+                    if (pair.Value.Item2[i].Item1.EndsWith("**") || pair.Value.Item2[i].Item1 == "bearer_status*") Assert.IsTrue(ps[i].IsOut, pair.Key + " " + ps[i].Name + " is out");
                 }
                 var import = (DllImportAttribute)m.GetCustomAttributes(typeof(DllImportAttribute), false)[0];
                 Assert.AreEqual(CallingConvention.Cdecl, import.CallingConvention, pair.Key);

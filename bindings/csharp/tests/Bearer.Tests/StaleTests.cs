@@ -42,7 +42,7 @@ namespace Bearer.Tests
                 BearerException problem = client.TakeRefreshProblem();
                 Assert.IsNotNull(problem);
                 Assert.AreEqual("urn:bearer:problem:unreachable", problem.Type);
-                Assert.AreEqual(BearerStatus.Ok, problem.Code);
+                Assert.AreEqual(BearerStatus.Unavailable, problem.Code);
                 Assert.AreEqual(expiresAt, problem.Extensions["serving_cached_token_until"]);
                 Assert.AreEqual(problem.Title + ": " + problem.Detail, problem.Message);
                 Assert.IsNull(client.TakeRefreshProblem());

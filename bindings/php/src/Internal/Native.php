@@ -178,18 +178,27 @@ final class Native
         return $client;
     }
 
-    /** The problem JSON of a refresh that failed while the cached token was served; null when none. */
-    public static function clientTakeRefreshProblem(CData $client): ?string
+    /**
+     * The problem of a refresh that failed while the cached token was served,
+     * with the status that refresh would have returned; null when none.
+     */
+    public static function clientTakeRefreshProblem(CData $client): ?ProblemException
     {
         $ffi = self::ffi();
+        $refreshStatus = $ffi->new('bearer_status');
         $out = $ffi->new('char*');
         $problem = $ffi->new('char*');
-        $status = $ffi->bearer_client_take_refresh_problem($client, FFI::addr($out), FFI::addr($problem));
+        $status = $ffi->bearer_client_take_refresh_problem(
+            $client,
+            FFI::addr($refreshStatus),
+            FFI::addr($out),
+            FFI::addr($problem),
+        );
         if ($status === 0 && FFI::isNull($out)) {
             return null;
         }
 
-        return self::take($status, $out, $problem);
+        return ProblemException::fromJson(self::take($status, $out, $problem), $refreshStatus->cdata);
     }
 
     public static function clientFree(CData $client): void

@@ -6,7 +6,7 @@ import json
 from typing import Any, Dict, Mapping, Optional, Union
 
 from . import _native
-from ._errors import ProblemError, Status
+from ._errors import ProblemError
 from ._handle import NativeHandle
 
 __all__ = ["Client", "BearerAuth", "fetch_token", "fetch_token_response", "version", "global_cleanup"]
@@ -113,10 +113,10 @@ class Client(NativeHandle):
         (serve-stale); the failure is kept for this method, once per run of
         failures. The error is returned, not raised; its ``extensions``
         carry ``serving_cached_token_until`` (unix seconds). Its ``code``
-        is ``Status.OK``, the status of the call that met it: read ``type``.
+        is the status the failed refresh would have returned (e.g.
+        ``Status.UNAVAILABLE``).
         """
-        text = self._call(self._lib.bearer_client_take_refresh_problem, run=_native.call_optional)
-        return None if text is None else ProblemError._from_json(Status.OK, text)
+        return self._call(self._lib.bearer_client_take_refresh_problem, run=_native.take_refresh_problem)
 
     def __repr__(self) -> str:
         # Never the configuration: it holds the secret.

@@ -52,7 +52,12 @@ SIGNATURES = {
     ),
     "bearer_client_take_refresh_problem": (
         c_int,
-        [("client", c_void_p), ("refresh_problem_out", _p_out), ("problem_out", _p_out)],
+        [
+            ("client", c_void_p),
+            ("refresh_status_out", POINTER(c_int)),
+            ("refresh_problem_out", _p_out),
+            ("problem_out", _p_out),
+        ],
     ),
     "bearer_client_free": (None, [("client", c_void_p)]),
     "bearer_authorize_start": (
@@ -196,6 +201,15 @@ def call_optional(fn, *args) -> Optional[str]:
             take_string(out)
         if problem.value:
             take_string(problem)
+
+
+def take_refresh_problem(fn, client) -> Optional[ProblemError]:
+    """Runs ``bearer_client_take_refresh_problem``: the error of a refresh that
+    failed while the cached token was served, with the status that refresh
+    would have returned, or None."""
+    refresh_status = c_int()
+    text = call_optional(fn, client, ctypes.byref(refresh_status))
+    return None if text is None else ProblemError._from_json(refresh_status.value, text)
 
 
 def test_panic() -> None:

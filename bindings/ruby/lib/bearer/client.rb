@@ -65,10 +65,10 @@ module Bearer
     # refresh but still valid is returned by #token even when its refresh
     # fails (serve-stale); the failure is kept here, once per run of
     # failures. Its extensions carry "serving_cached_token_until" (unix
-    # seconds); its code is 0 (:ok), the status of the call that met it.
+    # seconds); its code is the status the failed refresh would have
+    # returned (e.g. 5, :unavailable).
     def take_refresh_problem
-      json = use { |handle| Native.call_out(:bearer_client_take_refresh_problem, handle) }
-      json && ProblemError.from_json(json, :ok)
+      use { |handle| Native.take_refresh_problem(handle) }
     end
 
     def inspect

@@ -72,6 +72,7 @@ module Bearer
                                                              ["char **", "header_out"],
                                                              ["char **", "problem_out"]], true],
       bearer_client_take_refresh_problem: ["bearer_status", [["const bearer_client *", "client"],
+                                                             ["bearer_status *", "refresh_status_out"],
                                                              ["char **", "refresh_problem_out"],
                                                              ["char **", "problem_out"]], false],
       bearer_client_free: ["void", [["bearer_client *", "client"]], false],
@@ -106,6 +107,7 @@ module Bearer
     FFI_TYPES = {
       "void" => :void,
       "bearer_status" => :bearer_status,
+      "bearer_status *" => :pointer,
       "const char *" => :string,
       "char *" => :pointer,
       "char **" => :pointer,
@@ -152,6 +154,15 @@ module Bearer
         bearer_string_free(out.read_pointer)
         bearer_string_free(problem.read_pointer)
       end
+    end
+
+    # Calls bearer_client_take_refresh_problem: the ProblemError of a refresh
+    # that failed while the cached token was served, with the status that
+    # refresh would have returned, or nil. Raises ProblemError if the call fails.
+    def self.take_refresh_problem(client)
+      refresh_status = FFI::MemoryPointer.new(:int)
+      json = call_out(:bearer_client_take_refresh_problem, client, refresh_status)
+      json && ProblemError.from_json(json, refresh_status.read_int)
     end
 
     # Calls bearer_test_panic (status 8 and a problem), for tests of the error path.

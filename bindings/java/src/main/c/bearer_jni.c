@@ -128,16 +128,20 @@ static int not_open(JNIEnv *env) {
     return 1;
 }
 
-/* Throws the BearerException for a failed call and frees the problem. */
-static void throw_problem(JNIEnv *env, bearer_status status, char *problem) {
+/* The BearerException for status and problem, which it frees; NULL with an exception pending. */
+static jobject new_problem(JNIEnv *env, bearer_status status, char *problem) {
     jbyteArray bytes = problem != NULL ? to_bytes(env, problem) : NULL;
     p_string_free(problem);
-    if ((*env)->ExceptionCheck(env)) return;
+    if ((*env)->ExceptionCheck(env)) return NULL;
     jobject exception = (*env)->CallStaticObjectMethod(env, exception_class, from_native,
                                                        (jint)status, bytes);
-    if (exception != NULL && !(*env)->ExceptionCheck(env)) {
-        (*env)->Throw(env, (jthrowable)exception);
-    }
+    return (*env)->ExceptionCheck(env) ? NULL : exception;
+}
+
+/* Throws the BearerException for a failed call and frees the problem. */
+static void throw_problem(JNIEnv *env, bearer_status status, char *problem) {
+    jobject exception = new_problem(env, status, problem);
+    if (exception != NULL) (*env)->Throw(env, (jthrowable)exception);
 }
 
 /* The value of a finished call as byte[], or NULL with an exception thrown. */
@@ -276,17 +280,26 @@ JNIEXPORT jbyteArray JNICALL Java_com_bearer_Native_clientAuthorizationHeader(JN
     return call_with_client(env, p_client_authorization_header, client);
 }
 
-/* The problem JSON of a refresh that failed while the cached token was served; NULL when none. */
-JNIEXPORT jbyteArray JNICALL Java_com_bearer_Native_clientTakeRefreshProblem(JNIEnv *env, jclass cls, jlong client) {
+/*
+ * The BearerException of a refresh that failed while the cached token was
+ * served, returned (not thrown) with the status that refresh would have
+ * returned; NULL when none.
+ */
+JNIEXPORT jobject JNICALL Java_com_bearer_Native_clientTakeRefreshProblem(JNIEnv *env, jclass cls, jlong client) {
     (void)cls;
     if (not_open(env)) return NULL;
+    bearer_status refresh_status = BEARER_STATUS_OK;
     char *out = NULL, *problem = NULL;
-    bearer_status status = p_client_take_refresh_problem((const bearer_client *)(intptr_t)client, &out, &problem);
-    if (status == BEARER_STATUS_OK && out == NULL) {
-        p_string_free(problem);
-        return NULL; /* nothing to report: not an error, unlike finish() */
+    bearer_status status = p_client_take_refresh_problem((const bearer_client *)(intptr_t)client,
+                                                         &refresh_status, &out, &problem);
+    if (status != BEARER_STATUS_OK) {
+        p_string_free(out);
+        throw_problem(env, status, problem);
+        return NULL;
     }
-    return finish(env, status, out, problem);
+    p_string_free(problem);
+    if (out == NULL) return NULL; /* nothing to report: not an error, unlike finish() */
+    return new_problem(env, refresh_status, out);
 }
 
 JNIEXPORT void JNICALL Java_com_bearer_Native_clientFree(JNIEnv *env, jclass cls, jlong client) {

@@ -88,15 +88,13 @@ public final class BearerClient implements AutoCloseable {
      * even when its refresh fails (serve-stale); the failure is kept here, once
      * per run of failures. The exception is returned, not thrown; its extensions
      * carry {@code serving_cached_token_until} (unix seconds) and its code is
-     * {@link BearerStatus#OK}, the status of the call that met it.
+     * the status the failed refresh would have returned (e.g.
+     * {@link BearerStatus#UNAVAILABLE}).
      *
      * @throws IllegalStateException when the client is closed
      */
     public Optional<BearerException> takeRefreshProblem() {
-        byte[] problem = call(Native::clientTakeRefreshProblem);
-        return problem == null
-                ? Optional.empty()
-                : Optional.of(BearerException.fromNative(BearerStatus.OK.code(), problem));
+        return Optional.ofNullable(call(Native::clientTakeRefreshProblem));
     }
 
     /** The {@code Authorization} header value for a valid token, e.g. {@code Bearer eyJ...}. */
@@ -120,7 +118,7 @@ public final class BearerClient implements AutoCloseable {
         return isClosed() ? "BearerClient[closed]" : "BearerClient[open]";
     }
 
-    private byte[] call(NativeHandle.Call<byte[]> call) {
+    private <T> T call(NativeHandle.Call<T> call) {
         try {
             return handle.call(call);
         } finally {

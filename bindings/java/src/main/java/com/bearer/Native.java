@@ -47,8 +47,11 @@ final class Native {
 
     static native byte[] clientAuthorizationHeader(long client);
 
-    /** The problem JSON of a refresh that failed while the cached token was served, or null when none. */
-    static native byte[] clientTakeRefreshProblem(long client);
+    /**
+     * The problem of a refresh that failed while the cached token was served, with the status that
+     * refresh would have returned, or null when none.
+     */
+    static native BearerException clientTakeRefreshProblem(long client);
 
     static native void clientFree(long client);
 

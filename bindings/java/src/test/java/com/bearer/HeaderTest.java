@@ -93,7 +93,9 @@ class HeaderTest {
      * ({@code bearer_client}, {@code bearer_login}) are {@code long}, an
      * {@code unsigned int} is an {@code int}; the first out parameter becomes
      * the return value, a further {@code char **} out a {@code byte[][]} of
-     * length 1; {@code problem_out} becomes the thrown BearerException.
+     * length 1; {@code problem_out} becomes the thrown BearerException. A
+     * first out {@code bearer_status *} and the {@code char **} out after it
+     * become a returned BearerException (null when that string is NULL).
      */
     private static String expectedJava(CFunction f) {
         String returns;
@@ -104,6 +106,7 @@ class HeaderTest {
             default: return "unmapped return type " + f.returns;
         }
         boolean returnTaken = !returns.equals("void");
+        boolean statusTaken = false;
         List<String> params = new ArrayList<>();
         for (String[] p : f.params) {
             String type = p[0];
@@ -117,6 +120,12 @@ class HeaderTest {
                 params.add("int");
             } else if (type.equals("char **") && name.equals("problem_out")) {
                 assertEquals("bearer_status", f.returns, f + ": problem_out without a status");
+            } else if (type.equals("bearer_status *") && out && !returnTaken) {
+                returns = "BearerException";
+                returnTaken = true;
+                statusTaken = true;
+            } else if (type.equals("char **") && out && statusTaken) {
+                statusTaken = false; // its problem JSON, joined to the status
             } else if (type.equals("char **") && out && !returnTaken) {
                 returns = "byte[]";
                 returnTaken = true;
@@ -128,6 +137,9 @@ class HeaderTest {
             } else {
                 return "unmapped parameter " + type + " " + name;
             }
+        }
+        if (statusTaken) {
+            return "a bearer_status * out without its char ** out";
         }
         return returns + " " + javaName(f.name) + "(" + String.join(", ", params) + ")";
     }

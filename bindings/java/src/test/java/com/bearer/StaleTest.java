@@ -42,7 +42,7 @@ class StaleTest {
             assertTrue(taken.isPresent(), "a refresh problem");
             BearerException problem = taken.get();
             assertEquals("urn:bearer:problem:unreachable", problem.getType());
-            assertEquals(BearerStatus.OK, problem.getCode());
+            assertEquals(BearerStatus.UNAVAILABLE, problem.getCode());
             assertEquals(expiresAt, problem.getExtensions().get("serving_cached_token_until"));
             assertEquals(problem.getTitle() + ": " + problem.getDetail(), problem.getMessage());
             assertEquals(Optional.empty(), client.takeRefreshProblem());
