@@ -204,6 +204,40 @@ pub fn complete(
     request: &AuthorizationRequest,
     redirect_url: &str,
 ) -> Result<Token, Problem> {
+    match read_callback(config, request, redirect_url)? {
+        Callback::Token(token) => Ok(token),
+        Callback::Code(code) => {
+            let token = grant::fetch(
+                agent,
+                config,
+                GrantRequest::AuthorizationCode {
+                    code: code.expose(),
+                    redirect_uri: &request.redirect_uri,
+                    code_verifier: request.code_verifier.as_ref().map(Secret::expose),
+                },
+                Deadline::after(config.timeout),
+            )?;
+            check_nonce(&token, request, config)?;
+            Ok(token)
+        }
+    }
+}
+
+/// What a checked redirect carries.
+pub(crate) enum Callback {
+    /// A code, still to be exchanged at the token endpoint.
+    Code(Secret),
+    /// The implicit flow's token, read from the fragment.
+    Token(Token),
+}
+
+/// Everything [`complete`] does before the network: the redirect URL, its
+/// `state` and `error=` checked, the code or the implicit token read.
+pub(crate) fn read_callback(
+    config: &Config,
+    request: &AuthorizationRequest,
+    redirect_url: &str,
+) -> Result<Callback, Problem> {
     let callback = |detail: &str| {
         Problem::new(ProblemKind::InvalidCallback, detail)
             .with_instance(crate::http::endpoint_for_display(&request.redirect_uri))
@@ -262,18 +296,7 @@ pub fn complete(
             let Some(code) = text("code") else {
                 return Err(callback("the redirect has neither a code nor an error"));
             };
-            let token = grant::fetch(
-                agent,
-                config,
-                GrantRequest::AuthorizationCode {
-                    code,
-                    redirect_uri: &request.redirect_uri,
-                    code_verifier: request.code_verifier.as_ref().map(Secret::expose),
-                },
-                Deadline::after(config.timeout),
-            )?;
-            check_nonce(&token, request, config)?;
-            Ok(token)
+            Ok(Callback::Code(Secret::new(code.to_owned())))
         }
         ResponseType::Token => {
             if text("access_token").is_none() {
@@ -282,7 +305,7 @@ pub fn complete(
                 ));
             }
             params.remove("state");
-            Token::from_object(params)
+            Token::from_object(params).map(Callback::Token)
         }
     }
 }
