@@ -191,7 +191,7 @@ fn request(config: &Config, grant: GrantRequest<'_>) -> (Option<Zeroizing<String
     (authorization, body)
 }
 
-fn read_answer(config: &Config, answer: Answer) -> Result<Token, Problem> {
+pub(crate) fn read_answer(config: &Config, answer: Answer) -> Result<Token, Problem> {
     let instance = http::endpoint_for_display(&config.token_url);
     match answer.status {
         200..=299 => Token::from_answer(&answer.body, answer.date)

@@ -22,6 +22,9 @@ pub mod clock;
 pub mod config;
 pub mod discovery;
 pub mod ffi;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod grant;
 pub mod http;
 #[cfg(feature = "local-server")]

@@ -103,7 +103,7 @@ unsafe fn boundary(
 ///
 /// # Safety
 /// `text` must be NULL or point to a NUL-terminated string that outlives `'a`.
-unsafe fn input_str<'a>(text: *const c_char, name: &str) -> Result<&'a str, Problem> {
+pub(crate) unsafe fn input_str<'a>(text: *const c_char, name: &str) -> Result<&'a str, Problem> {
     if text.is_null() {
         return Err(null_argument(name));
     }

@@ -1,0 +1,74 @@
+//! Entry points for the fuzz targets in `tests/fuzz` (feature `fuzzing`,
+//! off by default): thin wrappers that reach the private parsers the way
+//! the library calls them, and stop before anything touches the network.
+
+use std::ffi::CString;
+
+use crate::authorize::{self, AuthorizationRequest};
+use crate::config::Config;
+use crate::http::Answer;
+use crate::problem::Problem;
+use crate::token::Token;
+
+/// The configuration as `bearer_*_new` reads it from C: the bytes up to the
+/// first NUL, checked as UTF-8 by the C ABI's own reader, then parsed.
+#[doc(hidden)]
+pub fn config_from_c(bytes: &[u8]) -> Result<Config, Problem> {
+    let end = bytes
+        .iter()
+        .position(|&byte| byte == 0)
+        .unwrap_or(bytes.len());
+    let text = CString::new(&bytes[..end]).expect("no NUL before `end`");
+    // SAFETY: a valid NUL-terminated string that outlives the call.
+    let text = unsafe { crate::ffi::input_str(text.as_ptr(), "config_json") }?;
+    Config::from_json(text)
+}
+
+/// A token endpoint's answer read as the client credentials grant reads it,
+/// with its problems redacted with the configuration's secrets as there.
+#[doc(hidden)]
+pub fn read_token_answer(
+    config: &Config,
+    status: u16,
+    content_type: &str,
+    retry_after: Option<u64>,
+    location: Option<&str>,
+    body: &[u8],
+) -> Result<Token, Problem> {
+    let answer = Answer {
+        status,
+        content_type: content_type.to_owned(),
+        retry_after,
+        location: location.map(str::to_owned),
+        body: body.to_vec(),
+    };
+    crate::grant::read_answer(config, answer).map_err(|mut problem| {
+        let needles = config.redaction_needles();
+        problem.redact(&needles.iter().map(String::as_str).collect::<Vec<_>>());
+        problem
+    })
+}
+
+/// What a checked callback carries.
+#[doc(hidden)]
+pub enum Callback {
+    /// The code the exchange would send.
+    Code(String),
+    /// The implicit flow's token.
+    Token(Token),
+}
+
+/// The callback checks of `authorize::complete`, without the code exchange.
+#[doc(hidden)]
+pub fn read_callback(
+    config: &Config,
+    request: &AuthorizationRequest,
+    redirect_url: &str,
+) -> Result<Callback, Problem> {
+    Ok(
+        match authorize::read_callback(config, request, redirect_url)? {
+            authorize::Callback::Code(code) => Callback::Code(code.expose().to_owned()),
+            authorize::Callback::Token(token) => Callback::Token(token),
+        },
+    )
+}
