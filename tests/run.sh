@@ -59,6 +59,8 @@ run_suites() {
     echo "== bindings under valgrind (each binding's stress program; first, that a leak is caught)"
     bindings/valgrind.sh --self-check
     bindings/valgrind.sh csharp java php ruby python
+    echo "== fuzzing the parsers (tests/fuzz.sh, FUZZ_SECONDS per target)"
+    tests/fuzz.sh
 }
 
 run_suites 2>&1 | tee "$log"
