@@ -149,6 +149,16 @@ impl ProblemKind {
     }
 }
 
+/// The members every problem has, in this order.
+const MEMBERS: [&str; 6] = [
+    "type",
+    "title",
+    "status",
+    "detail",
+    "instance",
+    "extensions",
+];
+
 /// One failure, as RFC 9457 problem details.
 #[derive(Clone, PartialEq)]
 pub struct Problem {
@@ -180,6 +190,19 @@ impl Problem {
     /// lacks are filled in as RFC 9457 defines them.
     pub fn passthrough(mut members: Map<String, Value>, http_status: u16) -> Self {
         let kind = ProblemKind::UpstreamProblem;
+        // RFC 9457 3.1: a member of the wrong type is ignored, as if absent;
+        // the bindings read `type`, `title` and `status` without checking.
+        for (name, fits) in [
+            ("type", Value::is_string as fn(&Value) -> bool),
+            ("title", Value::is_string),
+            ("status", Value::is_u64),
+            ("detail", Value::is_string),
+            ("instance", Value::is_string),
+        ] {
+            if members.get(name).is_some_and(|value| !fits(value)) {
+                members.remove(name);
+            }
+        }
         members
             .entry("type")
             .or_insert_with(|| kind.type_uri().into());
@@ -271,11 +294,19 @@ impl Problem {
         } else {
             &["type", "title"]
         };
-        for (name, value) in self.members.iter_mut() {
-            if !own_constants.contains(&name.as_str()) {
-                redact_value(value, needles);
-            }
-        }
+        self.members = std::mem::take(&mut self.members)
+            .into_iter()
+            .map(|(mut name, mut value)| {
+                if !own_constants.contains(&name.as_str()) {
+                    redact_value(&mut value, needles);
+                }
+                // Names other than ours are the server's, which may echo a secret.
+                if !MEMBERS.contains(&name.as_str()) {
+                    redact_text(&mut name, needles);
+                }
+                (name, value)
+            })
+            .collect();
     }
 
     fn str_member(&self, name: &str) -> &str {
@@ -388,6 +419,39 @@ mod tests {
         let mut problem = Problem::passthrough(members, 400);
         problem.redact(&["s3cret"]);
         assert!(!problem.to_json().contains("s3cret"));
+    }
+
+    #[test]
+    fn a_passed_through_member_name_is_redacted_too() {
+        // A server may echo the request as member names (corpus/token_response/secret-as-member-name).
+        let upstream = json!({"title": "x", "s3cret": 1, "extensions": {"s3cret": 2}});
+        let Value::Object(members) = upstream else {
+            unreachable!()
+        };
+        let mut problem = Problem::passthrough(members, 400);
+        problem.redact(&["s3cret"]);
+        assert!(
+            !problem.to_json().contains("s3cret"),
+            "{}",
+            problem.to_json()
+        );
+        assert_eq!(problem.title(), "x");
+    }
+
+    #[test]
+    fn a_passed_through_member_of_the_wrong_type_is_ignored() {
+        let upstream =
+            json!({"type": 1, "title": null, "status": "400", "detail": ["d"], "traceId": 7});
+        let Value::Object(members) = upstream else {
+            unreachable!()
+        };
+        let json: Value =
+            serde_json::from_str(&Problem::passthrough(members, 401).to_json()).unwrap();
+        assert_eq!(json["type"], "about:blank");
+        assert_eq!(json["title"], ProblemKind::UpstreamProblem.title());
+        assert_eq!(json["status"], 401);
+        assert_eq!(json["detail"], "");
+        assert_eq!(json["traceId"], 7);
     }
 
     #[test]
