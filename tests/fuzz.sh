@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (cargo-fuzz, libFuzzer) of the parsers: the
 # configuration, the token endpoint's answers and the sign-in callback. Each
-# target runs FUZZ_SECONDS (default 20) from the committed corpus in
+# target runs FUZZ_SECONDS (default 15) from the committed corpus in
 # tests/fuzz/corpus; a crash, a leak, a timeout or an out-of-memory fails.
 # New inputs go to a scratch directory, so the checkout stays clean.
 # Usage: tests/fuzz.sh [target...]
 set -euo pipefail
 cd "$(dirname "$0")/fuzz"
 
-seconds="${FUZZ_SECONDS:-20}"
+seconds="${FUZZ_SECONDS:-15}"
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(config token_response callback)
 
@@ -20,6 +20,10 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     echo "installing cargo-fuzz"
     cargo install cargo-fuzz --locked --quiet
 fi
+
+echo "== cargo fmt --check and clippy (the fuzzing feature's entry points)"
+cargo fmt -- --check
+(cd ../.. && cargo clippy --locked --lib --features fuzzing -- -D warnings)
 
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
