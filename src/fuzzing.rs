@@ -32,6 +32,7 @@ pub fn read_token_answer(
     status: u16,
     content_type: &str,
     retry_after: Option<u64>,
+    date: Option<u64>,
     location: Option<&str>,
     body: &[u8],
 ) -> Result<Token, Problem> {
@@ -39,6 +40,7 @@ pub fn read_token_answer(
         status,
         content_type: content_type.to_owned(),
         retry_after,
+        date,
         location: location.map(str::to_owned),
         body: body.to_vec(),
     };

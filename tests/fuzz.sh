@@ -46,7 +46,7 @@ for target in "${targets[@]}"; do
         failed+=("$target")
         continue
     fi
-    grep -E '^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::average_exec_per_sec)' \
+    grep -E '^(#[0-9]+[[:space:]]+DONE|stat::number_of_executed_units|stat::average_exec_per_sec)' \
         "$scratch/$target.log" || true
 done
 if [ ${#failed[@]} -gt 0 ]; then

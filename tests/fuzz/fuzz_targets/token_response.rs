@@ -1,6 +1,7 @@
 //! Arbitrary token endpoint answers, read as the client credentials grant
-//! reads them. The input is four lines (status, Content-Type, Location,
-//! Retry-After seconds; an empty line for an absent header) and the body.
+//! reads them. The input is five lines (status, Content-Type, Location,
+//! Retry-After seconds, Date as unix seconds; an empty line for an absent
+//! header) and the body.
 #![no_main]
 
 use bearer::{Config, Token};
@@ -33,9 +34,10 @@ fuzz_target!(|data: &[u8]| {
     let content_type = line();
     let location = Some(line()).filter(|text| !text.is_empty());
     let retry_after = line().trim().parse::<u64>().ok();
+    let date = line().trim().parse::<u64>().ok();
     let body = rest;
 
-    let direct = Token::from_response(body);
+    let direct = Token::from_answer(body, date);
     match &direct {
         Ok(token) => common::check_token(token),
         Err(problem) => common::check_problem(problem, &[]),
@@ -50,6 +52,7 @@ fuzz_target!(|data: &[u8]| {
             status,
             &content_type,
             retry_after,
+            date,
             location.as_deref(),
             body,
         );
