@@ -293,7 +293,7 @@ pub(crate) fn read_callback(
 
     match request.response_type {
         ResponseType::Code => {
-            let Some(code) = text("code") else {
+            let Some(code) = text("code").filter(|code| !code.is_empty()) else {
                 return Err(callback("the redirect has neither a code nor an error"));
             };
             Ok(Callback::Code(Secret::new(code.to_owned())))

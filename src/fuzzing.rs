@@ -6,6 +6,7 @@ use std::ffi::CString;
 
 use crate::authorize::{self, AuthorizationRequest};
 use crate::config::Config;
+use crate::grant::GrantRequest;
 use crate::http::Answer;
 use crate::problem::Problem;
 use crate::token::Token;
@@ -44,11 +45,8 @@ pub fn read_token_answer(
         location: location.map(str::to_owned),
         body: body.to_vec(),
     };
-    crate::grant::read_answer(config, answer).map_err(|mut problem| {
-        let needles = config.redaction_needles();
-        problem.redact(&needles.iter().map(String::as_str).collect::<Vec<_>>());
-        problem
-    })
+    crate::grant::read_answer(config, answer)
+        .map_err(|problem| crate::grant::redact(config, GrantRequest::ClientCredentials, problem))
 }
 
 /// What a checked callback carries.

@@ -93,13 +93,19 @@ pub fn fetch(
         if attempts > 1 {
             problem = problem.with_extension("attempts", attempts);
         }
-        let mut needles = config.redaction_needles();
-        for secret in grant.secrets() {
-            push_encodings(&mut needles, secret);
-        }
-        problem.redact(&needles.iter().map(String::as_str).collect::<Vec<_>>());
-        problem
+        redact(config, grant, problem)
     })
+}
+
+/// Scrubs every secret of the configuration and of the grant from a
+/// problem that followed a request.
+pub(crate) fn redact(config: &Config, grant: GrantRequest<'_>, mut problem: Problem) -> Problem {
+    let mut needles = config.redaction_needles();
+    for secret in grant.secrets() {
+        push_encodings(&mut needles, secret);
+    }
+    problem.redact(&needles.iter().map(String::as_str).collect::<Vec<_>>());
+    problem
 }
 
 /// `Basic base64(urlencode(id):urlencode(secret))`, as RFC 6749 §2.3.1 asks.

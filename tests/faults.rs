@@ -447,14 +447,21 @@ fn a_stalled_refresh_gives_up_in_time_to_serve_the_cached_token() {
     // The first answer is a token; the refresh stalls for 10 s. The call's
     // deadline is the default 30 s, yet the cached token must come back
     // before it expires (4 s after issue).
-    let config = with_query(auth0_config(&server), "expires_in=4&fault=stall&fail_after=1");
+    let config = with_query(
+        auth0_config(&server),
+        "expires_in=4&fault=stall&fail_after=1",
+    );
     let client = client(&config);
     let issued = Instant::now();
     let token = client.token().expect("a token");
     std::thread::sleep(Duration::from_millis(3650).saturating_sub(issued.elapsed()));
     let stale = client.token().expect("the cached token");
     assert_eq!(stale.access_token, token.access_token);
-    assert!(issued.elapsed() < Duration::from_secs(4), "{:?}", issued.elapsed());
+    assert!(
+        issued.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        issued.elapsed()
+    );
     let reported = client.take_refresh_problem().expect("reported");
     assert_eq!(reported.kind(), ProblemKind::Timeout, "{reported}");
 }

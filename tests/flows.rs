@@ -179,6 +179,10 @@ fn a_wrong_or_missing_state_is_refused_before_any_exchange() {
     let elsewhere = redirect.replace("127.0.0.1:9", "127.0.0.1:10");
     let problem = complete(&config, &request, &elsewhere).unwrap_err();
     assert_eq!(problem.kind(), ProblemKind::InvalidCallback);
+
+    let empty_code = format!("{APP_REDIRECT}?code=&state={state}");
+    let problem = complete(&config, &request, &empty_code).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::InvalidCallback);
     assert_eq!(server.auth0_requests(), 0, "nothing was exchanged");
 }
 
