@@ -175,6 +175,18 @@ fn valgrind() -> Command {
     valgrind
 }
 
+/// The program's output, once it is known to have exited 0.
+fn passed(output: &std::process::Output) -> (String, String) {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        output.status.success(),
+        "status {:?}\n{stdout}\n{stderr}",
+        output.status
+    );
+    (stdout, stderr)
+}
+
 /// The requests bearer_test.c makes, as its header comment lists them.
 fn assert_c_program_requests(server: &bearer::local_server::LocalAuthServer) {
     assert_eq!(
@@ -200,13 +212,7 @@ fn the_c_program_passes_under_valgrind_without_leaks() {
         .arg(server.base_url())
         .output()
         .expect("valgrind runs (tests/run.sh installs it)");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "status {:?}\n{stdout}\n{stderr}",
-        output.status
-    );
+    let (stdout, stderr) = passed(&output);
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
     assert!(!stderr.contains("definitely lost"), "{stderr}");
     assert_c_program_requests(&server);
@@ -218,13 +224,7 @@ fn the_c_program_passes_under_asan_and_ubsan_without_leaks() {
 
     let server = common::server();
     let output = run_sanitized(&program, &[&server.base_url()]);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "status {:?}\n{stdout}\n{stderr}",
-        output.status
-    );
+    let (stdout, stderr) = passed(&output);
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
     assert_no_report(&stderr);
     assert_c_program_requests(&server);

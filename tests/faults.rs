@@ -43,10 +43,16 @@ fn with_deadline(config: Value) -> Value {
     with(config, "timeout_ms", DEADLINE_MS)
 }
 
+/// The seed's Auth0 configuration under the deadline, with the server's
+/// switches `query`.
+fn auth0_faulted(server: &LocalAuthServer, query: &str) -> Value {
+    with_deadline(with_query(auth0_config(server), query))
+}
+
 #[test]
 fn a_stall_before_the_headers_ends_at_the_deadline() {
     let server = server();
-    let config = with_deadline(with_query(auth0_config(&server), "fault=stall"));
+    let config = auth0_faulted(&server, "fault=stall");
     let (problem, took) = failure(&config);
     assert_eq!(problem.kind(), ProblemKind::Timeout, "{problem}");
     assert!(took >= Duration::from_millis(DEADLINE_MS - 100), "{took:?}");
@@ -57,7 +63,7 @@ fn a_stall_before_the_headers_ends_at_the_deadline() {
 #[test]
 fn a_connection_dropped_mid_body_is_retried_then_unreachable() {
     let server = server();
-    let config = with_deadline(with_query(auth0_config(&server), "fault=drop_mid_body"));
+    let config = auth0_faulted(&server, "fault=drop_mid_body");
     let (problem, _) = failure(&config);
     assert_eq!(problem.kind(), ProblemKind::Unreachable, "{problem}");
     assert_eq!(server.auth0_requests(), 4, "one attempt and three retries");
@@ -74,7 +80,7 @@ fn unreadable_answers_are_problems_without_retry() {
         ("empty", ProblemKind::InvalidResponse),
     ] {
         let before = server.auth0_requests();
-        let config = with_deadline(with_query(auth0_config(&server), &format!("fault={fault}")));
+        let config = auth0_faulted(&server, &format!("fault={fault}"));
         let (problem, _) = failure(&config);
         assert_eq!(problem.kind(), kind, "{fault}: {problem}");
         assert_eq!(server.auth0_requests() - before, 1, "{fault}");
@@ -84,7 +90,7 @@ fn unreadable_answers_are_problems_without_retry() {
 #[test]
 fn a_burst_of_server_errors_is_retried_with_backoff_up_to_the_limit() {
     let server = server();
-    let config = with_deadline(with_query(auth0_config(&server), "fault=server_error"));
+    let config = auth0_faulted(&server, "fault=server_error");
     let (problem, _) = failure(&config);
     assert_eq!(problem.kind(), ProblemKind::UpstreamError, "{problem}");
     assert_eq!(server.auth0_requests(), 4);
@@ -94,7 +100,7 @@ fn a_burst_of_server_errors_is_retried_with_backoff_up_to_the_limit() {
 
 fn problem_for_retries(server: &LocalAuthServer, retries: u64) -> (Problem, Duration) {
     let config = with(
-        with_deadline(with_query(auth0_config(server), "fault=server_error")),
+        auth0_faulted(server, "fault=server_error"),
         "retries",
         retries,
     );
@@ -115,7 +121,7 @@ fn other_client_errors_are_never_retried() {
 fn a_retry_after_past_the_deadline_is_not_waited_for() {
     let server = server();
     // The server asks for 7 s; the call has 3.
-    let config = with_deadline(with_query(auth0_config(&server), "fault=rate_limit"));
+    let config = auth0_faulted(&server, "fault=rate_limit");
     let (problem, took) = failure(&config);
     assert_eq!(problem.kind(), ProblemKind::RateLimited);
     assert_eq!(problem.extensions()["retry_after"], 7);
@@ -222,37 +228,36 @@ fn a_due_token_is_refreshed_ahead_of_expiry() {
 #[test]
 fn while_one_caller_refreshes_the_others_keep_the_valid_token() {
     let server = server();
-    // Every answer takes 300 ms; the token is due 3.4-3.6 s after issue.
-    let config = with_query(auth0_config(&server), "expires_in=4&stall_ms=300");
+    // Every answer takes 200 ms. The token is due 8.5-9 s after issue and
+    // usable until 9.8 s; a refresh then gets half of what is left, enough.
+    let config = with_query(auth0_config(&server), "expires_in=10&stall_ms=200");
     let client = std::sync::Arc::new(client(&config));
     let first = client.token().expect("a token");
-    std::thread::sleep(Duration::from_millis(3650));
+    std::thread::sleep(Duration::from_millis(9050));
     let callers: Vec<_> = (0..16)
         .map(|_| {
-            let client = client.clone();
+            let (client, first) = (client.clone(), first.clone());
             std::thread::spawn(move || {
                 let started = Instant::now();
                 let token = client.token().expect("a valid token");
-                (token.access_token.clone(), started.elapsed())
+                (token.access_token != first.access_token, started.elapsed())
             })
         })
         .collect();
-    let outcomes: Vec<_> = callers.into_iter().map(|t| t.join().unwrap()).collect();
-    let waited: Vec<_> = outcomes
+    let outcomes: Vec<(bool, Duration)> = callers.into_iter().map(|t| t.join().unwrap()).collect();
+    let waited = Duration::from_millis(150);
+    let refreshers: Vec<_> = outcomes
         .iter()
-        .filter(|(_, took)| *took >= Duration::from_millis(250))
+        .filter(|(_, took)| *took >= waited)
         .collect();
-    assert_eq!(
-        waited.len(),
-        1,
-        "only the refreshing caller waits: {outcomes:?}"
-    );
-    assert_ne!(waited[0].0, first.access_token, "it gets the new token");
+    assert_eq!(refreshers.len(), 1, "one caller refreshes: {outcomes:?}");
+    assert!(refreshers[0].0, "it gets the new token: {outcomes:?}");
     assert!(
         outcomes
             .iter()
-            .filter(|(_, took)| *took < Duration::from_millis(250))
-            .all(|(token, _)| *token == first.access_token)
+            .filter(|(_, took)| *took < waited)
+            .all(|(renewed, _)| !renewed),
+        "the others get the cached one at once: {outcomes:?}"
     );
     assert_eq!(
         server.auth0_requests(),
@@ -285,10 +290,10 @@ fn a_slow_drip_of_the_body_ends_at_the_deadline_or_in_a_token() {
 fn a_token_under_the_wrong_content_type_is_still_read_by_its_body() {
     let server = server();
     for content_type in ["text/html", "text/plain", "application/octet-stream", ""] {
-        let config = with_deadline(with_query(
-            auth0_config(&server),
-            &format!("content_type={}", content_type.replace('/', "%2F")),
-        ));
+        let config = auth0_faulted(
+            &server,
+            &format!("content_type={}", content_type.replace('/', "%2F"),),
+        );
         let (token, _) = call(&client(&config));
         assert_eq!(
             claims(&token.expect("the JSON body is a token"))["aud"],
@@ -297,10 +302,7 @@ fn a_token_under_the_wrong_content_type_is_still_read_by_its_body() {
         );
     }
     // An HTML page is not a token, whatever it is labelled.
-    let config = with_deadline(with_query(
-        auth0_config(&server),
-        "fault=html&content_type=application%2Fjson",
-    ));
+    let config = auth0_faulted(&server, "fault=html&content_type=application%2Fjson");
     assert_eq!(failure(&config).0.kind(), ProblemKind::InvalidResponse);
 }
 
@@ -312,7 +314,7 @@ fn a_429_is_waited_out_when_its_retry_after_fits_the_deadline() {
         "fault=rate_limit&retry_after=1&retry_after_date=1&fail_first=1",
     ] {
         let before = server.auth0_requests();
-        let config = with_deadline(with_query(auth0_config(&server), query));
+        let config = auth0_faulted(&server, query);
         let (token, took) = call(&client(&config));
         assert!(token.is_ok(), "{query}: {token:?}");
         assert!(
@@ -326,18 +328,12 @@ fn a_429_is_waited_out_when_its_retry_after_fits_the_deadline() {
 #[test]
 fn a_burst_of_503s_ends_in_a_token_when_the_retries_outlast_it() {
     let server = server();
-    let config = with_deadline(with_query(
-        auth0_config(&server),
-        "fault=unavailable&fail_first=3",
-    ));
+    let config = auth0_faulted(&server, "fault=unavailable&fail_first=3");
     let (token, _) = call(&client(&config));
     assert!(token.is_ok(), "{token:?}");
     assert_eq!(server.auth0_requests(), 4);
     // Five in a row outlast three retries.
-    let config = with_deadline(with_query(
-        auth0_config(&server),
-        "fault=bad_gateway&fail_first=5",
-    ));
+    let config = auth0_faulted(&server, "fault=bad_gateway&fail_first=5");
     let (problem, _) = failure(&config);
     assert_eq!(problem.kind(), ProblemKind::UpstreamError);
     assert_eq!(problem.extensions()["upstream_status"], 502);
@@ -347,14 +343,11 @@ fn a_burst_of_503s_ends_in_a_token_when_the_retries_outlast_it() {
 #[test]
 fn a_reset_connection_is_retried_on_a_new_one() {
     let server = server();
-    let config = with_deadline(with_query(
-        auth0_config(&server),
-        "fault=reset&fail_first=1",
-    ));
+    let config = auth0_faulted(&server, "fault=reset&fail_first=1");
     let (token, _) = call(&client(&config));
     assert!(token.is_ok(), "{token:?}");
     assert_eq!(server.auth0_requests(), 2);
-    let config = with_deadline(with_query(auth0_config(&server), "fault=reset"));
+    let config = auth0_faulted(&server, "fault=reset");
     let (problem, _) = failure(&config);
     assert_eq!(problem.kind(), ProblemKind::Unreachable, "{problem}");
 }
@@ -363,10 +356,7 @@ fn a_reset_connection_is_retried_on_a_new_one() {
 fn a_redirect_is_not_followed_so_the_secret_goes_nowhere_else() {
     let server = server();
     for status in [301, 302, 303, 307, 308] {
-        let config = with_deadline(with_query(
-            auth0_config(&server),
-            &format!("fault=redirect&redirect_status={status}"),
-        ));
+        let config = auth0_faulted(&server, &format!("fault=redirect&redirect_status={status}"));
         let (problem, _) = failure(&config);
         assert_eq!(problem.kind(), ProblemKind::Redirected, "{status}");
         assert_eq!(problem.extensions()["upstream_status"], status);
