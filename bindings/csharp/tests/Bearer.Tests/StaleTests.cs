@@ -10,8 +10,8 @@ namespace Bearer.Tests
     [TestFixture]
     public class StaleTests
     {
-        /// <summary>A 2 s token is due for refresh 1.7-1.8 s after issue and served until 1.96 s.</summary>
-        static readonly TimeSpan Due = TimeSpan.FromSeconds(1.85);
+        /// <summary>A 4 s token is due for refresh 3.4-3.6 s after issue and served until 3.92 s.</summary>
+        static readonly TimeSpan Due = TimeSpan.FromSeconds(3.65);
 
         static void SleepUntil(Stopwatch sinceIssue, TimeSpan moment)
         {
@@ -29,7 +29,7 @@ namespace Bearer.Tests
             using (var own = new ServerProcess())
             {
                 var config = Server.Auth0();
-                config["token_url"] = own.Base + "/oauth/token" + Server.Unique("expires_in=2");
+                config["token_url"] = own.Base + "/oauth/token" + Server.Unique("expires_in=4");
                 client = new BearerClient(config);
                 token = client.GetToken();
                 sinceIssue = Stopwatch.StartNew();
@@ -47,7 +47,7 @@ namespace Bearer.Tests
                 Assert.AreEqual(problem.Title + ": " + problem.Detail, problem.Message);
                 Assert.IsNull(client.TakeRefreshProblem());
 
-                SleepUntil(sinceIssue, TimeSpan.FromSeconds(2.1));
+                SleepUntil(sinceIssue, TimeSpan.FromSeconds(4.1));
                 var expired = Assert.Throws<BearerException>(() => client.GetToken());
                 Assert.AreEqual("urn:bearer:problem:unreachable", expired.Type);
                 Assert.AreEqual(BearerStatus.Unavailable, expired.Code);

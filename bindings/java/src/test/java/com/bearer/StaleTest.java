@@ -10,8 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /** Serve-stale: a failed refresh of a still-valid token returns that token, and its problem waits in takeRefreshProblem, once. */
 class StaleTest {
-    /** A 2 s token is due for refresh 1.7-1.8 s after issue and served until 1.96 s. */
-    private static final long DUE_NANOS = 1_850_000_000L;
+    /** A 4 s token is due for refresh 3.4-3.6 s after issue and served until 3.92 s. */
+    private static final long DUE_NANOS = 3_650_000_000L;
 
     private static void sleepUntil(long issued, long afterNanos) throws InterruptedException {
         long left = issued + afterNanos - System.nanoTime();
@@ -28,7 +28,7 @@ class StaleTest {
         long issued;
         long expiresAt;
         try {
-            client = BearerClient.fromMap(own.auth0("expires_in=2"));
+            client = BearerClient.fromMap(own.auth0("expires_in=4"));
             token = client.getToken();
             issued = System.nanoTime();
             expiresAt = client.getTokenResponse().getExpiresAt().orElseThrow().getEpochSecond();
@@ -47,7 +47,7 @@ class StaleTest {
             assertEquals(problem.getTitle() + ": " + problem.getDetail(), problem.getMessage());
             assertEquals(Optional.empty(), client.takeRefreshProblem());
 
-            sleepUntil(issued, 2_100_000_000L);
+            sleepUntil(issued, 4_100_000_000L);
             BearerException expired = assertThrows(BearerException.class, client::getToken);
             assertEquals("urn:bearer:problem:unreachable", expired.getType());
             assertEquals(BearerStatus.UNAVAILABLE, expired.getCode());
