@@ -60,6 +60,9 @@ struct Health {
 const MAX_REFRESH_BACKOFF: Duration = Duration::from_secs(30);
 /// How long a 429 without `Retry-After` keeps the client from asking again.
 const DEFAULT_THROTTLE: Duration = Duration::from_secs(1);
+/// The longest a `Retry-After` keeps the client from asking again: a server
+/// that says "in a year" is not taken at its word.
+const MAX_THROTTLE: Duration = Duration::from_secs(600);
 
 impl Client {
     /// A client with its own in-memory cache.
@@ -139,7 +142,7 @@ impl Client {
             Err(problem) if !stale.is_usable(Tick::now()) => Err(problem),
             Err(problem) => {
                 let mut health = self.health();
-                health.failed_refreshes += 1;
+                health.failed_refreshes = health.failed_refreshes.saturating_add(1);
                 let backoff = Duration::from_secs(1 << (health.failed_refreshes - 1).min(5))
                     .min(MAX_REFRESH_BACKOFF);
                 health.next_refresh = Some(Tick::now() + backoff);
@@ -284,7 +287,7 @@ impl Health {
             _ => return,
         };
         if !window.is_zero() {
-            self.throttled = Some((Tick::now() + window, problem.clone()));
+            self.throttled = Some((Tick::now() + window.min(MAX_THROTTLE), problem.clone()));
         }
     }
 }

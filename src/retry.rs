@@ -61,7 +61,7 @@ impl Retry {
             Retry::Backoff => backoff(retry),
             Retry::After(wait) => wait,
         };
-        (wait + MIN_ATTEMPT_TIME <= deadline.remaining()).then_some(wait)
+        (wait.saturating_add(MIN_ATTEMPT_TIME) <= deadline.remaining()).then_some(wait)
     }
 }
 
@@ -118,6 +118,10 @@ mod tests {
             Some(Duration::from_millis(200))
         );
         assert_eq!(Retry::After(Duration::from_secs(2)).wait(0, deadline), None);
+        assert_eq!(
+            Retry::for_status(429, Some(u64::MAX)).wait(0, deadline),
+            None
+        );
         assert_eq!(Retry::Never.wait(0, deadline), None);
         let spent = Deadline::after(Duration::from_millis(50));
         assert_eq!(Retry::Backoff.wait(0, spent), None);
