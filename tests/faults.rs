@@ -455,3 +455,18 @@ fn a_stalled_refresh_gives_up_in_time_to_serve_the_cached_token() {
     let reported = client.take_refresh_problem().expect("reported");
     assert_eq!(reported.kind(), ProblemKind::Timeout, "{reported}");
 }
+
+#[test]
+fn a_retry_after_past_belief_is_neither_waited_for_nor_kept_for_long() {
+    let server = server();
+    let config = auth0_faulted(&server, "fault=rate_limit&retry_after=18446744073709551615");
+    let client = client(&config);
+    let (outcome, took) = call(&client);
+    let problem = outcome.expect_err("throttled");
+    assert_eq!(problem.kind(), ProblemKind::RateLimited);
+    assert!(took < Duration::from_secs(1), "{took:?}");
+    let again = client.token().expect_err("held back");
+    let left = again.extensions()["retry_after"].as_u64().unwrap();
+    assert!((599..=600).contains(&left), "{again}");
+    assert_eq!(server.auth0_requests(), 1);
+}
