@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use ureq::Agent;
@@ -12,9 +12,9 @@ use crate::clock::Tick;
 use crate::config::{Config, Grant};
 use crate::discovery;
 use crate::grant::{self, GrantRequest};
-use crate::http;
+use crate::http::{self, Failed};
 use crate::problem::{Problem, ProblemKind};
-use crate::retry::Deadline;
+use crate::retry::{Deadline, Retry};
 use crate::secret::Secret;
 use crate::token::Token;
 
@@ -36,11 +36,24 @@ pub struct Client {
     key: CacheKey,
     cache: Arc<dyn TokenCache>,
     agent: Agent,
-    /// Held while a request is in flight; keeps the outcome for the waiters.
-    flight: Mutex<Option<Result<Arc<Token>, Problem>>>,
-    /// Counts finished flights, so a waiter can tell that one ended while it waited.
+    /// The request in flight, if any, and the outcome of the last one. Not
+    /// held across the request: waiters wait on `landed`, each until its
+    /// own deadline.
+    flight: Mutex<Flight>,
+    landed: Condvar,
+    /// Counts finished flights, so a caller can tell that one ended between
+    /// its look at the cache and its look at the flight.
     flights_done: AtomicU64,
     health: Mutex<Health>,
+}
+
+type Outcome = Result<Arc<Token>, Problem>;
+
+#[derive(Default)]
+struct Flight {
+    in_flight: bool,
+    /// The outcome of the last flight, for the callers that waited for it.
+    last: Option<Outcome>,
 }
 
 /// What the client remembers of the endpoint's recent failures.
@@ -58,8 +71,6 @@ struct Health {
 
 /// The longest wait between refresh attempts while a stale token is served.
 const MAX_REFRESH_BACKOFF: Duration = Duration::from_secs(30);
-/// How long a 429 without `Retry-After` keeps the client from asking again.
-const DEFAULT_THROTTLE: Duration = Duration::from_secs(1);
 /// The longest a `Retry-After` keeps the client from asking again: a server
 /// that says "in a year" is not taken at its word.
 const MAX_THROTTLE: Duration = Duration::from_secs(600);
@@ -86,7 +97,8 @@ impl Client {
             refresh_token: Mutex::new(config.refresh_token.clone()),
             config,
             cache,
-            flight: Mutex::new(None),
+            flight: Mutex::default(),
+            landed: Condvar::new(),
             flights_done: AtomicU64::new(0),
             health: Mutex::default(),
         })
@@ -122,21 +134,24 @@ impl Client {
     /// The token is due but still valid: one caller refreshes it, and the
     /// others, and that one too when the refresh fails, get the valid token.
     fn refresh_ahead(&self, stale: Arc<Token>) -> Result<Arc<Token>, Problem> {
-        let now = Tick::now();
-        if self.health().holds_back(now) {
+        if self.health().holds_back(Tick::now()) {
             return Ok(stale);
         }
-        // Another caller is refreshing: no need to wait for it.
-        let Ok(mut flight) = self.flight.try_lock() else {
-            return Ok(stale);
-        };
-        if let Some(token) = self.fresh_token() {
-            return Ok(token);
+        {
+            let mut flight = self.flight();
+            // Another caller is refreshing: no need to wait for it.
+            if flight.in_flight {
+                return Ok(stale);
+            }
+            if let Some(token) = self.fresh_token() {
+                return Ok(token);
+            }
+            flight.in_flight = true;
         }
         // The refresh may take half the time the cached token stays usable,
         // so that a stalled endpoint still leaves it to be served.
         let deadline = Deadline::after(self.config.timeout.min(stale.usable_for(Tick::now()) / 2));
-        match self.fly(&mut flight, deadline) {
+        match self.fly(deadline) {
             Ok(token) => Ok(token),
             // The attempt outlived the token: nothing valid is left to give.
             Err(problem) if !stale.is_usable(Tick::now()) => Err(problem),
@@ -158,50 +173,105 @@ impl Client {
         }
     }
 
-    /// No valid token: wait for the flight in progress, or make one.
+    /// No valid token: wait for the flight in progress, or make one. A
+    /// waiter waits no longer than its own deadline.
     fn fetch_waiting(&self) -> Result<Arc<Token>, Problem> {
+        let deadline = Deadline::after(self.config.timeout);
         let flights_seen = self.flights_done.load(Ordering::Acquire);
-        let mut flight = self.flight.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut flight = self.flight();
+        if let Some(token) = self.fresh_token() {
+            return Ok(token);
+        }
+        // A flight ended between the cache check and here: share its outcome.
         if self.flights_done.load(Ordering::Acquire) != flights_seen
-            && let Some(outcome) = flight.as_ref()
+            && !flight.in_flight
+            && let Some(outcome) = &flight.last
         {
             return outcome.clone();
         }
-        // A flight may have ended between the cache check and the count.
-        if let Some(token) = self.fresh_token() {
-            return Ok(token);
+        if flight.in_flight {
+            let seen = self.flights_done.load(Ordering::Acquire);
+            let (flight, waited) = self
+                .landed
+                .wait_timeout_while(flight, deadline.remaining(), |_| {
+                    self.flights_done.load(Ordering::Acquire) == seen
+                })
+                .unwrap_or_else(PoisonError::into_inner);
+            if waited.timed_out() {
+                return Err(self.wait_timed_out());
+            }
+            return match &flight.last {
+                Some(outcome) => outcome.clone(),
+                None => Err(self.wait_timed_out()),
+            };
         }
         if let Some(problem) = self.health().throttled_problem(Tick::now()) {
             return Err(problem);
         }
-        self.fly(&mut flight, Deadline::after(self.config.timeout))
+        flight.in_flight = true;
+        drop(flight);
+        self.fly(deadline)
     }
 
-    /// One request for a token, with the flight lock held: caches a success,
-    /// remembers a throttling answer, and leaves the outcome to the waiters.
-    fn fly(
-        &self,
-        flight: &mut Option<Result<Arc<Token>, Problem>>,
-        deadline: Deadline,
-    ) -> Result<Arc<Token>, Problem> {
-        let outcome = self.request_token(deadline).map(Arc::new);
-        match &outcome {
+    fn wait_timed_out(&self) -> Problem {
+        Problem::new(
+            ProblemKind::Timeout,
+            format!(
+                "no token within {} ms: another caller's request for it is still in flight",
+                self.config.timeout.as_millis()
+            ),
+        )
+        .with_instance(http::endpoint_for_display(&self.config.token_url))
+    }
+
+    /// One request for a token, made by the caller that set `in_flight`:
+    /// caches a success, remembers a throttling answer, and hands the
+    /// outcome to the waiters.
+    fn fly(&self, deadline: Deadline) -> Outcome {
+        // Lands the flight even if the request panics, so no waiter waits
+        // for a flight that will never land.
+        struct Landing<'a>(&'a Client, Option<Outcome>);
+        impl Drop for Landing<'_> {
+            fn drop(&mut self) {
+                let outcome = self.1.take().unwrap_or_else(|| {
+                    Err(Problem::new(
+                        ProblemKind::Internal,
+                        "the token request panicked; this is a bug, please report it",
+                    ))
+                });
+                let mut flight = self.0.flight();
+                flight.in_flight = false;
+                flight.last = Some(outcome);
+                self.0.flights_done.fetch_add(1, Ordering::Release);
+                self.0.landed.notify_all();
+            }
+        }
+        let mut landing = Landing(self, None);
+        let outcome = match self.request_token(deadline) {
             Ok(token) => {
+                let token = Arc::new(token);
                 if token.is_cacheable() {
                     self.cache.put(self.key, token.clone());
                 }
                 let mut health = self.health();
                 health.failed_refreshes = 0;
                 health.next_refresh = None;
+                Ok(token)
             }
-            Err(problem) => self.health().note_throttling(problem),
-        }
-        *flight = Some(outcome.clone());
-        self.flights_done.fetch_add(1, Ordering::Release);
+            Err(failed) => {
+                self.health().note_throttling(&failed);
+                Err(failed.problem)
+            }
+        };
+        landing.1 = Some(outcome.clone());
         outcome
     }
 
-    fn health(&self) -> std::sync::MutexGuard<'_, Health> {
+    fn flight(&self) -> MutexGuard<'_, Flight> {
+        self.flight.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn health(&self) -> MutexGuard<'_, Health> {
         self.health.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -211,7 +281,7 @@ impl Client {
     }
 
     /// One request for a new token, inside the single flight.
-    fn request_token(&self, deadline: Deadline) -> Result<Token, Problem> {
+    fn request_token(&self, deadline: Deadline) -> Result<Token, Failed> {
         if self.config.grant != Grant::RefreshToken {
             return grant::fetch(
                 &self.agent,
@@ -262,7 +332,7 @@ impl Health {
     }
 
     /// The endpoint's throttling problem while its window lasts, with
-    /// `retry_after` counting down.
+    /// `retry_after` counting down (and no `attempts`: none were made).
     fn throttled_problem(&mut self, now: Tick) -> Option<Problem> {
         let (until, problem) = self.throttled.as_ref()?;
         if now >= *until {
@@ -270,24 +340,23 @@ impl Health {
             return None;
         }
         let seconds_left = now.until(*until).as_secs_f64().ceil() as u64;
-        Some(problem.clone().with_extension("retry_after", seconds_left))
+        Some(
+            problem
+                .clone()
+                .without_extension("attempts")
+                .with_extension("retry_after", seconds_left),
+        )
     }
 
-    /// Opens a throttling window when the endpoint asked for one: a 429,
-    /// or any answer with `Retry-After`.
-    fn note_throttling(&mut self, problem: &Problem) {
-        let retry_after = problem
-            .extensions()
-            .get("retry_after")
-            .and_then(serde_json::Value::as_u64)
-            .map(Duration::from_secs);
-        let window = match (problem.kind(), retry_after) {
-            (_, Some(window)) => window,
-            (ProblemKind::RateLimited, None) => DEFAULT_THROTTLE,
-            _ => return,
-        };
-        if !window.is_zero() {
-            self.throttled = Some((Tick::now() + window.min(MAX_THROTTLE), problem.clone()));
+    /// Opens a throttling window when the endpoint's answer asked for a
+    /// wait: a 429, or a 5xx with `Retry-After`. Only the HTTP header
+    /// counts, never what a problem body says.
+    fn note_throttling(&mut self, failed: &Failed) {
+        if let Retry::After(window) = failed.retry
+            && !window.is_zero()
+        {
+            let until = Tick::now() + window.min(MAX_THROTTLE);
+            self.throttled = Some((until, failed.problem.clone()));
         }
     }
 }

@@ -54,47 +54,53 @@ impl GrantRequest<'_> {
 }
 
 /// Requests a new token, retrying a throttled, failing or cut-off attempt
-/// while `deadline` allows (see [`crate::retry`]). Every
-/// problem it returns has the secrets redacted.
+/// while `deadline` allows (see [`crate::retry`]). A failure carries the
+/// last attempt's verdict, so the caller can honour a `Retry-After`; its
+/// problem has the secrets redacted.
 pub fn fetch(
     agent: &Agent,
     config: &Config,
     grant: GrantRequest<'_>,
     deadline: Deadline,
-) -> Result<Token, Problem> {
+) -> Result<Token, Failed> {
     let (authorization, body) = request(config, grant);
     let authorization = authorization.as_deref().map(|header| header.as_str());
-    // A code is good for one exchange: after a lost answer a second one
-    // could only be refused.
-    let retries = match grant {
-        GrantRequest::AuthorizationCode { .. } => 0,
-        _ => config.retries,
-    };
+    // A code, or a refresh token the server rotates, is good for one
+    // exchange: after a lost answer or a failure halfway a second try could
+    // only be refused. Only answers saying the request was not taken (429,
+    // 503) are retried for them.
+    let single_use = !matches!(grant, GrantRequest::ClientCredentials);
     let mut attempts = 1;
-    let outcome = loop {
+    let mut failed = loop {
         let failed = match http::post(agent, config, deadline, authorization, &body) {
             Ok(answer) => {
-                let retry = Retry::for_status(answer.status, answer.retry_after);
+                let status = answer.status;
+                let mut retry = Retry::for_status(status, answer.retry_after);
+                if single_use && !matches!(status, 429 | 503) {
+                    retry = Retry::Never;
+                }
                 match read_answer(config, answer) {
-                    Ok(token) => break Ok(token),
+                    Ok(token) => return Ok(token),
                     Err(problem) => Failed { problem, retry },
                 }
             }
+            Err(failed) if single_use => Failed {
+                retry: Retry::Never,
+                ..failed
+            },
             Err(failed) => failed,
         };
-        let wait = match failed.retry.wait(attempts - 1, deadline) {
-            Some(wait) if attempts <= retries => wait,
-            _ => break Err(failed.problem),
-        };
-        std::thread::sleep(wait);
+        match failed.retry.wait(attempts - 1, deadline) {
+            Some(wait) if attempts <= config.retries => std::thread::sleep(wait),
+            _ => break failed,
+        }
         attempts += 1;
     };
-    outcome.map_err(|mut problem| {
-        if attempts > 1 {
-            problem = problem.with_extension("attempts", attempts);
-        }
-        redact(config, grant, problem)
-    })
+    if attempts > 1 {
+        failed.problem = failed.problem.with_extension("attempts", attempts);
+    }
+    failed.problem = redact(config, grant, failed.problem);
+    Err(failed)
 }
 
 /// Scrubs every secret of the configuration and of the grant from a

@@ -242,6 +242,13 @@ impl Problem {
         self
     }
 
+    pub fn without_extension(mut self, name: &str) -> Self {
+        if let Some(Value::Object(extensions)) = self.members.get_mut("extensions") {
+            extensions.shift_remove(name);
+        }
+        self
+    }
+
     pub fn kind(&self) -> ProblemKind {
         self.kind
     }

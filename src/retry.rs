@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 /// The first backoff step; each retry doubles it, up to [`MAX_BACKOFF`].
 const BASE_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// How long a 429 without `Retry-After` is taken to ask for.
+const DEFAULT_THROTTLE: Duration = Duration::from_secs(1);
 /// A retry is only worth making with at least this much time left for it.
 const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(100);
 
@@ -49,6 +51,8 @@ impl Retry {
         match (transient, retry_after) {
             (false, _) => Retry::Never,
             (true, Some(seconds)) => Retry::After(Duration::from_secs(seconds)),
+            // Throttled without a word on how long: a polite second.
+            (true, None) if status == 429 => Retry::After(DEFAULT_THROTTLE),
             (true, None) => Retry::Backoff,
         }
     }
@@ -89,6 +93,10 @@ mod tests {
         assert_eq!(Retry::for_status(401, Some(3)), Retry::Never);
         assert_eq!(Retry::for_status(501, None), Retry::Never);
         assert_eq!(Retry::for_status(503, None), Retry::Backoff);
+        assert_eq!(
+            Retry::for_status(429, None),
+            Retry::After(Duration::from_secs(1))
+        );
         assert_eq!(
             Retry::for_status(429, Some(2)),
             Retry::After(Duration::from_secs(2))

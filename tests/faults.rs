@@ -201,7 +201,8 @@ fn the_provider_down_while_the_cached_token_is_valid_serves_it() {
         reported.extensions()["serving_cached_token_until"],
         token.expires_at.unwrap()
     );
-    // Reported once: the next calls are served and report nothing new.
+    // The next call is served too; inside the refresh backoff it makes no
+    // request, and there is nothing new to report.
     assert_eq!(
         client.token().expect("still served").access_token,
         token.access_token
@@ -469,4 +470,53 @@ fn a_retry_after_past_belief_is_neither_waited_for_nor_kept_for_long() {
     let left = again.extensions()["retry_after"].as_u64().unwrap();
     assert!((599..=600).contains(&left), "{again}");
     assert_eq!(server.auth0_requests(), 1);
+}
+
+#[test]
+fn no_caller_waits_past_its_deadline_however_many_queue() {
+    let server = server();
+    // Every request stalls past the 1 s deadline; callers retry at once.
+    let config = with(
+        with_query(auth0_config(&server), "fault=stall"),
+        "timeout_ms",
+        1000,
+    );
+    let client = std::sync::Arc::new(client(&config));
+    let callers: Vec<_> = (0..8)
+        .map(|_| {
+            let client = client.clone();
+            std::thread::spawn(move || {
+                (0..3)
+                    .map(|_| {
+                        let started = Instant::now();
+                        let problem = client.token().expect_err("nothing arrives in time");
+                        (problem.kind(), started.elapsed())
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    for caller in callers {
+        for (kind, took) in caller.join().unwrap() {
+            assert_eq!(kind, ProblemKind::Timeout);
+            assert!(took < Duration::from_millis(1500), "a call took {took:?}");
+        }
+    }
+}
+
+#[test]
+fn the_throttling_window_ends_when_retry_after_says() {
+    let server = server();
+    let config = with(
+        with_query(auth0_config(&server), "fault=rate_limit&retry_after=1"),
+        "retries",
+        0,
+    );
+    let client = client(&config);
+    client.token().expect_err("throttled");
+    client.token().expect_err("held back");
+    assert_eq!(server.auth0_requests(), 1);
+    std::thread::sleep(Duration::from_millis(1100));
+    client.token().expect_err("asked again, throttled again");
+    assert_eq!(server.auth0_requests(), 2, "the window has passed");
 }

@@ -455,3 +455,32 @@ fn user_flow_configurations_are_checked() {
     let problem = LoopbackLogin::start(config(&value)).unwrap_err();
     assert_eq!(problem.extensions()["key"], "redirect_uri");
 }
+
+#[test]
+fn a_refresh_is_retried_only_when_the_server_did_not_take_it() {
+    let server = server();
+    let refresh = refresh_token(&server);
+    // Cut off or failed halfway, the server may have rotated the token
+    // already: a second try could only be refused, so none is made.
+    for fault in ["drop_mid_body", "reset", "server_error", "bad_gateway"] {
+        let config = refresh_config(&server, &refresh, &format!("fault={fault}"));
+        let before = server.auth0_requests();
+        let problem = Client::from_json(&config.to_string())
+            .unwrap()
+            .token()
+            .unwrap_err();
+        assert!(!problem.to_json().contains(&refresh), "{fault}");
+        assert_eq!(server.auth0_requests() - before, 1, "{fault}: one attempt");
+    }
+    // A 503 says the request was not taken: retried, and it works.
+    let config = refresh_config(&server, &refresh, "fault=unavailable&fail_first=1");
+    let before = server.auth0_requests();
+    let client = Client::from_json(&config.to_string()).unwrap();
+    let token = client.token().expect("the retry refreshes");
+    assert_ne!(
+        token.refresh_token.as_deref(),
+        Some(refresh.as_str()),
+        "rotated"
+    );
+    assert_eq!(server.auth0_requests() - before, 2);
+}
