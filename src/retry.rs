@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 /// The first backoff step; each retry doubles it, up to [`MAX_BACKOFF`].
 const BASE_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// The most a `Retry-After` wait is spread by.
+const MAX_RETRY_AFTER_JITTER: Duration = Duration::from_secs(1);
 /// How long a 429 without `Retry-After` is taken to ask for.
 const DEFAULT_THROTTLE: Duration = Duration::from_secs(1);
 /// A retry is only worth making with at least this much time left for it.
@@ -63,7 +65,13 @@ impl Retry {
         let wait = match self {
             Retry::Never => return None,
             Retry::Backoff => backoff(retry),
-            Retry::After(wait) => wait,
+            // Up to a tenth more (at most a second), so that the clients
+            // one Retry-After sent away do not all come back at once.
+            Retry::After(wait) => wait.saturating_add(
+                (wait / 10)
+                    .min(MAX_RETRY_AFTER_JITTER)
+                    .mul_f64(unit_random()),
+            ),
         };
         (wait.saturating_add(MIN_ATTEMPT_TIME) <= deadline.remaining()).then_some(wait)
     }
@@ -121,9 +129,12 @@ mod tests {
     #[test]
     fn no_wait_runs_past_the_deadline() {
         let deadline = Deadline::after(Duration::from_secs(1));
-        assert_eq!(
-            Retry::After(Duration::from_millis(200)).wait(0, deadline),
-            Some(Duration::from_millis(200))
+        let wait = Retry::After(Duration::from_millis(200))
+            .wait(0, deadline)
+            .unwrap();
+        assert!(
+            (Duration::from_millis(200)..=Duration::from_millis(220)).contains(&wait),
+            "{wait:?}"
         );
         assert_eq!(Retry::After(Duration::from_secs(2)).wait(0, deadline), None);
         assert_eq!(
