@@ -158,9 +158,13 @@ impl Client {
             Err(problem) => {
                 let mut health = self.health();
                 health.failed_refreshes = health.failed_refreshes.saturating_add(1);
+                // 1 s, 2 s, 4 s ... 30 s apart, and at least four more tries
+                // before the token expires, however short its life.
+                let now = Tick::now();
                 let backoff = Duration::from_secs(1 << (health.failed_refreshes - 1).min(5))
-                    .min(MAX_REFRESH_BACKOFF);
-                health.next_refresh = Some(Tick::now() + backoff);
+                    .min(MAX_REFRESH_BACKOFF)
+                    .min(stale.usable_for(now) / 4);
+                health.next_refresh = Some(now + backoff);
                 if health.failed_refreshes == 1 {
                     let mut problem = problem;
                     if let Some(expires_at) = stale.expires_at {

@@ -201,8 +201,7 @@ fn the_provider_down_while_the_cached_token_is_valid_serves_it() {
         reported.extensions()["serving_cached_token_until"],
         token.expires_at.unwrap()
     );
-    // The next call is served too; inside the refresh backoff it makes no
-    // request, and there is nothing new to report.
+    // The next call is served too, and there is nothing new to report.
     assert_eq!(
         client.token().expect("still served").access_token,
         token.access_token
@@ -519,4 +518,41 @@ fn the_throttling_window_ends_when_retry_after_says() {
     std::thread::sleep(Duration::from_millis(1100));
     client.token().expect_err("asked again, throttled again");
     assert_eq!(server.auth0_requests(), 2, "the window has passed");
+}
+
+#[test]
+fn a_run_of_failed_refreshes_is_reported_once_and_a_success_ends_it() {
+    let server = server();
+    // A token, then two 503s, then tokens again.
+    let config = with(
+        with_query(
+            auth0_config(&server),
+            "expires_in=10&fault=unavailable&fail_after=1&fail_first=3",
+        ),
+        "retries",
+        0,
+    );
+    let client = client(&config);
+    let issued = Instant::now();
+    let first = client.token().expect("a token");
+    // Due at 8.5-9 s; usable until 9.8 s; retried a quarter of that apart.
+    std::thread::sleep(Duration::from_millis(9050).saturating_sub(issued.elapsed()));
+    assert_eq!(client.token().unwrap().access_token, first.access_token);
+    assert_eq!(server.auth0_requests(), 2, "the first refresh failed");
+    let reported = client.take_refresh_problem().expect("reported");
+    assert_eq!(reported.extensions()["upstream_status"], 503);
+    // The next try, once the backoff has passed, fails too: same run, no report.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(client.token().unwrap().access_token, first.access_token);
+    assert_eq!(server.auth0_requests(), 3, "the second refresh failed");
+    assert!(
+        client.take_refresh_problem().is_none(),
+        "one report per run"
+    );
+    // The third succeeds.
+    std::thread::sleep(Duration::from_millis(200));
+    let renewed = client.token().expect("a new token");
+    assert_ne!(renewed.access_token, first.access_token);
+    assert_eq!(server.auth0_requests(), 4);
+    assert!(client.take_refresh_problem().is_none());
 }
