@@ -305,7 +305,7 @@ pub(crate) fn read_callback(
                 ));
             }
             params.remove("state");
-            Token::from_object(params).map(Callback::Token)
+            Token::from_object(params, None).map(Callback::Token)
         }
     }
 }

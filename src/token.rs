@@ -51,7 +51,7 @@ impl Token {
             return Err(invalid_response("the token response is empty"));
         }
         match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(members)) => Self::read_object(members, server_now),
+            Ok(Value::Object(members)) => Self::from_object(members, server_now),
             Ok(Value::String(bare)) => Self::from_bare(bare, server_now),
             Ok(_) => Err(invalid_response(
                 "the token response is JSON but neither an object nor a string",
@@ -68,11 +68,7 @@ impl Token {
 
     /// Reads a token-response object; the implicit flow's fragment arrives
     /// as one too, with every value a string.
-    pub(crate) fn from_object(members: Map<String, Value>) -> Result<Token, Problem> {
-        Self::read_object(members, None)
-    }
-
-    fn read_object(
+    pub(crate) fn from_object(
         mut members: Map<String, Value>,
         server_now: Option<u64>,
     ) -> Result<Token, Problem> {
