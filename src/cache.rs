@@ -6,12 +6,13 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use sha2::{Digest, Sha256};
 
 use crate::clock::Tick;
 use crate::config::Config;
+use crate::fork::{self, PerProcess};
 use crate::token::Token;
 
 /// Identifies the token a configuration would get: a SHA-256 over everything
@@ -95,9 +96,12 @@ impl Hasher for KeyHasher {
     }
 }
 
-/// Tokens in this process's memory.
+type Entries = HashMap<CacheKey, Arc<Token>, BuildHasherDefault<KeyHasher>>;
+
+/// Tokens in this process's memory. A forked child starts with a copy of
+/// its parent's tokens (they are valid there too) behind a lock of its own.
 pub struct MemoryCache {
-    entries: RwLock<HashMap<CacheKey, Arc<Token>, BuildHasherDefault<KeyHasher>>>,
+    entries: PerProcess<RwLock<Entries>>,
     max_entries: usize,
 }
 
@@ -106,34 +110,44 @@ impl MemoryCache {
     /// tokens make room first, then arbitrary ones.
     pub fn new(max_entries: usize) -> MemoryCache {
         MemoryCache {
-            entries: RwLock::default(),
+            entries: PerProcess::new(),
             max_entries: max_entries.max(1),
         }
     }
 
     pub fn len(&self) -> usize {
-        self.entries
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+        self.read().len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    fn entries(&self) -> &RwLock<Entries> {
+        self.entries
+            .get(|parents| RwLock::new(fork::inherit_rw(parents)))
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Entries> {
+        self.entries()
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Entries> {
+        self.entries()
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl TokenCache for MemoryCache {
     fn get(&self, key: &CacheKey) -> Option<Arc<Token>> {
-        self.entries
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(key)
-            .cloned()
+        self.read().get(key).cloned()
     }
 
     fn put(&self, key: CacheKey, token: Arc<Token>) {
-        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        let mut entries = self.write();
         if entries.len() >= self.max_entries && !entries.contains_key(&key) {
             let now = Tick::now();
             entries.retain(|_, token| token.is_fresh(now));

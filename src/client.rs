@@ -11,6 +11,7 @@ use crate::cache::{CacheKey, MemoryCache, TokenCache};
 use crate::clock::Tick;
 use crate::config::{Config, Grant};
 use crate::discovery;
+use crate::fork::{self, PerProcess};
 use crate::grant::{self, GrantRequest};
 use crate::http::{self, Failed};
 use crate::problem::{Problem, ProblemKind};
@@ -29,13 +30,23 @@ use crate::token::Token;
 /// [`take_refresh_problem`](Self::take_refresh_problem). While the endpoint
 /// throttles (`Retry-After`), calls that would need it fail at once with its
 /// problem instead of adding to the load.
+///
+/// After `fork()`, the child gets its own connections, flight and locks on
+/// first use; the cached token stays.
 pub struct Client {
     config: Config,
-    /// The refresh token to use next: the server may rotate it on every use.
-    refresh_token: Mutex<Option<Secret>>,
     key: CacheKey,
     cache: Arc<dyn TokenCache>,
-    agent: Agent,
+    local: PerProcess<Local>,
+}
+
+/// What a client holds for the process it runs in: a forked child makes its
+/// own, since the parent's connections are shared sockets and its flight
+/// and locks may belong to threads the child does not have.
+struct Local {
+    agent: Result<Agent, Problem>,
+    /// The refresh token to use next: the server may rotate it on every use.
+    refresh_token: Mutex<Option<Secret>>,
     /// The request in flight, if any, and the outcome of the last one. Not
     /// held across the request: waiters wait on `landed`, each until its
     /// own deadline.
@@ -45,6 +56,35 @@ pub struct Client {
     /// its look at the cache and its look at the flight.
     flights_done: AtomicU64,
     health: Mutex<Health>,
+}
+
+impl Local {
+    /// A new process's part; from the parent's, what can be read without
+    /// waiting: the refresh token it rotated to, and its throttling window.
+    fn new(config: &Config, parents: Option<&Local>) -> Local {
+        let refresh_token = fork::inherit(parents.map(|parents| &parents.refresh_token))
+            .or_else(|| config.refresh_token.clone());
+        let throttled = fork::inherit(parents.map(|parents| &parents.health)).throttled;
+        Local {
+            agent: http::agent_for(config),
+            refresh_token: Mutex::new(refresh_token),
+            flight: Mutex::default(),
+            landed: Condvar::new(),
+            flights_done: AtomicU64::new(0),
+            health: Mutex::new(Health {
+                throttled,
+                ..Health::default()
+            }),
+        }
+    }
+
+    fn flight(&self) -> MutexGuard<'_, Flight> {
+        self.flight.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn health(&self) -> MutexGuard<'_, Health> {
+        self.health.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 type Outcome = Result<Arc<Token>, Problem>;
@@ -91,17 +131,20 @@ impl Client {
             ));
         }
         discovery::resolve(&mut config)?;
-        Ok(Client {
-            agent: http::agent_for(&config)?,
+        let client = Client {
             key: CacheKey::for_config(&config),
-            refresh_token: Mutex::new(config.refresh_token.clone()),
             config,
             cache,
-            flight: Mutex::default(),
-            landed: Condvar::new(),
-            flights_done: AtomicU64::new(0),
-            health: Mutex::default(),
-        })
+            local: PerProcess::new(),
+        };
+        if let Err(problem) = &client.local().agent {
+            return Err(problem.clone());
+        }
+        Ok(client)
+    }
+
+    fn local(&self) -> &Local {
+        self.local.get(|parents| Local::new(&self.config, parents))
     }
 
     /// Parses the credentials JSON and builds a client.
@@ -128,17 +171,18 @@ impl Client {
     /// still valid and was returned instead, once per run of failures: the
     /// next successful refresh starts a new run. None when there is none.
     pub fn take_refresh_problem(&self) -> Option<Problem> {
-        self.health().untaken.take()
+        self.local().health().untaken.take()
     }
 
     /// The token is due but still valid: one caller refreshes it, and the
     /// others, and that one too when the refresh fails, get the valid token.
     fn refresh_ahead(&self, stale: Arc<Token>) -> Result<Arc<Token>, Problem> {
-        if self.health().holds_back(Tick::now()) {
+        let local = self.local();
+        if local.health().holds_back(Tick::now()) {
             return Ok(stale);
         }
         {
-            let mut flight = self.flight();
+            let mut flight = local.flight();
             // Another caller is refreshing: no need to wait for it.
             if flight.in_flight {
                 return Ok(stale);
@@ -156,7 +200,7 @@ impl Client {
             // The attempt outlived the token: nothing valid is left to give.
             Err(problem) if !stale.is_usable(Tick::now()) => Err(problem),
             Err(problem) => {
-                let mut health = self.health();
+                let mut health = local.health();
                 health.failed_refreshes = health.failed_refreshes.saturating_add(1);
                 // 1 s, 2 s, 4 s ... 30 s apart, and at least four more tries
                 // before the token expires, however short its life.
@@ -181,24 +225,25 @@ impl Client {
     /// waiter waits no longer than its own deadline.
     fn fetch_waiting(&self) -> Result<Arc<Token>, Problem> {
         let deadline = Deadline::after(self.config.timeout);
-        let flights_seen = self.flights_done.load(Ordering::Acquire);
-        let mut flight = self.flight();
+        let local = self.local();
+        let flights_seen = local.flights_done.load(Ordering::Acquire);
+        let mut flight = local.flight();
         if let Some(token) = self.fresh_token() {
             return Ok(token);
         }
         // A flight ended between the cache check and here: share its outcome.
-        if self.flights_done.load(Ordering::Acquire) != flights_seen
+        if local.flights_done.load(Ordering::Acquire) != flights_seen
             && !flight.in_flight
             && let Some(outcome) = &flight.last
         {
             return outcome.clone();
         }
         if flight.in_flight {
-            let seen = self.flights_done.load(Ordering::Acquire);
-            let (flight, waited) = self
+            let seen = local.flights_done.load(Ordering::Acquire);
+            let (flight, waited) = local
                 .landed
                 .wait_timeout_while(flight, deadline.remaining(), |_| {
-                    self.flights_done.load(Ordering::Acquire) == seen
+                    local.flights_done.load(Ordering::Acquire) == seen
                 })
                 .unwrap_or_else(PoisonError::into_inner);
             if waited.timed_out() {
@@ -209,7 +254,7 @@ impl Client {
                 None => Err(self.wait_timed_out()),
             };
         }
-        if let Some(problem) = self.health().throttled_problem(Tick::now()) {
+        if let Some(problem) = local.health().throttled_problem(Tick::now()) {
             return Err(problem);
         }
         flight.in_flight = true;
@@ -234,7 +279,7 @@ impl Client {
     fn fly(&self, deadline: Deadline) -> Outcome {
         // Lands the flight even if the request panics, so no waiter waits
         // for a flight that will never land.
-        struct Landing<'a>(&'a Client, Option<Outcome>);
+        struct Landing<'a>(&'a Local, Option<Outcome>);
         impl Drop for Landing<'_> {
             fn drop(&mut self) {
                 let outcome = self.1.take().unwrap_or_else(|| {
@@ -250,33 +295,26 @@ impl Client {
                 self.0.landed.notify_all();
             }
         }
-        let mut landing = Landing(self, None);
+        let local = self.local();
+        let mut landing = Landing(local, None);
         let outcome = match self.request_token(deadline) {
             Ok(token) => {
                 let token = Arc::new(token);
                 if token.is_cacheable() {
                     self.cache.put(self.key, token.clone());
                 }
-                let mut health = self.health();
+                let mut health = local.health();
                 health.failed_refreshes = 0;
                 health.next_refresh = None;
                 Ok(token)
             }
             Err(failed) => {
-                self.health().note_throttling(&failed);
+                local.health().note_throttling(&failed);
                 Err(failed.problem)
             }
         };
         landing.1 = Some(outcome.clone());
         outcome
-    }
-
-    fn flight(&self) -> MutexGuard<'_, Flight> {
-        self.flight.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn health(&self) -> MutexGuard<'_, Health> {
-        self.health.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The `Authorization` header value for a valid token.
@@ -286,23 +324,29 @@ impl Client {
 
     /// One request for a new token, inside the single flight.
     fn request_token(&self, deadline: Deadline) -> Result<Token, Failed> {
+        let local = self.local();
+        let agent = local.agent.as_ref().map_err(|problem| Failed {
+            problem: problem.clone(),
+            retry: Retry::Never,
+        })?;
         if self.config.grant != Grant::RefreshToken {
             return grant::fetch(
-                &self.agent,
+                agent,
                 &self.config,
                 GrantRequest::ClientCredentials,
                 deadline,
             );
         }
-        let mut current = self
+        // Not held across the request: the flight is single already, and a
+        // lock held there would stay locked in a child forked meanwhile.
+        let refresh_token = local
             .refresh_token
             .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        let refresh_token = current
+            .unwrap_or_else(PoisonError::into_inner)
             .clone()
             .expect("a refresh_token client is built with a refresh token");
         let mut token = grant::fetch(
-            &self.agent,
+            agent,
             &self.config,
             GrantRequest::RefreshToken {
                 refresh_token: refresh_token.expose(),
@@ -312,7 +356,12 @@ impl Client {
         // A rotated token replaces the old one, which the server now refuses;
         // an unrotated one stays in the response the caller sees.
         match &token.refresh_token {
-            Some(rotated) => *current = Some(Secret::new(rotated.clone())),
+            Some(rotated) => {
+                *local
+                    .refresh_token
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(Secret::new(rotated.clone()));
+            }
             None => token.refresh_token = Some(refresh_token.expose().to_owned()),
         }
         Ok(token)
@@ -385,7 +434,9 @@ pub fn fetch_token(config_json: &str) -> Result<Arc<Token>, Problem> {
     one_shot_client(config)?.token()
 }
 
-static ONE_SHOT: Mutex<Option<OneShot>> = Mutex::new(None);
+/// The one-shot call's clients. A forked child starts with the parent's
+/// when their lock is free: each client makes its own connections there.
+static ONE_SHOT: PerProcess<Mutex<OneShot>> = PerProcess::new();
 
 /// The one-shot call's clients, which all keep their tokens in one cache.
 struct OneShot {
@@ -393,24 +444,46 @@ struct OneShot {
     clients: HashMap<CacheKey, Arc<Client>>,
 }
 
+impl Default for OneShot {
+    fn default() -> OneShot {
+        OneShot {
+            cache: Arc::new(MemoryCache::new(ONE_SHOT_CLIENTS)),
+            clients: HashMap::new(),
+        }
+    }
+}
+
+fn one_shot() -> MutexGuard<'static, OneShot> {
+    ONE_SHOT
+        .get(|parents| Mutex::new(fork::inherit(parents)))
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
 /// Empties the process-wide cache of the one-shot call and drops the shared
 /// HTTP agents, so that a leak checker at exit sees nothing held. Clients
 /// built with [`Client::new`] keep working; later calls start afresh.
 pub fn clear_process_state() {
-    *ONE_SHOT.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    *one_shot() = OneShot::default();
     discovery::clear();
     http::drop_shared_agents();
 }
 
 fn one_shot_client(config: Config) -> Result<Arc<Client>, Problem> {
     let key = CacheKey::for_config(&config);
-    let mut one_shot = ONE_SHOT.lock().unwrap_or_else(PoisonError::into_inner);
-    let OneShot { cache, clients } = one_shot.get_or_insert_with(|| OneShot {
-        cache: Arc::new(MemoryCache::new(ONE_SHOT_CLIENTS)),
-        clients: HashMap::new(),
-    });
-    if let Some(client) = clients.get(&key) {
-        return Ok(client.clone());
+    let cache = {
+        let one_shot = one_shot();
+        if let Some(client) = one_shot.clients.get(&key) {
+            return Ok(client.clone());
+        }
+        one_shot.cache.clone()
+    };
+    // Built without the lock held: discovery may make a request.
+    let client = Arc::new(Client::with_cache(config, cache)?);
+    let mut one_shot = one_shot();
+    let clients = &mut one_shot.clients;
+    if let Some(first) = clients.get(&key) {
+        return Ok(first.clone());
     }
     if clients.len() >= ONE_SHOT_CLIENTS {
         // Clients without a fresh token cost a request either way; drop them first.
@@ -419,7 +492,6 @@ fn one_shot_client(config: Config) -> Result<Arc<Client>, Problem> {
             clients.clear();
         }
     }
-    let client = Arc::new(Client::with_cache(config, cache.clone())?);
     clients.insert(key, client.clone());
     Ok(client)
 }

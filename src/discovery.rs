@@ -8,6 +8,7 @@ use std::sync::{Mutex, PoisonError};
 use serde_json::Value;
 
 use crate::config::{Config, check_url_is_safe};
+use crate::fork::{self, PerProcess};
 use crate::http;
 use crate::problem::{Problem, ProblemKind};
 
@@ -19,7 +20,10 @@ struct Endpoints {
     authorize: Option<String>,
 }
 
-static DOCUMENTS: Mutex<Option<HashMap<String, Endpoints>>> = Mutex::new(None);
+type Documents = Mutex<Option<HashMap<String, Endpoints>>>;
+
+/// A forked child starts with the parent's documents when their lock is free.
+static DOCUMENTS: PerProcess<Documents> = PerProcess::new();
 
 /// Fills the endpoints the configuration left to its issuer. Explicit
 /// `token_url` and `authorize_url` win over the document.
@@ -58,7 +62,10 @@ pub fn clear() {
 }
 
 fn lock() -> std::sync::MutexGuard<'static, Option<HashMap<String, Endpoints>>> {
-    DOCUMENTS.lock().unwrap_or_else(PoisonError::into_inner)
+    DOCUMENTS
+        .get(|parents| Mutex::new(fork::inherit(parents)))
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
 }
 
 fn fetch(config: &Config, issuer: &str) -> Result<Endpoints, Problem> {

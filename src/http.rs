@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use std::net::SocketAddr;
@@ -14,6 +14,7 @@ use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::config::Config;
+use crate::fork::{self, PerProcess};
 use crate::problem::{Problem, ProblemKind};
 use crate::retry::{Deadline, Retry};
 
@@ -46,11 +47,17 @@ pub fn agent_for(config: &Config) -> Result<Agent, Problem> {
     Ok(agent)
 }
 
-static AGENTS: OnceLock<Mutex<HashMap<AgentKey, Agent>>> = OnceLock::new();
+/// The agents of this process. A forked child uses none of its parent's:
+/// their pooled connections are the parent's sockets. It drops them, which
+/// closes its own copies of those sockets and sends nothing on them.
+static AGENTS: PerProcess<Mutex<HashMap<AgentKey, Agent>>> = PerProcess::new();
 
 fn agents() -> std::sync::MutexGuard<'static, HashMap<AgentKey, Agent>> {
     AGENTS
-        .get_or_init(Default::default)
+        .get(|parents| {
+            drop(fork::inherit(parents));
+            Mutex::default()
+        })
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
 }

@@ -22,6 +22,7 @@ pub mod clock;
 pub mod config;
 pub mod discovery;
 pub mod ffi;
+pub mod fork;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

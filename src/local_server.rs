@@ -45,6 +45,11 @@ pub const DEMO_AUDIENCE: &str = "https://beeapp.open-cosmos.com";
 pub const AUTH0_CLIENT_ID: &str = "demo-client";
 /// Secret of [`AUTH0_CLIENT_ID`].
 pub const AUTH0_CLIENT_SECRET: &str = "demo-secret";
+/// A second registered Auth0 machine-to-machine client, so tests can tell
+/// whose token an answer carries (its `sub` is `<client id>@clients`).
+pub const AUTH0_SECOND_CLIENT_ID: &str = "m2m-second";
+/// Secret of [`AUTH0_SECOND_CLIENT_ID`].
+pub const AUTH0_SECOND_CLIENT_SECRET: &str = "m2m-second-secret";
 /// The registered Cobuilder client.
 pub const COBUILDER_CLIENT_ID: &str = "cobuilder-client";
 /// Secret of [`COBUILDER_CLIENT_ID`].
@@ -1253,6 +1258,7 @@ fn route(shared: &Shared, req: &Request<'_>, out: &mut Out) -> Reply {
                 ("refresh", &shared.refresh),
                 ("discovery", &shared.discovery),
                 ("redirect_target", &shared.redirect_target),
+                ("connections", &shared.next_conn),
             ]
             .into_iter()
             .enumerate()
@@ -1802,8 +1808,14 @@ fn auth0_token(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out)
         );
     };
     let secret = params.client_secret.as_deref().unwrap_or("");
-    let secret_ok = constant_time_eq(secret.as_bytes(), AUTH0_CLIENT_SECRET.as_bytes());
-    if client_id != AUTH0_CLIENT_ID || !secret_ok {
+    let registered = match client_id {
+        AUTH0_CLIENT_ID => Some(AUTH0_CLIENT_SECRET),
+        AUTH0_SECOND_CLIENT_ID => Some(AUTH0_SECOND_CLIENT_SECRET),
+        _ => None,
+    };
+    let secret_ok =
+        registered.is_some_and(|known| constant_time_eq(secret.as_bytes(), known.as_bytes()));
+    if !secret_ok {
         return out.json_error(401, "access_denied", "Unauthorized");
     }
     let audience = match params.audience.as_deref() {

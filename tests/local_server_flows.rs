@@ -548,9 +548,12 @@ fn refresh_tokens_rotate_and_the_old_one_is_refused() {
     assert_eq!(server.auth0_requests(), 6);
     let stats: Value =
         serde_json::from_str(&get(&format!("{}/_stats", server.base_url())).body).unwrap();
+    let connections = server.connections();
     assert_eq!(
         stats.to_string(),
-        r#"{"auth0":6,"cobuilder":0,"authorize":1,"refresh":5,"discovery":0,"redirect_target":0}"#
+        format!(
+            r#"{{"auth0":6,"cobuilder":0,"authorize":1,"refresh":5,"discovery":0,"redirect_target":0,"connections":{connections}}}"#
+        )
     );
 }
 

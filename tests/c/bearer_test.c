@@ -10,7 +10,8 @@
  * (one-shot, and one for eight threads sharing a handle); for the user flows,
  * Auth0 endpoint 6 more (a code exchanged, the same code again, a wrong
  * verifier, the loopback login, a sign-in with offline_access and its
- * refresh), and 2 for serve-stale (a token, then its failed refresh).
+ * refresh), 2 for serve-stale (a token, then its failed refresh), and 3
+ * around a fork (the parent's token, the child's, the parent's after).
  *
  * For the user flows this program plays the browser: it follows the
  * authorization server's redirect by hand with a small HTTP GET.
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,7 +35,7 @@
 #define CANARY "canary-0f3c9a7d"
 
 static int passed, failed;
-static char auth0_json[1024], cobuilder_json[1024], native_json[1024];
+static char auth0_json[1024], cobuilder_json[1024], native_json[1024], second_json[1024];
 static const char *base_url;
 
 #define CHECK(cond)                                                           \
@@ -447,6 +449,47 @@ static void test_refresh(void) {
     bearer_client_free(client);
 }
 
+/* After fork() the child uses none of the parent's connections: the
+   parent's client still gives its cached token there, a new client fetches
+   on a connection of the child's own, and the parent's kept-alive
+   connection still serves the parent afterwards. */
+static int fork_child(bearer_client *parents, const char *parents_token) {
+    int ok = 1;
+    char *token = NULL, *fresh = NULL;
+    bearer_client *own = NULL;
+    ok &= bearer_client_token(parents, &token, NULL) == BEARER_STATUS_OK;
+    ok &= token != NULL && strcmp(token, parents_token) == 0;
+    ok &= bearer_client_new(second_json, &own, NULL) == BEARER_STATUS_OK;
+    ok &= bearer_client_token(own, &fresh, NULL) == BEARER_STATUS_OK;
+    ok &= fresh != NULL && strcmp(fresh, parents_token) != 0;
+    bearer_string_free(token);
+    bearer_string_free(fresh);
+    bearer_client_free(own);
+    bearer_client_free(parents);
+    bearer_global_cleanup();
+    return ok ? 0 : 1;
+}
+
+static void test_fork(void) {
+    bearer_client *client = NULL, *after = NULL;
+    char *token = NULL, *again = NULL;
+    CHECK(bearer_client_new(second_json, &client, NULL) == BEARER_STATUS_OK);
+    CHECK(bearer_client_token(client, &token, NULL) == BEARER_STATUS_OK);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) exit(fork_child(client, token));
+    int status = -1;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK(bearer_client_new(second_json, &after, NULL) == BEARER_STATUS_OK);
+    CHECK(bearer_client_token(after, &again, NULL) == BEARER_STATUS_OK);
+    CHECK(again != NULL && token != NULL && strcmp(again, token) != 0);
+    bearer_string_free(token);
+    bearer_string_free(again);
+    bearer_client_free(after);
+    bearer_client_free(client);
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s BASE_URL\n", argv[0]);
@@ -463,6 +506,10 @@ int main(int argc, char **argv) {
              "\"token_url\":\"%s/authentication/api/v1/oauth2/token\"}",
              argv[1]);
 
+    snprintf(second_json, sizeof second_json,
+             "{\"client_id\":\"m2m-second\",\"client_secret\":\"m2m-second-secret\","
+             "\"audience\":\"https://beeapp.open-cosmos.com\",\"token_url\":\"%s/oauth/token\"}",
+             argv[1]);
     base_url = argv[1];
     snprintf(native_json, sizeof native_json,
              "{\"client_id\":\"native-client\",\"grant_type\":\"authorization_code\","
@@ -482,6 +529,7 @@ int main(int argc, char **argv) {
     test_loopback_login();
     test_refresh();
     test_serve_stale();
+    test_fork();
 
     bearer_global_cleanup();
     printf("%d passed, %d failed\n", passed, failed);
