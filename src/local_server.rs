@@ -155,6 +155,8 @@ fn process_seed() -> u64 {
 ///   (server clock + N) instead.
 /// - `content_type=TYPE` (form-encoded): the Content-Type of the answer,
 ///   whatever it is; `content_type=` (empty) sends none.
+/// - `token_type=TYPE` (form-encoded): the `token_type` of a token answer
+///   (and of the implicit redirect), whatever it is, CR and LF included.
 /// - `date_offset=N` (signed seconds): the server's clock runs N seconds
 ///   off: the `Date` header and the `iat`/`exp` of the JWTs it signs (and
 ///   a `retry_after_date`) come from now + N. Every answer has a `Date`
@@ -1385,7 +1387,14 @@ struct Knobs {
     drip_ms: u64,
     redirect_status: u16,
     content_type: Option<String>,
+    token_type: Option<String>,
     date_offset: i64,
+}
+
+impl Knobs {
+    fn token_type(&self) -> &str {
+        self.token_type.as_deref().unwrap_or("Bearer")
+    }
 }
 
 impl Knobs {
@@ -1407,6 +1416,7 @@ impl Knobs {
             drip_ms: DEFAULT_DRIP_MS,
             redirect_status: 302,
             content_type: None,
+            token_type: None,
             date_offset: 0,
         };
         for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -1442,6 +1452,8 @@ impl Knobs {
                     knobs.content_type = Some(media);
                 }
                 "date_offset" => knobs.date_offset = value.parse().map_err(|_| bad())?,
+                // Anything at all, CR and LF included: the client must refuse it.
+                "token_type" => knobs.token_type = Some(form_decode(value.as_bytes())),
                 "fault" => {
                     knobs.fault = Some(match value {
                         "rate_limit" => Fault::RateLimit,
@@ -1852,7 +1864,8 @@ fn auth0_token(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out)
     let b = &mut out.body;
     b.extend_from_slice(b"{\"access_token\":");
     push_json_str(b, &token);
-    b.extend_from_slice(b",\"token_type\":\"Bearer\"");
+    b.extend_from_slice(b",\"token_type\":");
+    push_json_str(b, knobs.token_type());
     if !knobs.omit_expires_in && !knobs.opaque {
         b.extend_from_slice(b",\"expires_in\":");
         push_i64(b, lifetime);
@@ -2180,7 +2193,7 @@ fn authorize(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out) -
         let mut redirect = Redirect::new(redirect_uri, true);
         redirect
             .param("access_token", &token)
-            .param("token_type", "Bearer");
+            .param("token_type", knobs.token_type());
         if !knobs.omit_expires_in && !knobs.opaque {
             redirect.param("expires_in", &lifetime.to_string());
         }
@@ -2421,7 +2434,9 @@ fn user_tokens(shared: &Shared, issue: &Issue<'_>, knobs: &Knobs, out: &mut Out)
         b.extend_from_slice(b",\"expires_in\":");
         push_i64(b, lifetime);
     }
-    b.extend_from_slice(b",\"token_type\":\"Bearer\"}");
+    b.extend_from_slice(b",\"token_type\":");
+    push_json_str(b, knobs.token_type());
+    b.push(b'}');
     out.finish(
         200,
         "application/json",

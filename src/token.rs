@@ -83,11 +83,21 @@ impl Token {
                 return Err(invalid_response("the token response has no access_token"));
             }
         };
+        // The scheme of the Authorization header: anything but an HTTP token
+        // (RFC 9110 5.6.2) could end the header line and start another.
+        let token_type = match members.remove("token_type") {
+            None => "Bearer".to_owned(),
+            Some(Value::String(scheme)) if is_http_token(&scheme) => scheme,
+            Some(_) => {
+                return Err(invalid_response(
+                    "the token response's token_type is not an HTTP authentication scheme",
+                ));
+            }
+        };
         let mut text = |name: &str| match members.remove(name) {
             Some(Value::String(value)) => Some(value),
             _ => None,
         };
-        let token_type = text("token_type").unwrap_or_else(|| "Bearer".to_owned());
         let scope = text("scope");
         let refresh_token = text("refresh_token");
         let id_token = text("id_token");
@@ -305,6 +315,14 @@ fn looks_like_token(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|byte| byte.is_ascii_graphic())
 }
 
+/// An RFC 9110 `token` (`tchar`s), as an authentication scheme must be.
+fn is_http_token(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte))
+}
+
 /// RFC 6750 `b64token`: what a bare token in plain text must look like, so
 /// that an HTML page or a stray word is never taken for a token.
 fn is_b64token(text: &str) -> bool {
@@ -329,6 +347,33 @@ mod tests {
             URL_SAFE_NO_PAD.encode(r#"{"alg":"RS256"}"#),
             URL_SAFE_NO_PAD.encode(claims)
         )
+    }
+
+    #[test]
+    fn a_token_type_that_could_end_the_header_line_is_refused() {
+        for scheme in [
+            "Bearer\r\nX-Injected: yes",
+            "Bearer x",
+            "",
+            " Bearer",
+            "Bea\u{7f}rer",
+        ] {
+            let body =
+                serde_json::json!({"access_token": "abc", "token_type": scheme, "expires_in": 60});
+            let problem = Token::from_response(body.to_string().as_bytes()).unwrap_err();
+            assert_eq!(problem.kind(), ProblemKind::InvalidResponse, "{scheme:?}");
+        }
+        let wrong_type = br#"{"access_token":"abc","token_type":7}"#;
+        assert!(Token::from_response(wrong_type).is_err());
+        for (scheme, header) in [
+            ("bearer", "Bearer abc"),
+            ("BEARER", "Bearer abc"),
+            ("DPoP", "DPoP abc"),
+        ] {
+            let body = serde_json::json!({"access_token": "abc", "token_type": scheme});
+            let token = Token::from_response(body.to_string().as_bytes()).unwrap();
+            assert_eq!(token.authorization_header(), header);
+        }
     }
 
     #[test]

@@ -1,0 +1,102 @@
+//! Regression tests for defects an adversarial review reproduced: each
+//! failed before its fix. The user-flow and loopback ones are in
+//! `tests/flows.rs`.
+
+mod common;
+
+use std::ffi::{CStr, CString, c_char};
+use std::process::Command;
+use std::ptr;
+
+use bearer::ffi::{self, BearerClient, BearerStatus};
+use bearer::{Client, Config, ProblemKind};
+use common::*;
+use serde_json::Value;
+
+/// `bearer_client_new` then `bearer_client_authorization_header`: the status
+/// and the header or the problem JSON.
+fn ffi_authorization_header(config: &Value) -> (BearerStatus, String) {
+    let config = CString::new(config.to_string()).unwrap();
+    let mut client: *mut BearerClient = ptr::null_mut();
+    let mut out: *mut c_char = ptr::null_mut();
+    let mut problem: *mut c_char = ptr::null_mut();
+    // SAFETY: a NUL-terminated config and valid out-pointers; each string
+    // bearer returns is read once and freed once.
+    unsafe {
+        let status = ffi::bearer_client_new(config.as_ptr(), &mut client, ptr::null_mut());
+        assert_eq!(status, BearerStatus::Ok);
+        let status = ffi::bearer_client_authorization_header(client, &mut out, &mut problem);
+        ffi::bearer_client_free(client);
+        let text = if status == BearerStatus::Ok {
+            out
+        } else {
+            problem
+        };
+        let owned = CStr::from_ptr(text).to_str().unwrap().to_owned();
+        ffi::bearer_string_free(text);
+        (status, owned)
+    }
+}
+
+#[test]
+fn a_token_type_with_cr_lf_never_reaches_the_authorization_header() {
+    let server = server();
+    let injected = with_query(
+        auth0_config(&server),
+        "token_type=Bearer%0D%0AX-Injected%3A%20yes",
+    );
+
+    let problem = Client::from_json(&injected.to_string())
+        .unwrap()
+        .authorization_header()
+        .unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::InvalidResponse);
+
+    let (status, problem) = ffi_authorization_header(&injected);
+    assert_eq!(status, BearerStatus::BadResponse);
+    assert!(
+        problem.contains("urn:bearer:problem:invalid-response"),
+        "{problem}"
+    );
+    assert!(!problem.contains("X-Injected"), "{problem}");
+
+    let output = Command::new(env!("CARGO_BIN_EXE_bearer"))
+        .args(["header", "--credentials", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(injected.to_string().as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(output.status.code(), Some(BearerStatus::BadResponse as i32));
+    assert!(output.stdout.is_empty(), "nothing printed as a header");
+
+    // The schemes users meet still work, whatever their case.
+    for (scheme, prefix) in [("bearer", "Bearer "), ("DPoP", "DPoP ")] {
+        let config = with_query(auth0_config(&server), &format!("token_type={scheme}"));
+        let (status, header) = ffi_authorization_header(&config);
+        assert_eq!(status, BearerStatus::Ok, "{header}");
+        assert!(header.starts_with(prefix), "{header}");
+    }
+}
+
+#[test]
+fn config_for_the_same_request_builds_equal_cache_keys() {
+    // Guards the next tests: transport settings are not part of the token's key.
+    let server = server();
+    let plain = Config::from_json(&auth0_config(&server).to_string()).unwrap();
+    let slow =
+        Config::from_json(&with(auth0_config(&server), "timeout_ms", 600).to_string()).unwrap();
+    assert_eq!(
+        bearer::CacheKey::for_config(&plain),
+        bearer::CacheKey::for_config(&slow)
+    );
+}
