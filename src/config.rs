@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::problem::{Problem, ProblemKind};
-use crate::secret::Secret;
+use crate::problem::{Problem, ProblemKind, Redaction};
+use crate::secret::{Secret, basic_credential};
 
 /// Token endpoint of the DataCosmos Auth0 tenant.
 pub const AUTH0_DEFAULT_TOKEN_URL: &str = "https://login.open-cosmos.com/oauth/token";
@@ -329,30 +329,25 @@ impl Config {
         Ok(config)
     }
 
-    /// The strings that must never leave the library: the secret as it is,
-    /// as a JSON or form body carries it, and inside a Basic credential; the
-    /// refresh token and proxy likewise.
-    pub fn redaction_needles(&self) -> Vec<String> {
-        let mut needles = Vec::new();
+    /// The secrets a request with this configuration carries, to scrub
+    /// from what comes back: the client secret (also inside a Basic
+    /// credential), the refresh token, the proxy URL, and every string in
+    /// `extra_params` (assertions, passwords, API keys travel there).
+    pub fn redaction(&self) -> Redaction {
+        let mut redaction = Redaction::default();
         if let Some(secret) = &self.client_secret {
-            let secret = secret.expose();
-            push_encodings(&mut needles, secret);
-            let basic = crate::grant::basic_credential(&self.client_id, secret);
-            needles.push(basic.trim_start_matches("Basic ").to_owned());
+            redaction.add(secret.expose());
+            let basic = basic_credential(&self.client_id, secret.expose());
+            redaction.add_exact(basic.trim_start_matches("Basic "));
         }
         for secret in [&self.refresh_token, &self.proxy].into_iter().flatten() {
-            push_encodings(&mut needles, secret.expose());
+            redaction.add(secret.expose());
         }
-        needles
+        for text in self.extra_params.values().filter_map(Value::as_str) {
+            redaction.add(text);
+        }
+        redaction
     }
-}
-
-/// A secret as it is and as a JSON string or a form field carries it.
-pub(crate) fn push_encodings(needles: &mut Vec<String>, secret: &str) {
-    let json_escaped = Value::from(secret).to_string();
-    needles.push(secret.to_owned());
-    needles.push(json_escaped[1..json_escaped.len() - 1].to_owned());
-    needles.push(form_urlencoded::byte_serialize(secret.as_bytes()).collect());
 }
 
 impl Config {

@@ -6,7 +6,6 @@ use std::ffi::CString;
 
 use crate::authorize::{self, AuthorizationRequest};
 use crate::config::Config;
-use crate::grant::GrantRequest;
 use crate::http::Answer;
 use crate::problem::Problem;
 use crate::token::Token;
@@ -45,8 +44,7 @@ pub fn read_token_answer(
         location: location.map(str::to_owned),
         body: body.to_vec(),
     };
-    crate::grant::read_answer(config, answer)
-        .map_err(|problem| crate::grant::redact(config, GrantRequest::ClientCredentials, problem))
+    crate::grant::read_answer(config, &config.redaction(), answer)
 }
 
 /// What a checked callback carries.

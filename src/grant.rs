@@ -3,16 +3,15 @@
 //! Builds the request and reads the answer, success or failure, into a token
 //! or a problem.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 use ureq::Agent;
 use zeroize::Zeroizing;
 
-use crate::config::{BodyFormat, ClientAuth, Config, Shape, push_encodings};
+use crate::config::{BodyFormat, ClientAuth, Config, Shape};
 use crate::http::{self, Answer, Body, Failed};
-use crate::problem::{Problem, ProblemKind};
+use crate::problem::{Problem, ProblemKind, Redaction};
 use crate::retry::{Deadline, Retry};
+use crate::secret::basic_credential;
 use crate::token::Token;
 
 /// What to trade for a token at the token endpoint.
@@ -56,7 +55,7 @@ impl GrantRequest<'_> {
 /// Requests a new token, retrying a throttled, failing or cut-off attempt
 /// while `deadline` allows (see [`crate::retry`]). A failure carries the
 /// last attempt's verdict, so the caller can honour a `Retry-After`; its
-/// problem has the secrets redacted.
+/// problem shows none of the request's secrets.
 pub fn fetch(
     agent: &Agent,
     config: &Config,
@@ -64,6 +63,7 @@ pub fn fetch(
     deadline: Deadline,
 ) -> Result<Token, Failed> {
     let (authorization, body) = request(config, grant);
+    let redaction = redaction(config, grant);
     let authorization = authorization.as_deref().map(|header| header.as_str());
     // A code, or a refresh token the server rotates, is good for one
     // exchange: after a lost answer or a failure halfway a second try could
@@ -72,14 +72,14 @@ pub fn fetch(
     let single_use = !matches!(grant, GrantRequest::ClientCredentials);
     let mut attempts = 1;
     let mut failed = loop {
-        let failed = match http::post(agent, config, deadline, authorization, &body) {
+        let failed = match http::post(agent, config, deadline, authorization, &body, &redaction) {
             Ok(answer) => {
                 let status = answer.status;
                 let mut retry = Retry::for_status(status, answer.retry_after);
                 if single_use && !matches!(status, 429 | 503) {
                     retry = Retry::Never;
                 }
-                match read_answer(config, answer) {
+                match read_answer(config, &redaction, answer) {
                     Ok(token) => return Ok(token),
                     Err(problem) => Failed { problem, retry },
                 }
@@ -99,26 +99,17 @@ pub fn fetch(
     if attempts > 1 {
         failed.problem = failed.problem.with_extension("attempts", attempts);
     }
-    failed.problem = redact(config, grant, failed.problem);
     Err(failed)
 }
 
-/// Scrubs every secret of the configuration and of the grant from a
-/// problem that followed a request.
-pub(crate) fn redact(config: &Config, grant: GrantRequest<'_>, mut problem: Problem) -> Problem {
-    let mut needles = config.redaction_needles();
+/// The secrets of the configuration and of the grant, to scrub from what
+/// the endpoint or the HTTP stack says about the request.
+fn redaction(config: &Config, grant: GrantRequest<'_>) -> Redaction {
+    let mut redaction = config.redaction();
     for secret in grant.secrets() {
-        push_encodings(&mut needles, secret);
+        redaction.add(secret);
     }
-    problem.redact(&needles.iter().map(String::as_str).collect::<Vec<_>>());
-    problem
-}
-
-/// `Basic base64(urlencode(id):urlencode(secret))`, as RFC 6749 §2.3.1 asks.
-pub(crate) fn basic_credential(client_id: &str, secret: &str) -> String {
-    let encode = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
-    let pair = Zeroizing::new(format!("{}:{}", encode(client_id), encode(secret)));
-    format!("Basic {}", STANDARD.encode(pair.as_bytes()))
+    redaction
 }
 
 fn request(config: &Config, grant: GrantRequest<'_>) -> (Option<Zeroizing<String>>, Body) {
@@ -133,7 +124,7 @@ fn request(config: &Config, grant: GrantRequest<'_>) -> (Option<Zeroizing<String
     let secret = config.client_secret.as_ref().map(|secret| secret.expose());
     let authorization = match (config.client_auth, secret) {
         (ClientAuth::SecretBasic, Some(secret)) => {
-            Some(Zeroizing::new(basic_credential(&config.client_id, secret)))
+            Some(basic_credential(&config.client_id, secret))
         }
         (_, secret) => {
             fields.push((id_key, &config.client_id));
@@ -203,7 +194,12 @@ fn request(config: &Config, grant: GrantRequest<'_>) -> (Option<Zeroizing<String
     (authorization, body)
 }
 
-pub(crate) fn read_answer(config: &Config, answer: Answer) -> Result<Token, Problem> {
+/// Reads the endpoint's answer; what it says is scrubbed with `redaction`.
+pub(crate) fn read_answer(
+    config: &Config,
+    redaction: &Redaction,
+    answer: Answer,
+) -> Result<Token, Problem> {
     let instance = http::endpoint_for_display(&config.token_url);
     match answer.status {
         200..=299 => Token::from_answer(&answer.body, answer.date)
@@ -216,22 +212,25 @@ pub(crate) fn read_answer(config: &Config, answer: Answer) -> Result<Token, Prob
                 answer
                     .location
                     .as_deref()
-                    .map(|to| format!(" (to {})", http::endpoint_for_display(to)))
+                    .map(|to| format!(" (to {})", redaction.text(&http::endpoint_for_display(to))))
                     .unwrap_or_default()
             ),
         )
         .with_instance(instance)
         .with_extension("upstream_status", answer.status)),
-        status => Err(error_answer(&answer, status, instance)),
+        status => Err(error_answer(&answer, status, instance, redaction)),
     }
 }
 
 /// Maps a 4xx/5xx answer: RFC 7807/9457 problem details pass through as the
 /// server sent them; OAuth errors (RFC 6749 §5.2) get a bearer type with the
 /// OAuth members kept in `extensions`; anything else is an upstream error.
-fn error_answer(answer: &Answer, status: u16, instance: String) -> Problem {
+fn error_answer(answer: &Answer, status: u16, instance: String, redaction: &Redaction) -> Problem {
     let parsed = match serde_json::from_slice(&answer.body) {
-        Ok(Value::Object(members)) => Some(members),
+        Ok(Value::Object(mut members)) => {
+            redaction.object(&mut members);
+            Some(members)
+        }
         _ => None,
     };
     if let Some(members) = &parsed
@@ -263,7 +262,7 @@ fn error_answer(answer: &Answer, status: u16, instance: String) -> Problem {
             .to_owned(),
         None => format!(
             "the token endpoint answered {status}{}",
-            describe_body(&answer.content_type, &answer.body)
+            describe_body(&redaction.text(&answer.content_type), &answer.body)
         ),
     };
     let mut problem = Problem::new(kind, detail)
@@ -309,15 +308,6 @@ fn describe_body(content_type: &str, body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn basic_credentials_are_form_encoded_first() {
-        // RFC 6749 2.3.1: "a:b" becomes "a%3Ab" before base64.
-        assert_eq!(
-            basic_credential("id", "a:b"),
-            format!("Basic {}", STANDARD.encode("id:a%3Ab"))
-        );
-    }
 
     #[test]
     fn the_auth0_json_body_carries_what_the_seed_curl_sends() {

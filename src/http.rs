@@ -15,7 +15,7 @@ use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::config::Config;
 use crate::fork::{self, PerProcess};
-use crate::problem::{Problem, ProblemKind};
+use crate::problem::{Problem, ProblemKind, Redaction};
 use crate::retry::{Deadline, Retry};
 
 /// Token responses larger than this are refused unread.
@@ -180,13 +180,15 @@ impl From<Failed> for Problem {
     }
 }
 
-/// POSTs `body` to the token endpoint in the time left before `deadline`.
+/// POSTs `body` to the token endpoint in the time left before `deadline`;
+/// what the HTTP stack says of a failure is scrubbed with `redaction`.
 pub fn post(
     agent: &Agent,
     config: &Config,
     deadline: Deadline,
     authorization: Option<&str>,
     body: &Body,
+    redaction: &Redaction,
 ) -> Result<Answer, Failed> {
     let url = &config.token_url;
     let remaining = deadline.remaining();
@@ -202,8 +204,8 @@ pub fn post(
     }
     let response = request
         .send(&body.bytes[..])
-        .map_err(|error| transport_problem(error, config, url))?;
-    read_answer(response, config, url)
+        .map_err(|error| transport_problem(error, config, url, redaction))?;
+    read_answer(response, config, url, redaction)
 }
 
 /// GETs a document (OIDC discovery) within the configuration's deadline.
@@ -216,14 +218,15 @@ pub fn get(agent: &Agent, config: &Config, url: &str) -> Result<Answer, Failed> 
         .build()
         .header("Accept", "application/json")
         .call()
-        .map_err(|error| transport_problem(error, config, url))?;
-    read_answer(response, config, url)
+        .map_err(|error| transport_problem(error, config, url, &config.redaction()))?;
+    read_answer(response, config, url, &config.redaction())
 }
 
 fn read_answer(
     mut response: ureq::http::Response<ureq::Body>,
     config: &Config,
     url: &str,
+    redaction: &Redaction,
 ) -> Result<Answer, Failed> {
     let header = |name: &str| {
         response
@@ -242,7 +245,7 @@ fn read_answer(
         .with_config()
         .limit(MAX_RESPONSE_BYTES)
         .read_to_vec()
-        .map_err(|error| transport_problem(error, config, url))?;
+        .map_err(|error| transport_problem(error, config, url, redaction))?;
     Ok(Answer {
         status,
         content_type,
@@ -308,7 +311,12 @@ pub fn endpoint_for_display(url: &str) -> String {
     }
 }
 
-fn transport_problem(error: ureq::Error, config: &Config, url: &str) -> Failed {
+fn transport_problem(
+    error: ureq::Error,
+    config: &Config,
+    url: &str,
+    redaction: &Redaction,
+) -> Failed {
     use std::io::ErrorKind;
     use ureq::Error as E;
     let timeout_ms = config.timeout.as_millis();
@@ -326,6 +334,12 @@ fn transport_problem(error: ureq::Error, config: &Config, url: &str) -> Failed {
             Retry::Backoff
         }
         _ => Retry::Never,
+    };
+    // The HTTP stack's own words may name the URL with its query, or echo
+    // what it sent: shown with the URL as `instance` shows it, and scrubbed.
+    let outside = |text: String| {
+        let shown = endpoint_for_display(url);
+        redaction.text(&text.replace(url, &shown))
     };
     let (kind, detail) = match error {
         E::Timeout(which) => (
@@ -353,15 +367,30 @@ fn transport_problem(error: ureq::Error, config: &Config, url: &str) -> Failed {
                 .get_ref()
                 .is_some_and(|inner| inner.is::<rustls::Error>()) =>
         {
-            (ProblemKind::Unreachable, format!("TLS failed: {io}"))
+            (
+                ProblemKind::Unreachable,
+                format!("TLS failed: {}", outside(io.to_string())),
+            )
         }
-        E::Io(io) => (ProblemKind::Unreachable, format!("connection failed: {io}")),
+        E::Io(io) => (
+            ProblemKind::Unreachable,
+            format!("connection failed: {}", outside(io.to_string())),
+        ),
         E::Protocol(protocol) => (
             ProblemKind::InvalidResponse,
-            format!("the answer is not valid HTTP/1.1: {protocol}"),
+            format!(
+                "the answer is not valid HTTP/1.1: {}",
+                outside(protocol.to_string())
+            ),
         ),
-        E::Tls(reason) => (ProblemKind::Unreachable, format!("TLS failed: {reason}")),
-        E::Rustls(rustls) => (ProblemKind::Unreachable, format!("TLS failed: {rustls}")),
+        E::Tls(reason) => (
+            ProblemKind::Unreachable,
+            format!("TLS failed: {}", outside(reason.to_string())),
+        ),
+        E::Rustls(rustls) => (
+            ProblemKind::Unreachable,
+            format!("TLS failed: {}", outside(rustls.to_string())),
+        ),
         E::Pem(_) => (
             ProblemKind::Unreachable,
             "TLS failed: a certificate could not be read".into(),
@@ -369,7 +398,7 @@ fn transport_problem(error: ureq::Error, config: &Config, url: &str) -> Failed {
         E::ConnectionFailed => (ProblemKind::Unreachable, "the connection failed".into()),
         other => (
             ProblemKind::Unreachable,
-            format!("the request failed: {other}"),
+            format!("the request failed: {}", outside(other.to_string())),
         ),
     };
     Failed {

@@ -7,6 +7,7 @@
 use std::fmt;
 
 use serde_json::{Map, Value, json};
+use zeroize::Zeroizing;
 
 /// The stable kinds of failure. Each has its own `type` URI (see the README's
 /// table); numbers and names are never reused.
@@ -149,16 +150,6 @@ impl ProblemKind {
     }
 }
 
-/// The members every problem has, in this order.
-const MEMBERS: [&str; 6] = [
-    "type",
-    "title",
-    "status",
-    "detail",
-    "instance",
-    "extensions",
-];
-
 /// One failure, as RFC 9457 problem details.
 #[derive(Clone, PartialEq)]
 pub struct Problem {
@@ -291,31 +282,6 @@ impl Problem {
         Value::Object(self.members.clone()).to_string()
     }
 
-    /// Replaces every occurrence of each needle in every string of the
-    /// problem, so that a server echoing a request cannot leak a secret.
-    /// Our own `type` and `title` are constants that cannot carry one, and
-    /// stay intact even when a short secret happens to occur in them.
-    pub fn redact(&mut self, needles: &[&str]) {
-        let own_constants: &[&str] = if self.kind == ProblemKind::UpstreamProblem {
-            &[]
-        } else {
-            &["type", "title"]
-        };
-        self.members = std::mem::take(&mut self.members)
-            .into_iter()
-            .map(|(mut name, mut value)| {
-                if !own_constants.contains(&name.as_str()) {
-                    redact_value(&mut value, needles);
-                }
-                // Names other than ours are the server's, which may echo a secret.
-                if !MEMBERS.contains(&name.as_str()) {
-                    redact_text(&mut name, needles);
-                }
-                (name, value)
-            })
-            .collect();
-    }
-
     fn str_member(&self, name: &str) -> &str {
         self.members
             .get(name)
@@ -324,32 +290,77 @@ impl Problem {
     }
 }
 
-fn redact_value(value: &mut Value, needles: &[&str]) {
-    match value {
-        Value::String(text) => redact_text(text, needles),
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|item| redact_value(item, needles)),
-        Value::Object(members) => {
-            // Keys too: a server may echo the request as an object.
-            *members = std::mem::take(members)
-                .into_iter()
-                .map(|(mut key, mut member)| {
-                    redact_text(&mut key, needles);
-                    redact_value(&mut member, needles);
-                    (key, member)
-                })
-                .collect();
-        }
-        _ => {}
-    }
+/// The secrets of one request, to scrub from text that came from outside: a
+/// server's answer (which may echo the request) or the HTTP stack's errors.
+/// Only that text is scrubbed, never bearer's own words or the endpoint it
+/// names, so a one-letter secret cannot garble them, nor be read off the
+/// gaps it would leave.
+#[derive(Default)]
+pub struct Redaction {
+    needles: Vec<Zeroizing<String>>,
 }
 
-fn redact_text(text: &mut String, needles: &[&str]) {
-    for needle in needles.iter().filter(|needle| !needle.is_empty()) {
-        if text.contains(needle) {
-            *text = text.replace(needle, "[REDACTED]");
+impl Redaction {
+    /// Adds a secret as it is and as a JSON string or a form field carries it.
+    pub fn add(&mut self, secret: &str) {
+        if secret.is_empty() {
+            return;
         }
+        let json_escaped = Value::from(secret).to_string();
+        self.add_exact(secret);
+        self.add_exact(&json_escaped[1..json_escaped.len() - 1]);
+        self.add_exact(&form_urlencoded::byte_serialize(secret.as_bytes()).collect::<String>());
+    }
+
+    /// Adds a secret only as it is (a Basic credential, say).
+    pub fn add_exact(&mut self, secret: &str) {
+        if !secret.is_empty() && !self.needles.iter().any(|needle| **needle == *secret) {
+            self.needles.push(Zeroizing::new(secret.to_owned()));
+            // Longest first, so no encoding is cut up by a shorter one.
+            self.needles
+                .sort_by_key(|needle| std::cmp::Reverse(needle.len()));
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.needles.is_empty()
+    }
+
+    /// The strings scrubbed, for checks that nothing shows them.
+    pub fn needles(&self) -> impl Iterator<Item = &str> {
+        self.needles.iter().map(|needle| needle.as_str())
+    }
+
+    /// Outside text with every secret in it replaced by `[REDACTED]`.
+    pub fn text(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for needle in &self.needles {
+            if text.contains(needle.as_str()) {
+                text = text.replace(needle.as_str(), "[REDACTED]");
+            }
+        }
+        text
+    }
+
+    /// Outside JSON: every string in it, member names included.
+    pub fn value(&self, value: &mut Value) {
+        match value {
+            Value::String(text) => *text = self.text(text),
+            Value::Array(items) => items.iter_mut().for_each(|item| self.value(item)),
+            Value::Object(members) => self.object(members),
+            _ => {}
+        }
+    }
+
+    /// [`value`](Self::value) for an object.
+    pub fn object(&self, members: &mut Map<String, Value>) {
+        *members = std::mem::take(members)
+            .into_iter()
+            .map(|(name, mut member)| {
+                self.value(&mut member);
+                (self.text(&name), member)
+            })
+            .collect();
     }
 }
 
@@ -400,49 +411,27 @@ mod tests {
         assert!(problem.to_json().contains(r#""traceId":"abc""#));
     }
 
-    #[test]
-    fn redact_reaches_nested_strings() {
-        let mut problem = Problem::new(ProblemKind::InvalidRequest, "echo s3cret")
-            .with_extension("nested", json!({"list": ["xs3cretx"], "s3cret": 1}));
-        problem.redact(&["s3cret"]);
-        assert!(!problem.to_json().contains("s3cret"));
-        assert_eq!(problem.detail(), "echo [REDACTED]");
+    fn redaction(secret: &str) -> Redaction {
+        let mut redaction = Redaction::default();
+        redaction.add(secret);
+        redaction
     }
 
     #[test]
-    fn a_short_secret_leaves_our_type_and_title_intact() {
-        let mut problem = Problem::new(ProblemKind::Unreachable, "cannot connect to b");
-        problem.redact(&["b"]);
-        assert_eq!(problem.type_uri(), "urn:bearer:problem:unreachable");
-        assert_eq!(problem.detail(), "cannot connect to [REDACTED]");
+    fn redaction_reaches_nested_strings_and_member_names() {
+        let mut value = json!({"list": ["xs3cretx"], "s3cret": 1, "nested": {"a": "s3cret"}});
+        redaction("s3cret").value(&mut value);
+        assert!(!value.to_string().contains("s3cret"), "{value}");
+        assert_eq!(value["list"][0], "x[REDACTED]x");
     }
 
     #[test]
-    fn a_passed_through_problem_is_redacted_everywhere() {
-        let upstream = json!({"type": "urn:s3cret", "title": "s3cret"});
-        let Value::Object(members) = upstream else {
-            unreachable!()
-        };
-        let mut problem = Problem::passthrough(members, 400);
-        problem.redact(&["s3cret"]);
-        assert!(!problem.to_json().contains("s3cret"));
-    }
-
-    #[test]
-    fn a_passed_through_member_name_is_redacted_too() {
-        // A server may echo the request as member names (corpus/token_response/secret-as-member-name).
-        let upstream = json!({"title": "x", "s3cret": 1, "extensions": {"s3cret": 2}});
-        let Value::Object(members) = upstream else {
-            unreachable!()
-        };
-        let mut problem = Problem::passthrough(members, 400);
-        problem.redact(&["s3cret"]);
-        assert!(
-            !problem.to_json().contains("s3cret"),
-            "{}",
-            problem.to_json()
+    fn redaction_covers_the_json_and_form_encodings() {
+        let redaction = redaction("a b\"c");
+        assert_eq!(
+            redaction.text(r#"raw a b"c json a b\"c form a+b%22c"#),
+            "raw [REDACTED] json [REDACTED] form [REDACTED]"
         );
-        assert_eq!(problem.title(), "x");
     }
 
     #[test]

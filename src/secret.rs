@@ -1,7 +1,10 @@
 //! A string that must never be printed: redacted `Debug`, no `Display`, wiped on drop.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
 /// A client secret (or any credential-bearing string, such as a proxy URL
@@ -18,6 +21,19 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+impl Hash for Secret {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.expose().hash(state);
+    }
+}
+
+/// `Basic base64(urlencode(id):urlencode(secret))`, as RFC 6749 §2.3.1 asks.
+pub fn basic_credential(client_id: &str, secret: &str) -> Zeroizing<String> {
+    let encode = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+    let pair = Zeroizing::new(format!("{}:{}", encode(client_id), encode(secret)));
+    Zeroizing::new(format!("Basic {}", STANDARD.encode(pair.as_bytes())))
 }
 
 /// Compares without an early exit, so the time taken does not tell an
@@ -51,5 +67,14 @@ mod tests {
             "Some(\n    Secret([REDACTED]),\n)"
         );
         assert_eq!(secret.expose(), "hunter2-canary");
+    }
+
+    #[test]
+    fn basic_credentials_are_form_encoded_first() {
+        // RFC 6749 2.3.1: "a:b" becomes "a%3Ab" before base64.
+        assert_eq!(
+            *basic_credential("id", "a:b"),
+            format!("Basic {}", STANDARD.encode("id:a%3Ab"))
+        );
     }
 }

@@ -9,6 +9,7 @@ use std::process::Command;
 use std::ptr;
 
 use bearer::ffi::{self, BearerClient, BearerStatus};
+use bearer::local_server;
 use bearer::{Client, Config, ProblemKind};
 use common::*;
 use serde_json::Value;
@@ -99,4 +100,60 @@ fn config_for_the_same_request_builds_equal_cache_keys() {
         bearer::CacheKey::for_config(&plain),
         bearer::CacheKey::for_config(&slow)
     );
+}
+
+#[test]
+fn extra_params_values_are_redacted_like_the_secret() {
+    let server = server();
+    for body in ["json", "form"] {
+        let config = with(
+            with(
+                with_query(auth0_config(&server), "fault=echo"),
+                "extra_params",
+                serde_json::json!({"api_password": "pw: s3cret&more", "api_key": "k3y-k3y"}),
+            ),
+            "body",
+            body,
+        );
+        let problem = Client::from_json(&config.to_string())
+            .unwrap()
+            .token()
+            .unwrap_err()
+            .to_json();
+        assert!(problem.contains("[REDACTED]"), "{problem}");
+        for shown in ["s3cret", "k3y-k3y", local_server::AUTH0_CLIENT_SECRET] {
+            assert!(!problem.contains(shown), "{body}: {shown} in {problem}");
+        }
+    }
+}
+
+#[test]
+fn a_one_letter_secret_leaves_bearers_own_words_and_the_endpoint_intact() {
+    let server = server();
+    let config = with(
+        with_query(auth0_config(&server), "fault=oversize"),
+        "client_secret",
+        "b",
+    );
+    let problem = Client::from_json(&config.to_string())
+        .unwrap()
+        .token()
+        .unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::ResponseTooLarge);
+    assert_eq!(problem.detail(), "the answer is larger than 262144 bytes");
+    assert_eq!(problem.instance(), server.auth0_token_url());
+    assert_eq!(problem.type_uri(), "urn:bearer:problem:response-too-large");
+
+    // What the server says is still scrubbed of it.
+    let echo = with(
+        with_query(auth0_config(&server), "fault=echo"),
+        "client_secret",
+        "b",
+    );
+    let problem = Client::from_json(&echo.to_string())
+        .unwrap()
+        .token()
+        .unwrap_err();
+    assert_eq!(problem.instance(), server.auth0_token_url());
+    assert!(!problem.detail().contains('b'), "{}", problem.detail());
 }

@@ -43,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
     match parsed {
         Ok(config) => {
             if config.client_secret.is_some() {
-                assert!(!config.redaction_needles().is_empty());
+                assert!(!config.redaction().is_empty());
             }
         }
         Err(problem) => {
