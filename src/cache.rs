@@ -59,6 +59,36 @@ impl CacheKey {
         CacheKey(hasher.finalize().into())
     }
 
+    /// This key extended by what shapes the connection and the call (the
+    /// deadline, retries, proxy and CA roots): clients that differ only
+    /// there share a token, but never a client, so each call keeps its own
+    /// deadline and trust settings.
+    pub fn with_transport(&self, config: &Config) -> CacheKey {
+        let mut hasher = Sha256::new();
+        hasher.update(b"bearer-client-key-v1");
+        hasher.update(self.0);
+        hasher.update((config.timeout.as_millis() as u64).to_le_bytes());
+        hasher.update(config.retries.to_le_bytes());
+        for setting in [
+            config
+                .ca_file
+                .as_ref()
+                .map(|path| path.as_os_str().as_encoded_bytes()),
+            config.proxy.as_ref().map(|proxy| proxy.expose().as_bytes()),
+        ] {
+            // Absent and empty differ, and each is length-prefixed.
+            match setting {
+                None => hasher.update([0]),
+                Some(bytes) => {
+                    hasher.update([1]);
+                    hasher.update((bytes.len() as u64).to_le_bytes());
+                    hasher.update(bytes);
+                }
+            }
+        }
+        CacheKey(hasher.finalize().into())
+    }
+
     /// Lowercase hex, for names in shared stores and for logs.
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|byte| format!("{byte:02x}")).collect()

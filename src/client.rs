@@ -438,7 +438,9 @@ pub fn fetch_token(config_json: &str) -> Result<Arc<Token>, Problem> {
 /// when their lock is free: each client makes its own connections there.
 static ONE_SHOT: PerProcess<Mutex<OneShot>> = PerProcess::new();
 
-/// The one-shot call's clients, which all keep their tokens in one cache.
+/// The one-shot call's clients, which all keep their tokens in one cache:
+/// a client per configuration (keyed with its transport settings, see
+/// [`CacheKey::with_transport`]), a token per request.
 struct OneShot {
     cache: Arc<MemoryCache>,
     clients: HashMap<CacheKey, Arc<Client>>,
@@ -470,7 +472,7 @@ pub fn clear_process_state() {
 }
 
 fn one_shot_client(config: Config) -> Result<Arc<Client>, Problem> {
-    let key = CacheKey::for_config(&config);
+    let key = CacheKey::for_config(&config).with_transport(&config);
     let cache = {
         let one_shot = one_shot();
         if let Some(client) = one_shot.clients.get(&key) {

@@ -364,16 +364,6 @@ fn a_redirect_is_not_followed_so_the_secret_goes_nowhere_else() {
     assert_eq!(server.redirect_target_requests(), 0, "nothing followed");
 }
 
-fn tls_file(name: &str) -> String {
-    format!("{}/tests/tls/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn tls_server() -> LocalAuthServer {
-    let read = |name| std::fs::read(tls_file(name)).expect("the test PKI is committed");
-    LocalAuthServer::start_tls(&read("server.pem"), &read("server.key"))
-        .expect("the TLS server starts")
-}
-
 #[test]
 fn tls_succeeds_with_the_ca_given_in_ca_file() {
     let server = tls_server();

@@ -157,3 +157,47 @@ fn a_one_letter_secret_leaves_bearers_own_words_and_the_endpoint_intact() {
     assert_eq!(problem.instance(), server.auth0_token_url());
     assert!(!problem.detail().contains('b'), "{}", problem.detail());
 }
+
+/// The one-shot call for `config`, and how long it took.
+fn one_shot(config: &Value) -> (Result<String, bearer::Problem>, std::time::Duration) {
+    let started = std::time::Instant::now();
+    let outcome = bearer::fetch_token(&config.to_string()).map(|token| token.access_token.clone());
+    (outcome, started.elapsed())
+}
+
+#[test]
+fn one_shot_calls_keep_their_own_deadline() {
+    let server = server();
+    // Opaque tokens are never cached, so each call asks; each answer takes 1.5 s.
+    let stalled = with_query(auth0_config(&server), "stall_ms=1500&opaque=1");
+    let (patient, took) = one_shot(&with(stalled.clone(), "timeout_ms", 10_000));
+    assert!(patient.is_ok(), "{patient:?}");
+    assert!(took >= std::time::Duration::from_millis(1400), "{took:?}");
+    let (hurried, took) = one_shot(&with(stalled, "timeout_ms", 600));
+    assert_eq!(hurried.unwrap_err().kind(), ProblemKind::Timeout);
+    assert!(took < std::time::Duration::from_millis(1400), "{took:?}");
+}
+
+#[test]
+fn one_shot_calls_keep_their_own_proxy_and_ca_file() {
+    let server = tls_server();
+    let https = with(
+        auth0_config(&server),
+        "token_url",
+        server.https_auth0_token_url(),
+    );
+    let dead_proxy = with(https.clone(), "proxy", "http://127.0.0.1:9");
+    assert_eq!(
+        one_shot(&dead_proxy).0.unwrap_err().kind(),
+        ProblemKind::Unreachable
+    );
+    let untrusted = one_shot(&https).0.unwrap_err();
+    assert!(
+        untrusted.detail().contains("TLS"),
+        "{untrusted}: not through the proxy"
+    );
+    let pinned = with(https, "ca_file", tls_file("ca.pem"));
+    assert!(one_shot(&pinned).0.is_ok(), "the later ca_file is used");
+    // The same request, however it travelled: one token, asked for once.
+    assert_eq!(server.auth0_requests(), 1);
+}

@@ -85,3 +85,15 @@ pub fn run_with_stdin(args: &[&str], stdin: &str) -> std::process::Output {
         .expect("stdin is written");
     child.wait_with_output().expect("bearer runs to the end")
 }
+
+/// A file of the committed test PKI (`tests/tls/`).
+pub fn tls_file(name: &str) -> String {
+    format!("{}/tests/tls/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A local server that serves HTTPS too, with the test CA's certificate.
+pub fn tls_server() -> LocalAuthServer {
+    let read = |name| std::fs::read(tls_file(name)).expect("the test PKI is committed");
+    LocalAuthServer::start_tls(&read("server.pem"), &read("server.key"))
+        .expect("the TLS server starts")
+}
