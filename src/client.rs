@@ -44,7 +44,7 @@ pub struct Client {
 /// own, since the parent's connections are shared sockets and its flight
 /// and locks may belong to threads the child does not have.
 struct Local {
-    agent: Result<Agent, Problem>,
+    agent: Result<Arc<Agent>, Problem>,
     /// The refresh token to use next: the server may rotate it on every use.
     refresh_token: Mutex<Option<Secret>>,
     /// The request in flight, if any, and the outcome of the last one. Not

@@ -8,6 +8,7 @@
 //! `authorize_url`, `issuer` and `refresh_token`. A key that is missing,
 //! unknown or of the wrong type is an error naming the key, never its value.
 
+use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -109,8 +110,10 @@ impl Grant {
     }
 }
 
-/// A validated configuration. `Debug` never shows a secret.
-#[derive(Clone, Debug)]
+/// A validated configuration. `Debug` never shows a secret: URLs appear
+/// as [`endpoint_for_display`] shows them, secrets and `extra_params`
+/// values masked.
+#[derive(Clone)]
 pub struct Config {
     pub shape: Shape,
     pub grant: Grant,
@@ -139,6 +142,57 @@ pub struct Config {
     /// May carry a password (`http://user:pass@proxy:3128`), hence a secret.
     pub proxy: Option<Secret>,
     pub extra_params: Map<String, Value>,
+}
+
+/// The token URL without query or user info, for `instance`.
+pub fn endpoint_for_display(url: &str) -> String {
+    match url.parse::<ureq::http::Uri>() {
+        Ok(uri) => {
+            let host = uri.host().unwrap_or_default();
+            let port = uri
+                .port()
+                .map(|port| format!(":{port}"))
+                .unwrap_or_default();
+            format!(
+                "{}://{host}{port}{}",
+                uri.scheme_str().unwrap_or("https"),
+                uri.path()
+            )
+        }
+        Err(_) => String::new(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = |url: &str| endpoint_for_display(url);
+        let masked = |secret: &Option<Secret>| secret.as_ref().map(|_| "[REDACTED]");
+        let extra_params: Vec<(&str, &str)> = self
+            .extra_params
+            .keys()
+            .map(|key| (key.as_str(), "[REDACTED]"))
+            .collect();
+        f.debug_struct("Config")
+            .field("shape", &self.shape)
+            .field("grant", &self.grant)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &masked(&self.client_secret))
+            .field("audience", &self.audience)
+            .field("token_url", &shown(&self.token_url))
+            .field("authorize_url", &shown(&self.authorize_url))
+            .field("redirect_uri", &self.redirect_uri.as_deref().map(shown))
+            .field("issuer", &self.issuer.as_deref().map(shown))
+            .field("refresh_token", &masked(&self.refresh_token))
+            .field("scope", &self.scope)
+            .field("client_auth", &self.client_auth)
+            .field("body", &self.body)
+            .field("timeout", &self.timeout)
+            .field("retries", &self.retries)
+            .field("ca_file", &self.ca_file)
+            .field("proxy", &masked(&self.proxy))
+            .field("extra_params", &extra_params)
+            .finish()
+    }
 }
 
 impl Config {
@@ -509,6 +563,14 @@ fn check_proxy(proxy: &Secret) -> Result<(), Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_displayed_endpoint_drops_query_and_user_info() {
+        assert_eq!(
+            endpoint_for_display("https://user:pw@login.example.com:8443/oauth/token?key=v"),
+            "https://login.example.com:8443/oauth/token"
+        );
+    }
 
     const SEED: &str = r#"{
         "client_id": "<client_id>",

@@ -14,45 +14,64 @@ use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::config::Config;
+pub use crate::config::endpoint_for_display;
 use crate::fork::{self, PerProcess};
 use crate::problem::{Problem, ProblemKind, Redaction};
 use crate::retry::{Deadline, Retry};
+use crate::secret::Secret;
 
 /// Token responses larger than this are refused unread.
 pub const MAX_RESPONSE_BYTES: u64 = 256 * 1024;
 /// Connecting (DNS, TCP, TLS) gets at most this much of the deadline.
 const MAX_CONNECT_TIME: Duration = Duration::from_secs(10);
 
-/// What the agents differ in; everything else is per request.
+/// What the agents differ in; everything else is per request. The proxy
+/// URL may carry a password: a secret, wiped when the agent goes.
 #[derive(Clone, PartialEq, Eq, Hash)]
 struct AgentKey {
     ca_file: Option<PathBuf>,
-    proxy: Option<String>,
+    proxy: Option<Secret>,
 }
+
+/// How many agents the process keeps for sharing; agents no client uses
+/// any more make room, so distinct proxies by the thousand cannot pile up.
+const MAX_SHARED_AGENTS: usize = 64;
 
 /// Returns the process-wide agent for this configuration's TLS roots and
 /// proxy, so that every client with the same settings shares one pool of
-/// kept-alive connections.
-pub fn agent_for(config: &Config) -> Result<Agent, Problem> {
+/// kept-alive connections. When every kept agent is in use and there is no
+/// room, the client gets one of its own.
+pub fn agent_for(config: &Config) -> Result<Arc<Agent>, Problem> {
     let key = AgentKey {
         ca_file: config.ca_file.clone(),
-        proxy: config.proxy.as_ref().map(|proxy| proxy.expose().to_owned()),
+        proxy: config.proxy.clone(),
     };
     let mut agents = agents();
     if let Some(agent) = agents.get(&key) {
         return Ok(agent.clone());
     }
-    let agent = new_agent(&key)?;
-    agents.insert(key, agent.clone());
+    let agent = Arc::new(new_agent(&key)?);
+    if agents.len() >= MAX_SHARED_AGENTS {
+        agents.retain(|_, agent| Arc::strong_count(agent) > 1);
+    }
+    if agents.len() < MAX_SHARED_AGENTS {
+        agents.insert(key, agent.clone());
+    }
     Ok(agent)
+}
+
+/// How many agents the process keeps for sharing now (for tests).
+#[doc(hidden)]
+pub fn shared_agents() -> usize {
+    agents().len()
 }
 
 /// The agents of this process. A forked child uses none of its parent's:
 /// their pooled connections are the parent's sockets. It drops them, which
 /// closes its own copies of those sockets and sends nothing on them.
-static AGENTS: PerProcess<Mutex<HashMap<AgentKey, Agent>>> = PerProcess::new();
+static AGENTS: PerProcess<Mutex<HashMap<AgentKey, Arc<Agent>>>> = PerProcess::new();
 
-fn agents() -> std::sync::MutexGuard<'static, HashMap<AgentKey, Agent>> {
+fn agents() -> std::sync::MutexGuard<'static, HashMap<AgentKey, Arc<Agent>>> {
     AGENTS
         .get(|parents| {
             drop(fork::inherit(parents));
@@ -85,7 +104,7 @@ fn new_agent(key: &AgentKey) -> Result<Agent, Problem> {
         );
     }
     if let Some(proxy) = &key.proxy {
-        let proxy = ureq::Proxy::new(proxy)
+        let proxy = ureq::Proxy::new(proxy.expose())
             .map_err(|_| Problem::config_key("proxy", "proxy is not a valid proxy URL"))?;
         builder = builder.proxy(Some(proxy));
     }
@@ -282,6 +301,16 @@ fn httpdate_seconds(value: &str) -> Option<u64> {
         minute.parse().ok()?,
         second.parse().ok()?,
     );
+    // An IMF-fixdate has four digits of year; fields out of range are not a
+    // date, and nothing below can overflow.
+    if !(1970..=9999).contains(&year)
+        || !(1..=31).contains(&day)
+        || !(0..24).contains(&hour)
+        || !(0..60).contains(&minute)
+        || !(0..=60).contains(&second)
+    {
+        return None;
+    }
     // Days from the civil date (Howard Hinnant's algorithm).
     let shifted_year = if month <= 2 { year - 1 } else { year };
     let era = shifted_year.div_euclid(400);
@@ -290,25 +319,6 @@ fn httpdate_seconds(value: &str) -> Option<u64> {
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
     let days = era * 146_097 + day_of_era - 719_468;
     u64::try_from(days * 86_400 + hour * 3600 + minute * 60 + second).ok()
-}
-
-/// The token URL without query or user info, for `instance`.
-pub fn endpoint_for_display(url: &str) -> String {
-    match url.parse::<ureq::http::Uri>() {
-        Ok(uri) => {
-            let host = uri.host().unwrap_or_default();
-            let port = uri
-                .port()
-                .map(|port| format!(":{port}"))
-                .unwrap_or_default();
-            format!(
-                "{}://{host}{port}{}",
-                uri.scheme_str().unwrap_or("https"),
-                uri.path()
-            )
-        }
-        Err(_) => String::new(),
-    }
 }
 
 fn transport_problem(
@@ -431,10 +441,19 @@ mod tests {
     }
 
     #[test]
-    fn the_displayed_endpoint_drops_query_and_user_info() {
+    fn an_absurd_date_is_no_date() {
+        for absurd in [
+            "Sun, 06 Nov 9999999999999999 08:49:37 GMT",
+            "Sun, 06 Nov -9999999999999999 08:49:37 GMT",
+            "Sun, 99999999999 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 99999999999:49:37 GMT",
+        ] {
+            assert_eq!(httpdate_seconds(absurd), None, "{absurd}");
+            assert_eq!(parse_retry_after(absurd, Some(784_111_770)), None);
+        }
         assert_eq!(
-            endpoint_for_display("https://user:pw@login.example.com:8443/oauth/token?key=v"),
-            "https://login.example.com:8443/oauth/token"
+            httpdate_seconds("Fri, 31 Dec 9999 23:59:59 GMT"),
+            Some(253_402_300_799)
         );
     }
 }

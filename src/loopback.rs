@@ -26,7 +26,7 @@ const POLL_INTERVAL: Duration = Duration::from_millis(20);
 /// browser to come back.
 pub struct LoopbackLogin {
     config: Config,
-    agent: Agent,
+    agent: std::sync::Arc<Agent>,
     request: AuthorizationRequest,
     listener: TcpListener,
     path: String,

@@ -201,3 +201,67 @@ fn one_shot_calls_keep_their_own_proxy_and_ca_file() {
     // The same request, however it travelled: one token, asked for once.
     assert_eq!(server.auth0_requests(), 1);
 }
+
+#[test]
+fn agents_for_distinct_proxies_do_not_pile_up() {
+    // Proxies nothing listens on: building a client makes its agent, no request.
+    let client_via = |proxy: String| {
+        let config = serde_json::json!({
+            "client_id": "id", "client_secret": "s",
+            "token_url": "http://127.0.0.1:9/oauth/token",
+            "proxy": proxy,
+        });
+        Client::from_json(&config.to_string()).unwrap()
+    };
+    let clients: Vec<_> = (0..300)
+        .map(|n| client_via(format!("http://user:pw{n}@127.0.0.1:9")))
+        .collect();
+    // All in use: the shared ones are bounded, the rest are the clients' own.
+    assert!(bearer::http::shared_agents() <= 64);
+    drop(clients);
+    // Unused now, they make room for the next.
+    let _next = client_via("http://127.0.0.1:10".into());
+    let kept = bearer::http::shared_agents();
+    assert!(
+        kept < 10,
+        "{kept} agents kept (other tests' clients may hold a few)"
+    );
+}
+
+#[test]
+fn debug_of_config_and_client_shows_no_secret() {
+    let config = serde_json::json!({
+        "client_id": "id",
+        "client_secret": "client-s3cret",
+        "audience": "https://api.example.com",
+        "token_url": "https://user:url-passw0rd@login.example.com/oauth/token?api_key=query-k3y",
+        "extra_params": {"api_password": "extra-passw0rd", "organization": "org_1"},
+        "proxy": "http://proxy-user:proxy-passw0rd@127.0.0.1:3128",
+    });
+    let parsed = Config::from_json(&config.to_string()).unwrap();
+    let client = Client::new(parsed.clone()).unwrap();
+    for shown in [
+        format!("{parsed:?}"),
+        format!("{client:?}"),
+        format!("{client:#?}"),
+    ] {
+        for secret in [
+            "client-s3cret",
+            "url-passw0rd",
+            "query-k3y",
+            "extra-passw0rd",
+            "org_1",
+            "proxy-passw0rd",
+        ] {
+            assert!(!shown.contains(secret), "{secret} in {shown}");
+        }
+        assert!(
+            shown.contains("https://login.example.com/oauth/token"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("api_password"),
+            "the keys are shown: {shown}"
+        );
+    }
+}
