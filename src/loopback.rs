@@ -91,9 +91,11 @@ impl LoopbackLogin {
     }
 
     /// Waits up to `timeout` for the callback, answers the browser and
-    /// returns the tokens (or the problem the callback was). Other requests
-    /// (a favicon, a stray probe) get a 404 and the wait goes on. A login
-    /// completes once; later calls are an error.
+    /// returns the tokens (or the problem the callback was). Only the
+    /// callback path with this login's `state` ends the wait: other paths (a
+    /// favicon, a stray probe) get a 404, a callback without the right state
+    /// (forged, stale) a 400, and the wait goes on. A login completes once;
+    /// later calls are an error.
     pub fn wait(&self, timeout: Duration) -> Result<Token, Problem> {
         let mut finished = self.finished.lock().unwrap_or_else(PoisonError::into_inner);
         if *finished {
@@ -135,8 +137,8 @@ impl LoopbackLogin {
         }
     }
 
-    /// Handles one connection: `Some` outcome for the callback, `None` for
-    /// anything else.
+    /// Handles one connection: `Some` outcome for the callback with this
+    /// login's state, `None` for anything else.
     fn serve(&self, mut stream: TcpStream, deadline: Instant) -> Option<Result<Token, Problem>> {
         let patience = deadline
             .saturating_duration_since(Instant::now())
@@ -158,6 +160,17 @@ impl LoopbackLogin {
         }
         let port = self.listener.local_addr().map(|a| a.port()).unwrap_or(0);
         let redirect_url = format!("http://127.0.0.1:{port}{target}");
+        if !authorize::carries_state(&self.request, &redirect_url) {
+            // Anyone on this machine can reach the port: only the redirect
+            // that knows the state may end the login.
+            respond(
+                &mut stream,
+                400,
+                "Not this sign-in",
+                "This is not the redirect of the sign-in in progress.",
+            );
+            return None;
+        }
         let outcome = authorize::complete(&self.agent, &self.config, &self.request, &redirect_url);
         match &outcome {
             Ok(_) => respond(

@@ -408,27 +408,66 @@ fn the_loopback_login_gives_up_after_its_timeout() {
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 
+/// A GET as a browser makes it, bounded: the status and the page.
+fn visit(url: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(15)))
+        .build()
+        .into();
+    let mut page = agent.get(url).call().expect("the listener answers");
+    let status = page.status().as_u16();
+    (status, page.body_mut().read_to_string().unwrap())
+}
+
 #[test]
-fn a_forged_callback_to_the_listener_fails_the_login() {
+fn a_forged_callback_is_refused_and_the_login_goes_on() {
     let server = server();
-    let mut value = native_config(&server, "authorization_code");
-    value.as_object_mut().unwrap().remove("redirect_uri");
-    let login = LoopbackLogin::start(config(&value)).unwrap();
-    let forged = format!("{}?code=stolen&state=forged", login.redirect_uri());
+    let login = LoopbackLogin::start(config(&native_config_on_loopback(&server))).unwrap();
+    let callback = login.redirect_uri().to_owned();
+    let url = login.url().to_owned();
     let browser = thread::spawn(move || {
-        ureq::get(&forged)
-            .config()
-            .http_status_as_error(false)
-            .build()
-            .call()
-            .unwrap()
-            .status()
-            .as_u16()
+        // Any local process (or a page guessing the port) can send these.
+        let forged = [
+            format!("{callback}?code=stolen&state=forged"),
+            format!("{callback}?code=stolen"),
+            format!("{callback}?error=access_denied&state=forged"),
+        ];
+        let refused: Vec<u16> = forged.iter().map(|url| visit(url).0).collect();
+        (refused, visit(&browse(&url)))
     });
+    let token = login.wait(Duration::from_secs(10)).unwrap();
+    let (refused, (status, page)) = browser.join().unwrap();
+    assert_eq!(refused, [400, 400, 400]);
+    assert_eq!(status, 200);
+    assert!(page.contains("You are signed in"));
+    assert_eq!(claims(&token.access_token)["sub"], local_server::TEST_USER);
+    assert_eq!(
+        server.auth0_requests(),
+        1,
+        "only the real code is exchanged"
+    );
+}
+
+#[test]
+fn an_error_redirect_with_the_right_state_ends_the_login() {
+    let server = server();
+    let login = LoopbackLogin::start(config(&native_config_on_loopback(&server))).unwrap();
+    let state = query_param(login.url(), "state").unwrap();
+    let denied = format!("{}?error=access_denied&state={state}", login.redirect_uri());
+    let browser = thread::spawn(move || visit(&denied).0);
     let problem = login.wait(Duration::from_secs(10)).unwrap_err();
-    assert_eq!(problem.kind(), ProblemKind::InvalidCallback);
+    assert_eq!(problem.kind(), ProblemKind::AuthorizationDenied);
     assert_eq!(browser.join().unwrap(), 400);
     assert_eq!(server.auth0_requests(), 0);
+}
+
+/// The native app's configuration, on an ephemeral loopback port.
+fn native_config_on_loopback(server: &LocalAuthServer) -> Value {
+    let mut value = native_config(server, "authorization_code");
+    value.as_object_mut().unwrap().remove("redirect_uri");
+    value
 }
 
 #[test]
