@@ -4,9 +4,12 @@
 
 mod common;
 
+use std::io::Write;
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bearer::authorize::{self, AuthorizationRequest};
 use bearer::local_server::{self, LocalAuthServer};
@@ -461,6 +464,66 @@ fn an_error_redirect_with_the_right_state_ends_the_login() {
     assert_eq!(problem.kind(), ProblemKind::AuthorizationDenied);
     assert_eq!(browser.join().unwrap(), 400);
     assert_eq!(server.auth0_requests(), 0);
+}
+
+/// A connection to the listener that sends its request head one byte every
+/// 200 ms, for up to 8 s, until told to stop. It is connected on return.
+fn slow_connection(redirect_uri: &str) -> (thread::JoinHandle<()>, Arc<AtomicBool>) {
+    let authority = redirect_uri
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap();
+    let mut stream = TcpStream::connect(authority).unwrap();
+    stream.write_all(b"G").unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::clone(&stop);
+    let dripping = thread::spawn(move || {
+        for _ in 0..40 {
+            if stopped.load(Ordering::SeqCst) || stream.write_all(b"E").is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(200));
+        }
+    });
+    (dripping, stop)
+}
+
+#[test]
+fn a_slow_connection_does_not_hold_the_login_past_its_timeout() {
+    let server = server();
+    let login = LoopbackLogin::start(config(&native_config_on_loopback(&server))).unwrap();
+    let (dripping, stop) = slow_connection(login.redirect_uri());
+    let started = Instant::now();
+    let problem = login.wait(Duration::from_millis(1500)).unwrap_err();
+    let waited = started.elapsed();
+    stop.store(true, Ordering::SeqCst);
+    dripping.join().unwrap();
+    assert_eq!(problem.kind(), ProblemKind::Timeout);
+    assert!(waited < Duration::from_millis(2200), "{waited:?}");
+}
+
+#[test]
+fn a_redirect_is_served_while_a_slow_connection_is_open() {
+    let server = server();
+    let login = LoopbackLogin::start(config(&native_config_on_loopback(&server))).unwrap();
+    let (dripping, stop) = slow_connection(login.redirect_uri());
+    let url = login.url().to_owned();
+    let browser = thread::spawn(move || {
+        let callback = browse(&url);
+        let started = Instant::now();
+        let (status, _) = visit(&callback);
+        (status, started.elapsed())
+    });
+    let token = login.wait(Duration::from_secs(20)).unwrap();
+    let (status, took) = browser.join().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    dripping.join().unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(claims(&token.access_token)["sub"], local_server::TEST_USER);
+    assert!(
+        took < Duration::from_secs(2),
+        "the redirect waited {took:?}"
+    );
 }
 
 /// The native app's configuration, on an ephemeral loopback port.
