@@ -7,7 +7,7 @@ mod common;
 use std::io::Write;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -524,6 +524,26 @@ fn a_redirect_is_served_while_a_slow_connection_is_open() {
         took < Duration::from_secs(2),
         "the redirect waited {took:?}"
     );
+}
+
+#[test]
+fn a_login_may_wait_without_limit() {
+    let server = server();
+    let login = LoopbackLogin::start(config(&native_config_on_loopback(&server))).unwrap();
+    let url = login.url().to_owned();
+    let (done, outcome) = mpsc::channel();
+    thread::spawn(move || {
+        // The test may have given up already; then nobody takes the outcome.
+        let _ = done.send(login.wait(Duration::MAX));
+    });
+    let (status, _) = visit(&browse(&url));
+    // Bounded here, so a listener that never answers fails the test.
+    let token = outcome
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the wait ends with the redirect")
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(claims(&token.access_token)["sub"], local_server::TEST_USER);
 }
 
 /// The native app's configuration, on an ephemeral loopback port.
