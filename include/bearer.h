@@ -268,8 +268,9 @@ bearer_status bearer_login_start(const char *config_json,
 /**
  * Waits up to `timeout_ms` milliseconds for the browser's redirect, answers
  * it with a short page, and writes the token response JSON to `*json_out`
- * (as for `bearer_authorize_complete`). No redirect in time is
- * `BEARER_STATUS_TIMEOUT`. A login completes once; waiting again is
+ * (as for `bearer_authorize_complete`). A request without this login's
+ * `state` (forged, stale) gets a 400 and the wait goes on. No redirect in
+ * time is `BEARER_STATUS_TIMEOUT`. A login completes once; waiting again is
  * `BEARER_STATUS_INVALID_ARGUMENT`.
  *
  * # Safety

@@ -250,16 +250,7 @@ pub(crate) fn read_callback(
             "the redirect URL is not the redirect_uri of this authorization request",
         ));
     }
-    // Codes come in the query, implicit tokens in the fragment; an error may
-    // come in either.
-    let (primary, other) = match request.response_type {
-        ResponseType::Code => (query, fragment),
-        ResponseType::Token => (fragment, query),
-    };
-    let mut params = parse_params(primary);
-    if !params.contains_key("state") && !params.contains_key("error") {
-        params = parse_params(other);
-    }
+    let mut params = callback_params(request, query, fragment);
     let text = |name: &str| params.get(name).and_then(Value::as_str);
 
     let Some(state) = text("state") else {
@@ -267,7 +258,7 @@ pub(crate) fn read_callback(
             "the redirect has no state, so it cannot be matched to this request",
         ));
     };
-    if !constant_time_eq(state.as_bytes(), request.state.expose().as_bytes()) {
+    if !state_is(request, state) {
         return Err(callback(
             "the redirect's state does not match this request (a forged or stale redirect)",
         )
@@ -308,6 +299,40 @@ pub(crate) fn read_callback(
             Token::from_object(params, None).map(Callback::Token)
         }
     }
+}
+
+/// Whether `redirect_url` carries this request's `state`, read as
+/// [`complete`] reads it: the loopback listener answers anything else and
+/// keeps waiting.
+pub(crate) fn carries_state(request: &AuthorizationRequest, redirect_url: &str) -> bool {
+    let (before_fragment, fragment) = split_once_or_empty(redirect_url, '#');
+    let (_, query) = split_once_or_empty(before_fragment, '?');
+    callback_params(request, query, fragment)
+        .get("state")
+        .and_then(Value::as_str)
+        .is_some_and(|state| state_is(request, state))
+}
+
+fn state_is(request: &AuthorizationRequest, state: &str) -> bool {
+    constant_time_eq(state.as_bytes(), request.state.expose().as_bytes())
+}
+
+/// The redirect's parameters: codes come in the query, implicit tokens in
+/// the fragment; an error may come in either.
+fn callback_params(
+    request: &AuthorizationRequest,
+    query: &str,
+    fragment: &str,
+) -> Map<String, Value> {
+    let (primary, other) = match request.response_type {
+        ResponseType::Code => (query, fragment),
+        ResponseType::Token => (fragment, query),
+    };
+    let params = parse_params(primary);
+    if !params.contains_key("state") && !params.contains_key("error") {
+        return parse_params(other);
+    }
+    params
 }
 
 /// An ID token must carry the nonce this request sent (OIDC Core 3.1.3.7).

@@ -20,6 +20,10 @@ const DEFAULT_CALLBACK_PATH: &str = "/callback";
 const MAX_REQUEST_HEAD: usize = 16 * 1024;
 /// How long one browser connection may take to send its request.
 const MAX_REQUEST_TIME: Duration = Duration::from_secs(5);
+/// Connections read at once; a new one beyond this closes the oldest.
+const MAX_PENDING: usize = 32;
+/// How long the short answer page may take to write.
+const MAX_WRITE_TIME: Duration = Duration::from_secs(1);
 const POLL_INTERVAL: Duration = Duration::from_millis(20);
 
 /// A login in progress: the URL to open, and the listener waiting for the
@@ -91,9 +95,12 @@ impl LoopbackLogin {
     }
 
     /// Waits up to `timeout` for the callback, answers the browser and
-    /// returns the tokens (or the problem the callback was). Other requests
-    /// (a favicon, a stray probe) get a 404 and the wait goes on. A login
-    /// completes once; later calls are an error.
+    /// returns the tokens (or the problem the callback was). Only the
+    /// callback path with this login's `state` ends the wait: other paths (a
+    /// favicon, a stray probe) get a 404, a callback without the right state
+    /// (forged, stale) a 400, and the wait goes on. Connections are read side
+    /// by side, each for at most a few seconds, so a slow one delays nobody.
+    /// A login completes once; later calls are an error.
     pub fn wait(&self, timeout: Duration) -> Result<Token, Problem> {
         let mut finished = self.finished.lock().unwrap_or_else(PoisonError::into_inner);
         if *finished {
@@ -102,50 +109,73 @@ impl LoopbackLogin {
                 "this login has already finished; start a new one",
             ));
         }
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
+        // Dropped (and so closed) when the wait ends, however it ends.
+        let mut pending: Vec<Connection> = Vec::new();
         loop {
-            match self.listener.accept() {
-                Ok((stream, _)) => {
-                    if let Some(outcome) = self.serve(stream, deadline) {
-                        *finished = true;
-                        return outcome;
+            // Bounded, so that a flood of connections cannot hold off the deadline.
+            for _ in 0..MAX_PENDING {
+                match self.listener.accept() {
+                    Ok((stream, _)) => {
+                        if stream.set_nonblocking(true).is_err() {
+                            continue;
+                        }
+                        if pending.len() == MAX_PENDING {
+                            pending.remove(0);
+                        }
+                        pending.push(Connection {
+                            stream,
+                            head: Vec::new(),
+                            deadline: deadline_after(MAX_REQUEST_TIME).min(deadline),
+                        });
                     }
-                }
-                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
-                    let now = Instant::now();
-                    if now >= deadline {
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(error)
+                        if matches!(
+                            error.kind(),
+                            io::ErrorKind::Interrupted | io::ErrorKind::ConnectionAborted
+                        ) => {}
+                    Err(error) => {
                         return Err(Problem::new(
-                            ProblemKind::Timeout,
-                            format!(
-                                "no sign-in callback arrived within {} ms",
-                                timeout.as_millis()
-                            ),
-                        )
-                        .with_instance(self.request.redirect_uri.clone()));
+                            ProblemKind::Unreachable,
+                            format!("the callback listener failed: {error}"),
+                        ));
                     }
-                    std::thread::sleep(POLL_INTERVAL.min(deadline - now));
-                }
-                Err(error) => {
-                    return Err(Problem::new(
-                        ProblemKind::Unreachable,
-                        format!("the callback listener failed: {error}"),
-                    ));
                 }
             }
+            let mut index = 0;
+            while index < pending.len() {
+                match pending[index].read_available() {
+                    Arrived::Incomplete => index += 1,
+                    Arrived::Closed => drop(pending.swap_remove(index)),
+                    Arrived::Target(target) => {
+                        let connection = pending.swap_remove(index);
+                        if let Some(outcome) = self.serve(connection.stream, &target) {
+                            *finished = true;
+                            return outcome;
+                        }
+                    }
+                }
+            }
+            let now = Instant::now();
+            pending.retain(|connection| connection.deadline > now);
+            if now >= deadline {
+                return Err(Problem::new(
+                    ProblemKind::Timeout,
+                    format!(
+                        "no sign-in callback arrived within {} ms",
+                        timeout.as_millis()
+                    ),
+                )
+                .with_instance(self.request.redirect_uri.clone()));
+            }
+            std::thread::sleep(POLL_INTERVAL.min(deadline - now));
         }
     }
 
-    /// Handles one connection: `Some` outcome for the callback, `None` for
-    /// anything else.
-    fn serve(&self, mut stream: TcpStream, deadline: Instant) -> Option<Result<Token, Problem>> {
-        let patience = deadline
-            .saturating_duration_since(Instant::now())
-            .clamp(Duration::from_millis(100), MAX_REQUEST_TIME);
-        let target = stream
-            .set_nonblocking(false)
-            .and_then(|()| stream.set_read_timeout(Some(patience)))
-            .ok()
-            .and_then(|()| read_request_target(&mut stream))?;
+    /// Answers one request: `Some` outcome for the callback with this
+    /// login's state, `None` for anything else.
+    fn serve(&self, mut stream: TcpStream, target: &str) -> Option<Result<Token, Problem>> {
         let path = target.split(['?', '#']).next().unwrap_or_default();
         if path != self.path {
             respond(
@@ -158,6 +188,17 @@ impl LoopbackLogin {
         }
         let port = self.listener.local_addr().map(|a| a.port()).unwrap_or(0);
         let redirect_url = format!("http://127.0.0.1:{port}{target}");
+        if !authorize::carries_state(&self.request, &redirect_url) {
+            // Anyone on this machine can reach the port: only the redirect
+            // that knows the state may end the login.
+            respond(
+                &mut stream,
+                400,
+                "Not this sign-in",
+                "This is not the redirect of the sign-in in progress.",
+            );
+            return None;
+        }
         let outcome = authorize::complete(&self.agent, &self.config, &self.request, &redirect_url);
         match &outcome {
             Ok(_) => respond(
@@ -174,6 +215,72 @@ impl LoopbackLogin {
             ),
         }
         Some(outcome)
+    }
+}
+
+/// `Instant::now() + timeout`, or as far ahead as an `Instant` goes.
+fn deadline_after(mut timeout: Duration) -> Instant {
+    let now = Instant::now();
+    loop {
+        if let Some(deadline) = now.checked_add(timeout) {
+            return deadline;
+        }
+        timeout /= 2;
+    }
+}
+
+/// An accepted connection whose request is still arriving.
+struct Connection {
+    stream: TcpStream,
+    head: Vec<u8>,
+    /// Closed unanswered after this.
+    deadline: Instant,
+}
+
+enum Arrived {
+    Incomplete,
+    /// Unreadable, refused (and answered) or gone.
+    Closed,
+    /// The request target of a complete `GET`.
+    Target(String),
+}
+
+impl Connection {
+    /// Reads what has arrived, without blocking.
+    fn read_available(&mut self) -> Arrived {
+        let mut chunk = [0u8; 1024];
+        while !self.head.windows(4).any(|w| w == b"\r\n\r\n") {
+            match self.stream.read(&mut chunk) {
+                Ok(0) => return Arrived::Closed,
+                Ok(read) => self.head.extend_from_slice(&chunk[..read]),
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+                    return Arrived::Incomplete;
+                }
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return Arrived::Closed,
+            }
+            if self.head.len() > MAX_REQUEST_HEAD {
+                respond(
+                    &mut self.stream,
+                    431,
+                    "Too large",
+                    "The request is too large.",
+                );
+                return Arrived::Closed;
+            }
+        }
+        match request_target(&self.head) {
+            Some(target) => Arrived::Target(target),
+            None => {
+                respond(
+                    &mut self.stream,
+                    405,
+                    "Method not allowed",
+                    "Only GET is answered here.",
+                );
+                Arrived::Closed
+            }
+        }
     }
 }
 
@@ -208,32 +315,14 @@ fn loopback_port_and_path(uri: &str) -> Result<(u16, String), Problem> {
     Ok((parsed.port_u16().unwrap_or(0), path))
 }
 
-/// The request target of a `GET`, or None for anything unreadable.
-fn read_request_target(stream: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        let read = stream.read(&mut chunk).ok().filter(|n| *n > 0)?;
-        head.extend_from_slice(&chunk[..read]);
-        if head.len() > MAX_REQUEST_HEAD {
-            respond(stream, 431, "Too large", "The request is too large.");
-            return None;
-        }
-    }
+/// The request target of a `GET` request head.
+fn request_target(head: &[u8]) -> Option<String> {
     let line = head.split(|b| *b == b'\r').next()?;
     let line = std::str::from_utf8(line).ok()?;
     let mut parts = line.split(' ');
     match (parts.next(), parts.next()) {
         (Some("GET"), Some(target)) if target.starts_with('/') => Some(target.to_owned()),
-        _ => {
-            respond(
-                stream,
-                405,
-                "Method not allowed",
-                "Only GET is answered here.",
-            );
-            None
-        }
+        _ => None,
     }
 }
 
@@ -249,6 +338,10 @@ fn respond(stream: &mut TcpStream, status: u16, title: &str, message: &str) {
         "HTTP/1.1 {status} {title}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
         body.len()
     );
+    // The page fits a fresh socket's buffer; the bound is for the odd case.
+    let _ = stream
+        .set_nonblocking(false)
+        .and_then(|()| stream.set_write_timeout(Some(MAX_WRITE_TIME)));
     // The browser may already be gone; the outcome is the caller's either way.
     let _ = stream
         .write_all(head.as_bytes())

@@ -485,8 +485,9 @@ fn version_prints_the_package_version() {
     }
 }
 
-#[test]
-fn login_prints_the_url_waits_for_the_browser_and_prints_the_tokens() {
+/// `bearer login --timeout TIMEOUT`, with the test as the browser: the
+/// tokens it prints.
+fn login_through_the_browser(timeout: &str) -> Value {
     let server = server();
     let credentials = serde_json::json!({
         "client_id": local_server::NATIVE_CLIENT_ID,
@@ -501,7 +502,7 @@ fn login_prints_the_url_waits_for_the_browser_and_prints_the_tokens() {
             "-",
             "--no-browser",
             "--timeout",
-            "20",
+            timeout,
         ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -526,6 +527,7 @@ fn login_prints_the_url_waits_for_the_browser_and_prints_the_tokens() {
     // listener, which answers with a page.
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(10)))
         .build()
         .into();
     let authorized = agent.get(&url).call().unwrap();
@@ -543,13 +545,24 @@ fn login_prints_the_url_waits_for_the_browser_and_prints_the_tokens() {
     assert!(page.contains("You are signed in"));
 
     let output = child.wait_with_output().unwrap();
-    assert!(output.status.success());
-    let tokens: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(output.status.success(), "{:?}", output.status);
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn login_prints_the_url_waits_for_the_browser_and_prints_the_tokens() {
+    let tokens = login_through_the_browser("20");
     assert_eq!(
         claims(tokens["access_token"].as_str().unwrap())["sub"],
         local_server::TEST_USER
     );
     assert!(tokens["id_token"].is_string());
+}
+
+#[test]
+fn login_takes_the_largest_timeout() {
+    let tokens = login_through_the_browser(&u64::MAX.to_string());
+    assert!(tokens["access_token"].is_string());
 }
 
 #[test]

@@ -4,9 +4,12 @@
 
 mod common;
 
-use std::sync::{Arc, Barrier};
+use std::io::Write;
+use std::net::TcpStream;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Barrier, mpsc};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bearer::authorize::{self, AuthorizationRequest};
 use bearer::local_server::{self, LocalAuthServer};
@@ -408,27 +411,146 @@ fn the_loopback_login_gives_up_after_its_timeout() {
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 
+/// A GET as a browser makes it, bounded: the status and the page.
+fn visit(url: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .max_redirects(0)
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(15)))
+        .build()
+        .into();
+    let mut page = agent.get(url).call().expect("the listener answers");
+    let status = page.status().as_u16();
+    (status, page.body_mut().read_to_string().unwrap())
+}
+
 #[test]
-fn a_forged_callback_to_the_listener_fails_the_login() {
+fn a_forged_callback_is_refused_and_the_login_goes_on() {
     let server = server();
-    let mut value = native_config(&server, "authorization_code");
-    value.as_object_mut().unwrap().remove("redirect_uri");
-    let login = LoopbackLogin::start(config(&value)).unwrap();
-    let forged = format!("{}?code=stolen&state=forged", login.redirect_uri());
+    let login = LoopbackLogin::start(config(&native_config_on_loopback(&server))).unwrap();
+    let callback = login.redirect_uri().to_owned();
+    let url = login.url().to_owned();
     let browser = thread::spawn(move || {
-        ureq::get(&forged)
-            .config()
-            .http_status_as_error(false)
-            .build()
-            .call()
-            .unwrap()
-            .status()
-            .as_u16()
+        // Any local process (or a page guessing the port) can send these.
+        let forged = [
+            format!("{callback}?code=stolen&state=forged"),
+            format!("{callback}?code=stolen"),
+            format!("{callback}?error=access_denied&state=forged"),
+        ];
+        let refused: Vec<u16> = forged.iter().map(|url| visit(url).0).collect();
+        (refused, visit(&browse(&url)))
     });
+    let token = login.wait(Duration::from_secs(10)).unwrap();
+    let (refused, (status, page)) = browser.join().unwrap();
+    assert_eq!(refused, [400, 400, 400]);
+    assert_eq!(status, 200);
+    assert!(page.contains("You are signed in"));
+    assert_eq!(claims(&token.access_token)["sub"], local_server::TEST_USER);
+    assert_eq!(
+        server.auth0_requests(),
+        1,
+        "only the real code is exchanged"
+    );
+}
+
+#[test]
+fn an_error_redirect_with_the_right_state_ends_the_login() {
+    let server = server();
+    let login = LoopbackLogin::start(config(&native_config_on_loopback(&server))).unwrap();
+    let state = query_param(login.url(), "state").unwrap();
+    let denied = format!("{}?error=access_denied&state={state}", login.redirect_uri());
+    let browser = thread::spawn(move || visit(&denied).0);
     let problem = login.wait(Duration::from_secs(10)).unwrap_err();
-    assert_eq!(problem.kind(), ProblemKind::InvalidCallback);
+    assert_eq!(problem.kind(), ProblemKind::AuthorizationDenied);
     assert_eq!(browser.join().unwrap(), 400);
     assert_eq!(server.auth0_requests(), 0);
+}
+
+/// A connection to the listener that sends its request head one byte every
+/// 200 ms, for up to 8 s, until told to stop. It is connected on return.
+fn slow_connection(redirect_uri: &str) -> (thread::JoinHandle<()>, Arc<AtomicBool>) {
+    let authority = redirect_uri
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap();
+    let mut stream = TcpStream::connect(authority).unwrap();
+    stream.write_all(b"G").unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::clone(&stop);
+    let dripping = thread::spawn(move || {
+        for _ in 0..40 {
+            if stopped.load(Ordering::SeqCst) || stream.write_all(b"E").is_err() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(200));
+        }
+    });
+    (dripping, stop)
+}
+
+#[test]
+fn a_slow_connection_does_not_hold_the_login_past_its_timeout() {
+    let server = server();
+    let login = LoopbackLogin::start(config(&native_config_on_loopback(&server))).unwrap();
+    let (dripping, stop) = slow_connection(login.redirect_uri());
+    let started = Instant::now();
+    let problem = login.wait(Duration::from_millis(1500)).unwrap_err();
+    let waited = started.elapsed();
+    stop.store(true, Ordering::SeqCst);
+    dripping.join().unwrap();
+    assert_eq!(problem.kind(), ProblemKind::Timeout);
+    assert!(waited < Duration::from_millis(2200), "{waited:?}");
+}
+
+#[test]
+fn a_redirect_is_served_while_a_slow_connection_is_open() {
+    let server = server();
+    let login = LoopbackLogin::start(config(&native_config_on_loopback(&server))).unwrap();
+    let (dripping, stop) = slow_connection(login.redirect_uri());
+    let url = login.url().to_owned();
+    let browser = thread::spawn(move || {
+        let callback = browse(&url);
+        let started = Instant::now();
+        let (status, _) = visit(&callback);
+        (status, started.elapsed())
+    });
+    let token = login.wait(Duration::from_secs(20)).unwrap();
+    let (status, took) = browser.join().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    dripping.join().unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(claims(&token.access_token)["sub"], local_server::TEST_USER);
+    assert!(
+        took < Duration::from_secs(2),
+        "the redirect waited {took:?}"
+    );
+}
+
+#[test]
+fn a_login_may_wait_without_limit() {
+    let server = server();
+    let login = LoopbackLogin::start(config(&native_config_on_loopback(&server))).unwrap();
+    let url = login.url().to_owned();
+    let (done, outcome) = mpsc::channel();
+    thread::spawn(move || {
+        // The test may have given up already; then nobody takes the outcome.
+        let _ = done.send(login.wait(Duration::MAX));
+    });
+    let (status, _) = visit(&browse(&url));
+    // Bounded here, so a listener that never answers fails the test.
+    let token = outcome
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the wait ends with the redirect")
+        .unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(claims(&token.access_token)["sub"], local_server::TEST_USER);
+}
+
+/// The native app's configuration, on an ephemeral loopback port.
+fn native_config_on_loopback(server: &LocalAuthServer) -> Value {
+    let mut value = native_config(server, "authorization_code");
+    value.as_object_mut().unwrap().remove("redirect_uri");
+    value
 }
 
 #[test]

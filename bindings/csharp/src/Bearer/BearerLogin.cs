@@ -76,13 +76,15 @@ namespace Bearer
 
         /// <summary>
         /// Blocks the calling thread until the browser comes back (or <paramref name="timeout"/>
-        /// passes), then returns the tokens. A login completes once: waiting again is the
+        /// passes), then returns the tokens. A request without this login's state (forged, stale)
+        /// gets a 400 and the wait goes on. A login completes once: waiting again is the
         /// library's invalid-argument problem (code 1).
         /// </summary>
         /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits about 49 days,
         /// the longest the C call takes.</param>
-        /// <exception cref="BearerException">timeout (code 6), invalid-callback (a forged state, code 1),
-        /// authorization-denied or invalid-grant (code 3), or a token endpoint problem.</exception>
+        /// <exception cref="BearerException">timeout (code 6), invalid-callback (a redirect with
+        /// this login's state but no code, code 1), authorization-denied or invalid-grant (code 3),
+        /// or a token endpoint problem.</exception>
         /// <exception cref="ObjectDisposedException">The login was disposed.</exception>
         public TokenResponse Wait(TimeSpan timeout)
         {

@@ -2,8 +2,9 @@
 
 // The "browser" of the loopback login, run as a child process while the
 // test's process blocks in LoopbackLogin::wait(): asks the listener for a
-// favicon (which must not count as the callback), opens the authorize URL,
-// follows its redirect to the listener by hand, and prints one JSON line.
+// favicon (which must not count as the callback), sends the forged callback
+// given as a second argument if any, opens the authorize URL, follows its
+// redirect to the listener by hand, and prints one JSON line.
 declare(strict_types=1);
 
 require __DIR__ . '/../Browser.php';
@@ -14,6 +15,9 @@ $origin = preg_replace('~^(http://[^/]+).*$~', '$1', (string) ($query['redirect_
 $report = [];
 try {
     $report['favicon'] = Bearer\Tests\Browser::get($origin . '/favicon.ico')['status'];
+    if (isset($argv[2])) {
+        $report['forged'] = Bearer\Tests\Browser::get($argv[2])['status'];
+    }
     $location = Bearer\Tests\Browser::redirect($url);
     $page = Bearer\Tests\Browser::get($location);
     $report['status'] = $page['status'];

@@ -61,11 +61,13 @@ public final class BearerLogin implements AutoCloseable {
     /**
      * Waits up to {@code timeout} (at most about 24 days; millisecond
      * precision) for the browser's redirect, answers the browser with a short
-     * page, and exchanges the code.
+     * page, and exchanges the code. A request without this login's state
+     * (forged, stale) gets a 400 and the wait goes on.
      *
      * @throws BearerException {@code timeout} (TIMEOUT) when no redirect came in
      *     time (the login goes on: await again); {@code invalid-callback}
-     *     (INVALID_ARGUMENT) for a forged redirect; {@code invalid-argument}
+     *     (INVALID_ARGUMENT) for a redirect with this login's state but no
+     *     code; {@code invalid-argument}
      *     (INVALID_ARGUMENT) once the login has finished, successfully or not;
      *     {@code authorization-denied} (REJECTED) when the user declined
      * @throws IllegalStateException after {@link #close()}
