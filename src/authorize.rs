@@ -217,7 +217,7 @@ pub fn complete(
                 },
                 Deadline::after(config.timeout),
             )?;
-            check_nonce(&token, request, config)?;
+            check_nonce(&token, request, &config.token_url)?;
             Ok(token)
         }
     }
@@ -232,7 +232,8 @@ pub(crate) enum Callback {
 }
 
 /// Everything [`complete`] does before the network: the redirect URL, its
-/// `state` and `error=` checked, the code or the implicit token read.
+/// `state` and `error=` checked, the code or the implicit token read (and
+/// its ID token's nonce checked).
 pub(crate) fn read_callback(
     config: &Config,
     request: &AuthorizationRequest,
@@ -305,17 +306,16 @@ pub(crate) fn read_callback(
                 ));
             }
             params.remove("state");
-            Token::from_object(params, None).map(Callback::Token)
+            let token = Token::from_object(params, None)?;
+            check_nonce(&token, request, &config.authorize_url)?;
+            Ok(Callback::Token(token))
         }
     }
 }
 
-/// An ID token must carry the nonce this request sent (OIDC Core 3.1.3.7).
-fn check_nonce(
-    token: &Token,
-    request: &AuthorizationRequest,
-    config: &Config,
-) -> Result<(), Problem> {
+/// An ID token must carry the nonce this request sent (OIDC Core 3.1.3.7
+/// for the code flow, 3.2.2.11 for implicit); `source` is where it came from.
+fn check_nonce(token: &Token, request: &AuthorizationRequest, source: &str) -> Result<(), Problem> {
     let (Some(nonce), Some(id_token)) = (&request.nonce, &token.id_token) else {
         return Ok(());
     };
@@ -331,7 +331,7 @@ fn check_nonce(
             ProblemKind::InvalidResponse,
             "the ID token's nonce does not match this request",
         )
-        .with_instance(crate::http::endpoint_for_display(&config.token_url)))
+        .with_instance(crate::http::endpoint_for_display(source)))
     }
 }
 

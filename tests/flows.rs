@@ -258,6 +258,45 @@ fn the_implicit_flow_reads_the_token_from_the_fragment() {
     );
 }
 
+/// `request` with another `nonce`, as a tampered or mixed-up session would hold.
+fn with_nonce(request: &AuthorizationRequest, nonce: &str) -> AuthorizationRequest {
+    let mut kept: Value = serde_json::from_str(&request.to_json()).unwrap();
+    kept["nonce"] = nonce.into();
+    AuthorizationRequest::from_json(&kept.to_string()).unwrap()
+}
+
+#[test]
+fn an_id_token_with_another_nonce_is_refused_in_both_flows() {
+    let server = server();
+    // The code flow: the server's ID token carries the nonce sent, not this one.
+    let config = config(&native_config(&server, "authorization_code"));
+    let request = authorize::start(&config).unwrap();
+    let signed_in = browse(&request.url);
+    let problem = complete(&config, &with_nonce(&request, "another"), &signed_in).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::InvalidResponse);
+    assert!(problem.detail().contains("nonce"), "{problem}");
+
+    // An ID token for another sign-in, slipped into an implicit redirect.
+    let code_request = authorize::start(&config).unwrap();
+    let other = complete(&config, &code_request, &browse(&code_request.url)).unwrap();
+    let other_id_token = other.id_token.expect("openid gives an ID token");
+    let mut value = native_config(&server, "implicit");
+    value["client_id"] = local_server::AUTH0_CLIENT_ID.into();
+    value["scope"] = "openid".into();
+    let implicit = self::config(&value);
+    let request = authorize::start(&implicit).unwrap();
+    assert!(request.nonce.is_some(), "openid sends a nonce");
+    let redirect = format!("{}&id_token={other_id_token}", browse(&request.url));
+    let problem = complete(&implicit, &request, &redirect).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::InvalidResponse, "{problem}");
+    assert!(problem.detail().contains("nonce"), "{problem}");
+
+    // The same ID token is accepted by the request that sent its nonce.
+    let nonce = code_request.nonce.as_ref().unwrap().expose();
+    let token = complete(&implicit, &with_nonce(&request, nonce), &redirect).unwrap();
+    assert_eq!(token.id_token.as_deref(), Some(other_id_token.as_str()));
+}
+
 /// Signs the test user in with `offline_access` and returns the refresh token.
 fn refresh_token(server: &LocalAuthServer) -> String {
     let mut value = native_config(server, "authorization_code");

@@ -13,7 +13,7 @@ const CONFIG: &str = r#"{"client_id":"fuzz-app","grant_type":"authorization_code
 const REDIRECT_URI: &str = "http://127.0.0.1:8765/callback";
 const STATE: &str = "fuzzState4Jq8Zr2Lm6Tw0Xc3Vb7Nd1Pf5Hg9";
 const CODE_REQUEST: &str = r#"{"url":"http://127.0.0.1:9/authorize?response_type=code","response_type":"code","redirect_uri":"http://127.0.0.1:8765/callback","state":"fuzzState4Jq8Zr2Lm6Tw0Xc3Vb7Nd1Pf5Hg9","code_verifier":"fuzzVerifier8Hs3Kd7Lq2Wm6Xn1Zp5Rt9Vb4Cj0Fg3Yu","nonce":"fuzzNonce5Tq9Wz2Ls"}"#;
-const IMPLICIT_REQUEST: &str = r#"{"url":"http://127.0.0.1:9/authorize?response_type=token","response_type":"token","redirect_uri":"http://127.0.0.1:8765/callback","state":"fuzzState4Jq8Zr2Lm6Tw0Xc3Vb7Nd1Pf5Hg9"}"#;
+const IMPLICIT_REQUEST: &str = r#"{"url":"http://127.0.0.1:9/authorize?response_type=token","response_type":"token","redirect_uri":"http://127.0.0.1:8765/callback","state":"fuzzState4Jq8Zr2Lm6Tw0Xc3Vb7Nd1Pf5Hg9","nonce":"fuzzNonce5Tq9Wz2Ls"}"#;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(url) = std::str::from_utf8(data) else {
