@@ -65,10 +65,24 @@ pub fn read_callback(
     request: &AuthorizationRequest,
     redirect_url: &str,
 ) -> Result<Callback, Problem> {
-    Ok(
-        match authorize::read_callback(config, request, redirect_url)? {
-            authorize::Callback::Code(code) => Callback::Code(code.expose().to_owned()),
-            authorize::Callback::Token(token) => Callback::Token(token),
-        },
-    )
+    let outcome = authorize::read_callback(config, request, redirect_url)?;
+    // RFC 9207: whatever names another issuer (or any issuer, when none is
+    // known) never yields a code or a token.
+    let expected = authorize::expected_issuer(config);
+    let (before_fragment, fragment) = redirect_url.split_once('#').unwrap_or((redirect_url, ""));
+    let query = before_fragment
+        .split_once('?')
+        .map_or("", |(_, query)| query);
+    for part in [query, fragment] {
+        for (name, value) in form_urlencoded::parse(part.as_bytes()) {
+            assert!(
+                name != "iss" || expected.as_deref() == Some(&*value),
+                "a callback naming issuer {value:?} was accepted; expected {expected:?}"
+            );
+        }
+    }
+    Ok(match outcome {
+        authorize::Callback::Code(code) => Callback::Code(code.expose().to_owned()),
+        authorize::Callback::Token(token) => Callback::Token(token),
+    })
 }
