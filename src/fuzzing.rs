@@ -45,8 +45,21 @@ pub fn read_token_answer(
         location: location.map(str::to_owned),
         body: body.to_vec(),
     };
-    crate::grant::read_answer(config, answer)
-        .map_err(|problem| crate::grant::redact(config, GrantRequest::ClientCredentials, problem))
+    let read = crate::grant::read_answer(config, answer)
+        .map_err(|problem| crate::grant::redact(config, GrantRequest::ClientCredentials, problem));
+    // A token_type goes into the Authorization header as the scheme: one
+    // with a space, CR/LF or another control character would split it.
+    if let Ok(token) = &read {
+        assert!(
+            !token
+                .token_type
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control()),
+            "a token was accepted with a token_type a header cannot carry: {:?}",
+            token.token_type
+        );
+    }
+    read
 }
 
 /// What a checked callback carries.
