@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use ureq::Agent;
 
 use crate::config::{Config, DEFAULT_USER_SCOPE, Grant};
+use crate::discovery;
 use crate::grant::{self, GrantRequest};
 use crate::problem::{Problem, ProblemKind};
 use crate::retry::Deadline;
@@ -195,8 +196,9 @@ pub(crate) fn start_with_redirect(
     })
 }
 
-/// Reads the redirect the browser came back with: checks it is ours and
-/// that `state` matches (in constant time), turns `error=` into a problem,
+/// Reads the redirect the browser came back with: checks it is ours, that
+/// `state` matches (in constant time) and that an `iss` names the issuer
+/// (RFC 9207), turns `error=` into a problem,
 /// then exchanges the code or reads the implicit token from the fragment.
 pub fn complete(
     agent: &Agent,
@@ -217,7 +219,7 @@ pub fn complete(
                 },
                 Deadline::after(config.timeout),
             )?;
-            check_nonce(&token, request, config)?;
+            check_nonce(&token, request, &config.token_url)?;
             Ok(token)
         }
     }
@@ -232,7 +234,8 @@ pub(crate) enum Callback {
 }
 
 /// Everything [`complete`] does before the network: the redirect URL, its
-/// `state` and `error=` checked, the code or the implicit token read.
+/// `state` and `error=` checked, the code or the implicit token read (and
+/// its ID token's nonce checked).
 pub(crate) fn read_callback(
     config: &Config,
     request: &AuthorizationRequest,
@@ -264,6 +267,8 @@ pub(crate) fn read_callback(
         )
         .with_extension("reason", "state_mismatch"));
     }
+    // Before `error=`: an error from another server is not this one's refusal.
+    check_issuer(config, (query, fragment), callback)?;
     if let Some(error) = text("error") {
         let mut problem = Problem::new(
             ProblemKind::AuthorizationDenied,
@@ -296,7 +301,9 @@ pub(crate) fn read_callback(
                 ));
             }
             params.remove("state");
-            Token::from_object(params, None).map(Callback::Token)
+            let token = Token::from_object(params, None)?;
+            check_nonce(&token, request, &config.authorize_url)?;
+            Ok(Callback::Token(token))
         }
     }
 }
@@ -335,12 +342,63 @@ fn callback_params(
     params
 }
 
-/// An ID token must carry the nonce this request sent (OIDC Core 3.1.3.7).
-fn check_nonce(
-    token: &Token,
-    request: &AuthorizationRequest,
+/// The issuer a callback's `iss` must name (RFC 9207): the discovery
+/// document's `issuer` when this process read it, else the configured one.
+pub(crate) fn expected_issuer(config: &Config) -> Option<String> {
+    discovery::known_issuer(config)
+        .map(|facts| facts.issuer)
+        .or_else(|| config.issuer.clone())
+}
+
+/// RFC 9207 2.4: every `iss` the redirect carries (query or fragment, so a
+/// second one cannot hide behind the first) must equal the expected issuer,
+/// compared as plain strings. With no issuer configured there is nothing
+/// to compare with; RFC 9207 leaves the expected value to the client's
+/// configuration, so an `iss` is refused rather than taken on trust, and
+/// the problem says to set `issuer`. A callback without `iss` is accepted
+/// unless the issuer's discovery document promised one.
+fn check_issuer(
     config: &Config,
+    (query, fragment): (&str, &str),
+    callback: impl Fn(&str) -> Problem,
 ) -> Result<(), Problem> {
+    let refuse =
+        |detail: &str, reason: &str| Err(callback(detail).with_extension("reason", reason));
+    let named: Vec<String> = [query, fragment]
+        .into_iter()
+        .flat_map(|part| form_urlencoded::parse(part.as_bytes()))
+        .filter(|(name, _)| name == "iss")
+        .map(|(_, value)| value.into_owned())
+        .collect();
+    if named.is_empty() {
+        if discovery::known_issuer(config).is_some_and(|facts| facts.sends_iss) {
+            return refuse(
+                "the redirect has no iss, though the issuer's discovery document says it sends one (RFC 9207)",
+                "issuer_missing",
+            );
+        }
+        return Ok(());
+    }
+    let Some(expected) = expected_issuer(config) else {
+        return refuse(
+            "the redirect names an issuer (iss) but the configuration has none to compare it with; set issuer",
+            "issuer_unknown",
+        );
+    };
+    match named.iter().find(|iss| **iss != expected) {
+        Some(iss) => refuse(
+            &format!(
+                "the redirect's iss {iss:?} is not the issuer {expected:?} (a mix-up: the answer comes from another authorization server)"
+            ),
+            "issuer_mismatch",
+        ),
+        None => Ok(()),
+    }
+}
+
+/// An ID token must carry the nonce this request sent (OIDC Core 3.1.3.7
+/// for the code flow, 3.2.2.11 for implicit); `source` is where it came from.
+fn check_nonce(token: &Token, request: &AuthorizationRequest, source: &str) -> Result<(), Problem> {
     let (Some(nonce), Some(id_token)) = (&request.nonce, &token.id_token) else {
         return Ok(());
     };
@@ -356,7 +414,7 @@ fn check_nonce(
             ProblemKind::InvalidResponse,
             "the ID token's nonce does not match this request",
         )
-        .with_instance(crate::http::endpoint_for_display(&config.token_url)))
+        .with_instance(crate::http::endpoint_for_display(source)))
     }
 }
 

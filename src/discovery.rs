@@ -18,6 +18,27 @@ const WELL_KNOWN: &str = "/.well-known/openid-configuration";
 struct Endpoints {
     token: String,
     authorize: Option<String>,
+    /// The document's `issuer`, as written: what RFC 9207's `iss` must equal.
+    issuer: String,
+    /// `authorization_response_iss_parameter_supported`: every callback
+    /// must then carry `iss` (RFC 9207 2.4).
+    sends_iss: bool,
+}
+
+/// What an issuer's discovery document said about the callback's `iss`.
+pub(crate) struct IssuerFacts {
+    pub issuer: String,
+    pub sends_iss: bool,
+}
+
+/// The configured issuer's document, when this process has read it.
+pub(crate) fn known_issuer(config: &Config) -> Option<IssuerFacts> {
+    let issuer = config.issuer.as_ref()?;
+    let endpoints = lock().as_ref()?.get(issuer)?.clone();
+    Some(IssuerFacts {
+        issuer: endpoints.issuer,
+        sends_iss: endpoints.sends_iss,
+    })
 }
 
 type Documents = Mutex<Option<HashMap<String, Endpoints>>>;
@@ -96,11 +117,11 @@ fn fetch(config: &Config, issuer: &str) -> Result<Endpoints, Problem> {
     };
     let text = |name: &str| document.get(name).and_then(Value::as_str);
     // OIDC Discovery 4.3: the document must name the issuer it was asked for.
-    let same_issuer = text("issuer")
-        .is_some_and(|named| named.trim_end_matches('/') == issuer.trim_end_matches('/'));
-    if !same_issuer {
+    let Some(named) =
+        text("issuer").filter(|named| named.trim_end_matches('/') == issuer.trim_end_matches('/'))
+    else {
         return Err(invalid("names another issuer"));
-    }
+    };
     let endpoint = |name: &str| -> Result<Option<String>, Problem> {
         let Some(url) = text(name) else {
             return Ok(None);
@@ -111,5 +132,10 @@ fn fetch(config: &Config, issuer: &str) -> Result<Endpoints, Problem> {
     Ok(Endpoints {
         token: endpoint("token_endpoint")?.ok_or_else(|| invalid("has no token_endpoint"))?,
         authorize: endpoint("authorization_endpoint")?,
+        issuer: named.to_owned(),
+        sends_iss: document
+            .get("authorization_response_iss_parameter_supported")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     })
 }

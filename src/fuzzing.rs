@@ -44,7 +44,20 @@ pub fn read_token_answer(
         location: location.map(str::to_owned),
         body: body.to_vec(),
     };
-    crate::grant::read_answer(config, &config.redaction(), answer)
+    let read = crate::grant::read_answer(config, &config.redaction(), answer);
+    // A token_type goes into the Authorization header as the scheme: one
+    // with a space, CR/LF or another control character would split it.
+    if let Ok(token) = &read {
+        assert!(
+            !token
+                .token_type
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control()),
+            "a token was accepted with a token_type a header cannot carry: {:?}",
+            token.token_type
+        );
+    }
+    read
 }
 
 /// What a checked callback carries.
@@ -63,10 +76,24 @@ pub fn read_callback(
     request: &AuthorizationRequest,
     redirect_url: &str,
 ) -> Result<Callback, Problem> {
-    Ok(
-        match authorize::read_callback(config, request, redirect_url)? {
-            authorize::Callback::Code(code) => Callback::Code(code.expose().to_owned()),
-            authorize::Callback::Token(token) => Callback::Token(token),
-        },
-    )
+    let outcome = authorize::read_callback(config, request, redirect_url)?;
+    // RFC 9207: whatever names another issuer (or any issuer, when none is
+    // known) never yields a code or a token.
+    let expected = authorize::expected_issuer(config);
+    let (before_fragment, fragment) = redirect_url.split_once('#').unwrap_or((redirect_url, ""));
+    let query = before_fragment
+        .split_once('?')
+        .map_or("", |(_, query)| query);
+    for part in [query, fragment] {
+        for (name, value) in form_urlencoded::parse(part.as_bytes()) {
+            assert!(
+                name != "iss" || expected.as_deref() == Some(&*value),
+                "a callback naming issuer {value:?} was accepted; expected {expected:?}"
+            );
+        }
+    }
+    Ok(match outcome {
+        authorize::Callback::Code(code) => Callback::Code(code.expose().to_owned()),
+        authorize::Callback::Token(token) => Callback::Token(token),
+    })
 }

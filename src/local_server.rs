@@ -163,7 +163,10 @@ fn process_seed() -> u64 {
 ///   (IMF-fixdate, RFC 9110 5.6.7), from the true clock without this.
 ///
 /// The same parameters ride on the `/authorize` query (next to the OAuth
-/// parameters), plus `deny=1`: the user refuses.
+/// parameters), plus `deny=1`: the user refuses, and `send_iss=1`: the
+/// redirect back, an error too, names the issuer in `iss` (RFC 9207), which
+/// Auth0 does not; [`support_iss`](Self::support_iss) does it for every
+/// request and says so in the discovery document.
 ///
 /// `/_redirect_target` answers any method with 200 and a token-looking
 /// JSON body, and counts ([`redirect_target_requests`](Self::redirect_target_requests)).
@@ -191,6 +194,8 @@ struct Shared {
     refresh: AtomicU64,
     discovery: AtomicU64,
     redirect_target: AtomicU64,
+    /// RFC 9207 for every `/authorize` request, advertised in discovery.
+    iss_parameter: AtomicBool,
     /// `fail_first` and `fail_after`: requests seen per path and query.
     seen: Mutex<HashMap<String, u64>>,
     /// Authorization codes not presented yet; presenting one removes it.
@@ -285,6 +290,7 @@ impl LocalAuthServer {
             refresh: AtomicU64::new(0),
             discovery: AtomicU64::new(0),
             redirect_target: AtomicU64::new(0),
+            iss_parameter: AtomicBool::new(false),
             seen: Mutex::new(HashMap::new()),
             codes: Mutex::new(HashMap::new()),
             refresh_tokens: Mutex::new(HashMap::new()),
@@ -387,6 +393,13 @@ impl LocalAuthServer {
     /// `http://127.0.0.1:PORT/`: the `iss` of every token, as Auth0 writes it.
     pub fn issuer(&self) -> String {
         format!("{}/", self.shared.base_url)
+    }
+
+    /// From now on, every redirect from `/authorize` carries `iss`, and the
+    /// discovery document says `authorization_response_iss_parameter_supported`
+    /// (RFC 9207), as an authorization server that supports it does.
+    pub fn support_iss(&self) {
+        self.shared.iss_parameter.store(true, Ordering::SeqCst);
     }
 
     /// Requests received at `/authorize`, every method and outcome.
@@ -1389,6 +1402,8 @@ struct Knobs {
     content_type: Option<String>,
     token_type: Option<String>,
     date_offset: i64,
+    /// `/authorize` only: name the issuer in the redirect (RFC 9207).
+    send_iss: bool,
 }
 
 impl Knobs {
@@ -1418,6 +1433,7 @@ impl Knobs {
             content_type: None,
             token_type: None,
             date_offset: 0,
+            send_iss: false,
         };
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -1431,6 +1447,7 @@ impl Knobs {
                 "omit_expires_in" => knobs.omit_expires_in = flag(value).ok_or_else(bad)?,
                 "opaque" => knobs.opaque = flag(value).ok_or_else(bad)?,
                 "plain" => knobs.plain = flag(value).ok_or_else(bad)?,
+                "send_iss" => knobs.send_iss = flag(value).ok_or_else(bad)?,
                 "fail_first" => knobs.fail_first = Some(value.parse().map_err(|_| bad())?),
                 "fail_after" => knobs.fail_after = Some(value.parse().map_err(|_| bad())?),
                 "retry_after" => knobs.retry_after = Some(value.parse().map_err(|_| bad())?),
@@ -2051,19 +2068,21 @@ impl Redirect {
     }
 }
 
-/// An error sent back to the client (RFC 6749 4.1.2.1 and 4.2.2.1).
+/// An error sent back to the client (RFC 6749 4.1.2.1 and 4.2.2.1), with
+/// the issuer when asked (RFC 9207 2.2).
 fn redirect_error(
     redirect_uri: &str,
     fragment: bool,
     error: &str,
     description: &str,
-    state: Option<&str>,
+    (state, iss): (Option<&str>, Option<&str>),
     out: &mut Out,
 ) -> Reply {
     Redirect::new(redirect_uri, fragment)
         .param("error", error)
         .param("error_description", description)
         .param_opt("state", state)
+        .param_opt("iss", iss)
         .send(out)
 }
 
@@ -2103,6 +2122,9 @@ fn authorize(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out) -
         }
     };
     let state = params.state.as_deref();
+    let iss = (knobs.send_iss || shared.iss_parameter.load(Ordering::SeqCst))
+        .then(|| format!("{}/", shared.base_url));
+    let iss = iss.as_deref();
     let implicit = match params.response_type.as_deref() {
         Some("code") => false,
         Some("token") => true,
@@ -2116,13 +2138,20 @@ fn authorize(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out) -
                 false,
                 "unsupported_response_type",
                 &message,
-                state,
+                (state, iss),
                 out,
             );
         }
     };
     let fail = |error: &str, description: &str, out: &mut Out| {
-        redirect_error(redirect_uri, implicit, error, description, state, out)
+        redirect_error(
+            redirect_uri,
+            implicit,
+            error,
+            description,
+            (state, iss),
+            out,
+        )
     };
     if let Some(audience) = params.audience.as_deref()
         && audience != DEMO_AUDIENCE
@@ -2200,6 +2229,7 @@ fn authorize(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out) -
         return redirect
             .param_opt("state", state)
             .param_opt("scope", scope)
+            .param_opt("iss", iss)
             .send(out);
     }
 
@@ -2224,6 +2254,7 @@ fn authorize(shared: &Shared, req: &Request<'_>, knobs: &Knobs, out: &mut Out) -
     Redirect::new(redirect_uri, false)
         .param("code", &code)
         .param_opt("state", state)
+        .param_opt("iss", iss)
         .send(out)
 }
 
@@ -2459,8 +2490,12 @@ fn discovery(shared: &Shared, out: &mut Out) -> Reply {
           ,\"grant_types_supported\":[\"authorization_code\",\"implicit\",\"refresh_token\",\"client_credentials\"]\
           ,\"code_challenge_methods_supported\":[\"S256\"]\
           ,\"token_endpoint_auth_methods_supported\":[\"client_secret_post\",\"client_secret_basic\",\"none\"]\
-          ,\"scopes_supported\":[\"openid\",\"profile\",\"email\",\"offline_access\"]}",
+          ,\"scopes_supported\":[\"openid\",\"profile\",\"email\",\"offline_access\"]",
     );
+    if shared.iss_parameter.load(Ordering::SeqCst) {
+        b.extend_from_slice(b",\"authorization_response_iss_parameter_supported\":true");
+    }
+    b.push(b'}');
     out.finish(200, "application/json", &[])
 }
 

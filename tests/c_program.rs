@@ -191,8 +191,8 @@ fn passed(output: &std::process::Output) -> (String, String) {
 fn assert_c_program_requests(server: &bearer::local_server::LocalAuthServer) {
     assert_eq!(
         server.auth0_requests(),
-        14,
-        "one-shot, handle, wrong secret; code, same code, wrong verifier, loopback, sign-in and refresh; a token and its failed refresh; the parent's, the child's and the parent's after a fork"
+        15,
+        "one-shot, handle, wrong secret; code, same code, wrong verifier, code with the right iss, loopback, sign-in and refresh; a token and its failed refresh; the parent's, the child's and the parent's after a fork"
     );
     assert_eq!(
         server.cobuilder_requests(),

@@ -261,6 +261,155 @@ fn the_implicit_flow_reads_the_token_from_the_fragment() {
     );
 }
 
+/// `request` with another `nonce`, as a tampered or mixed-up session would hold.
+fn with_nonce(request: &AuthorizationRequest, nonce: &str) -> AuthorizationRequest {
+    let mut kept: Value = serde_json::from_str(&request.to_json()).unwrap();
+    kept["nonce"] = nonce.into();
+    AuthorizationRequest::from_json(&kept.to_string()).unwrap()
+}
+
+#[test]
+fn an_id_token_with_another_nonce_is_refused_in_both_flows() {
+    let server = server();
+    // The code flow: the server's ID token carries the nonce sent, not this one.
+    let config = config(&native_config(&server, "authorization_code"));
+    let request = authorize::start(&config).unwrap();
+    let signed_in = browse(&request.url);
+    let problem = complete(&config, &with_nonce(&request, "another"), &signed_in).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::InvalidResponse);
+    assert!(problem.detail().contains("nonce"), "{problem}");
+
+    // An ID token for another sign-in, slipped into an implicit redirect.
+    let code_request = authorize::start(&config).unwrap();
+    let other = complete(&config, &code_request, &browse(&code_request.url)).unwrap();
+    let other_id_token = other.id_token.expect("openid gives an ID token");
+    let mut value = native_config(&server, "implicit");
+    value["client_id"] = local_server::AUTH0_CLIENT_ID.into();
+    value["scope"] = "openid".into();
+    let implicit = self::config(&value);
+    let request = authorize::start(&implicit).unwrap();
+    assert!(request.nonce.is_some(), "openid sends a nonce");
+    let redirect = format!("{}&id_token={other_id_token}", browse(&request.url));
+    let problem = complete(&implicit, &request, &redirect).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::InvalidResponse, "{problem}");
+    assert!(problem.detail().contains("nonce"), "{problem}");
+
+    // The same ID token is accepted by the request that sent its nonce.
+    let nonce = code_request.nonce.as_ref().unwrap().expose();
+    let token = complete(&implicit, &with_nonce(&request, nonce), &redirect).unwrap();
+    assert_eq!(token.id_token.as_deref(), Some(other_id_token.as_str()));
+}
+
+const ATTACKER: &str = "https://attacker.example";
+
+/// `config` naming the local server as its issuer (RFC 9207), the endpoints
+/// given, and `/authorize` told to send `iss` (Auth0 does not).
+fn with_issuer(server: &LocalAuthServer, mut value: Value) -> Config {
+    value["issuer"] = server.issuer().into();
+    value["authorize_url"] = format!("{}?send_iss=1", server.authorize_url()).into();
+    config(&value)
+}
+
+/// `redirect` with its `iss` (the last parameter, as the local server
+/// writes it) replaced by `iss`, or removed.
+fn with_iss(redirect: &str, iss: Option<&str>) -> String {
+    let (rest, _) = redirect
+        .split_once("&iss=")
+        .expect("the redirect names its issuer");
+    match iss {
+        Some(iss) => format!(
+            "{rest}&iss={}",
+            form_urlencoded::byte_serialize(iss.as_bytes()).collect::<String>()
+        ),
+        None => rest.to_owned(),
+    }
+}
+
+fn assert_refused_for_its_issuer(problem: &bearer::Problem, reason: &str) {
+    assert_eq!(problem.kind(), ProblemKind::InvalidCallback, "{problem}");
+    assert_eq!(problem.extensions()["reason"], reason, "{problem}");
+}
+
+#[test]
+fn a_code_callback_must_name_the_configured_issuer() {
+    let server = server();
+    let config = with_issuer(&server, native_config(&server, "authorization_code"));
+    let request = authorize::start(&config).unwrap();
+    let redirect = browse(&request.url);
+    let issuer = form_urlencoded::byte_serialize(server.issuer().as_bytes()).collect::<String>();
+    assert!(redirect.ends_with(&format!("&iss={issuer}")), "{redirect}");
+
+    // A mix-up: another server's answer to this request, or this one's
+    // answer claimed by another.
+    let problem = complete(&config, &request, &with_iss(&redirect, Some(ATTACKER))).unwrap_err();
+    assert_refused_for_its_issuer(&problem, "issuer_mismatch");
+    let twice = format!("{redirect}&iss={ATTACKER}");
+    assert_refused_for_its_issuer(
+        &complete(&config, &request, &twice).unwrap_err(),
+        "issuer_mismatch",
+    );
+    assert_eq!(server.auth0_requests(), 0, "nothing was exchanged");
+    let token = complete(&config, &request, &redirect).unwrap();
+    assert_eq!(claims(&token.access_token)["sub"], local_server::TEST_USER);
+
+    // An error redirect from another server is not this server's refusal.
+    let request = authorize::start(&config).unwrap();
+    let denied = browse(&format!("{}&deny=1", request.url));
+    let problem = complete(&config, &request, &with_iss(&denied, Some(ATTACKER))).unwrap_err();
+    assert_refused_for_its_issuer(&problem, "issuer_mismatch");
+    let problem = complete(&config, &request, &denied).unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::AuthorizationDenied);
+
+    // Without an issuer configured there is nothing to compare `iss` with.
+    let mut value = native_config(&server, "authorization_code");
+    value["authorize_url"] = format!("{}?send_iss=1", server.authorize_url()).into();
+    let config = self::config(&value);
+    let request = authorize::start(&config).unwrap();
+    let problem = complete(&config, &request, &browse(&request.url)).unwrap_err();
+    assert_refused_for_its_issuer(&problem, "issuer_unknown");
+    assert!(problem.detail().contains("issuer"), "{problem}");
+    assert_eq!(server.auth0_requests(), 1, "only the right issuer's code");
+}
+
+#[test]
+fn an_implicit_callback_must_name_the_configured_issuer() {
+    let server = server();
+    let mut value = native_config(&server, "implicit");
+    value["client_id"] = local_server::AUTH0_CLIENT_ID.into();
+    let config = with_issuer(&server, value);
+    let request = authorize::start(&config).unwrap();
+    let redirect = browse(&request.url);
+    assert!(
+        redirect.contains('#') && redirect.contains("&iss="),
+        "{redirect}"
+    );
+    let problem = complete(&config, &request, &with_iss(&redirect, Some(ATTACKER))).unwrap_err();
+    assert_refused_for_its_issuer(&problem, "issuer_mismatch");
+    let token = complete(&config, &request, &redirect).unwrap();
+    assert_eq!(claims(&token.access_token)["sub"], local_server::TEST_USER);
+}
+
+#[test]
+fn a_server_whose_discovery_document_promises_iss_must_send_it() {
+    let server = server();
+    server.support_iss();
+    let value = json!({
+        "client_id": local_server::NATIVE_CLIENT_ID,
+        "grant_type": "authorization_code",
+        "redirect_uri": APP_REDIRECT,
+        "issuer": server.issuer(),
+    });
+    let mut config = config(&value);
+    bearer::discovery::resolve(&mut config).unwrap();
+    let request = authorize::start(&config).unwrap();
+    let redirect = browse(&request.url);
+    let problem = complete(&config, &request, &with_iss(&redirect, None)).unwrap_err();
+    assert_refused_for_its_issuer(&problem, "issuer_missing");
+    let problem = complete(&config, &request, &with_iss(&redirect, Some(ATTACKER))).unwrap_err();
+    assert_refused_for_its_issuer(&problem, "issuer_mismatch");
+    complete(&config, &request, &redirect).unwrap();
+}
+
 /// Signs the test user in with `offline_access` and returns the refresh token.
 fn refresh_token(server: &LocalAuthServer) -> String {
     let mut value = native_config(server, "authorization_code");

@@ -49,7 +49,8 @@ pub unsafe extern "C" fn bearer_authorize_start(
 ///
 /// On `BEARER_STATUS_OK`, `*json_out` is the token response JSON (members as
 /// for `bearer_fetch_token_response`, with `refresh_token` and `id_token`
-/// when the server sent them). A missing or wrong `state` is
+/// when the server sent them). A missing or wrong `state`, or an `iss` that
+/// is not the configuration's issuer (RFC 9207), is
 /// `BEARER_STATUS_INVALID_ARGUMENT` (`invalid-callback`); a declined sign-in
 /// or a used code is `BEARER_STATUS_REJECTED`.
 ///

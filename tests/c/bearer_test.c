@@ -8,9 +8,9 @@
  * Requests this program makes (the Rust side checks the server's counts):
  * Auth0 endpoint 3 (one-shot, client handle, wrong secret), Cobuilder 2
  * (one-shot, and one for eight threads sharing a handle); for the user flows,
- * Auth0 endpoint 6 more (a code exchanged, the same code again, a wrong
- * verifier, the loopback login, a sign-in with offline_access and its
- * refresh), 2 for serve-stale (a token, then its failed refresh), and 3
+ * Auth0 endpoint 7 more (a code exchanged, the same code again, a wrong
+ * verifier, a code whose redirect names the right issuer, the loopback
+ * login, a sign-in with offline_access and its refresh), 2 for serve-stale (a token, then its failed refresh), and 3
  * around a fork (the parent's token, the child's, the parent's after).
  *
  * For the user flows this program plays the browser: it follows the
@@ -382,6 +382,50 @@ static void test_implicit(void) {
     bearer_string_free(request);
 }
 
+/* Replaces the redirect's iss (its last parameter) with an attacker's. */
+static int forge_iss(char *redirect, size_t size) {
+    char *iss = strstr(redirect, "&iss=");
+    if (iss == NULL) return 0;
+    *iss = '\0';
+    strncat(redirect, "&iss=https%3A%2F%2Fattacker.example", size - strlen(redirect) - 1);
+    return 1;
+}
+
+/* RFC 9207: a redirect must name the configured issuer, in both flows. */
+static void test_issuer(void) {
+    const char *flows[] = {"authorization_code", "implicit"};
+    for (int i = 0; i < 2; i++) {
+        char config[1024], *request = NULL, *json = NULL, *problem = NULL, redirect[2048];
+        snprintf(config, sizeof config,
+                 "{\"client_id\":\"demo-client\",\"client_secret\":\"" SECRET "\","
+                 "\"grant_type\":\"%s\",\"redirect_uri\":\"http://127.0.0.1:9/callback\","
+                 "\"issuer\":\"%s/\",\"authorize_url\":\"%s/authorize?send_iss=1\","
+                 "\"token_url\":\"%s/oauth/token\"}",
+                 flows[i], base_url, base_url, base_url);
+        CHECK(bearer_authorize_start(config, &request, NULL) == BEARER_STATUS_OK);
+        CHECK(sign_in(request, redirect, sizeof redirect));
+        CHECK(contains(redirect, "&iss=http%3A%2F%2F127.0.0.1%3A"));
+        CHECK(bearer_authorize_complete(config, request, redirect, &json, NULL) ==
+              BEARER_STATUS_OK);
+        CHECK(contains(json, "\"access_token\":\""));
+        bearer_string_free(json);
+        bearer_string_free(request);
+
+        /* The same answer claimed by another server is refused before any exchange. */
+        request = NULL;
+        json = NULL;
+        CHECK(bearer_authorize_start(config, &request, NULL) == BEARER_STATUS_OK);
+        CHECK(sign_in(request, redirect, sizeof redirect));
+        CHECK(forge_iss(redirect, sizeof redirect));
+        CHECK(bearer_authorize_complete(config, request, redirect, &json, &problem) ==
+              BEARER_STATUS_INVALID_ARGUMENT);
+        CHECK(json == NULL && contains(problem, "urn:bearer:problem:invalid-callback"));
+        CHECK(contains(problem, "\"reason\":\"issuer_mismatch\""));
+        bearer_string_free(problem);
+        bearer_string_free(request);
+    }
+}
+
 static void *browser(void *url) {
     char redirect[2048];
     if (http_get(url, redirect, sizeof redirect) != 302) return url;
@@ -526,6 +570,7 @@ int main(int argc, char **argv) {
     test_authorization_code();
     test_wrong_verifier_and_declined_sign_in();
     test_implicit();
+    test_issuer();
     test_loopback_login();
     test_refresh();
     test_serve_stale();
