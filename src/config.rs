@@ -529,21 +529,29 @@ pub(crate) fn check_url_is_safe(url: &str, key: &str) -> Result<(), Problem> {
     let host = uri
         .host()
         .ok_or_else(|| Problem::config_key(key, format!("{key} has no host")))?;
+    // Where bearer itself sends a secret in clear, the host must be a
+    // loopback address, not `localhost`, which is whatever the resolver
+    // (or /etc/hosts) says (RFC 8252 8.3). A redirect URI is the browser's
+    // to resolve, and servers register `http://localhost/...` ones.
+    let loopback = ip_literal(host).is_some_and(|ip| ip.is_loopback())
+        || (key == "redirect_uri" && host.eq_ignore_ascii_case("localhost"));
     match uri.scheme_str() {
         Some("https") => Ok(()),
-        Some("http") if is_loopback(host) => Ok(()),
+        Some("http") if loopback => Ok(()),
+        Some("http") if host.eq_ignore_ascii_case("localhost") => Err(Problem::new(
+            ProblemKind::InsecureUrl,
+            format!("{key} uses http:// to \"localhost\", which the resolver may send elsewhere; use http://127.0.0.1 or http://[::1]"),
+        )
+        .with_instance(format!("#/{key}"))
+        .with_extension("key", key)),
         Some("http") => Err(Problem::new(
             ProblemKind::InsecureUrl,
-            format!("{key} uses http:// to \"{host}\"; only https:// is allowed except to a loopback host"),
+            format!("{key} uses http:// to \"{host}\"; only https:// is allowed except to a loopback address"),
         )
         .with_instance(format!("#/{key}"))
         .with_extension("key", key)),
         _ => Err(Problem::config_key(key, format!("{key} must be an https:// URL"))),
     }
-}
-
-fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost") || ip_literal(host).is_some_and(|ip| ip.is_loopback())
 }
 
 /// The address a URL host names literally (`127.0.0.1`, `[::1]`), if it does.
@@ -650,7 +658,9 @@ mod tests {
             ))
         };
         assert!(with_url("http://127.0.0.1:8080/oauth/token").is_ok());
-        assert!(with_url("http://localhost/oauth/token").is_ok());
+        let localhost = with_url("http://localhost/oauth/token").unwrap_err();
+        assert_eq!(localhost.kind(), ProblemKind::InsecureUrl);
+        assert!(localhost.detail().contains("127.0.0.1"), "{localhost}");
         assert!(with_url("http://[::1]:9/oauth/token").is_ok());
         let problem = with_url("http://login.open-cosmos.com/oauth/token").unwrap_err();
         assert_eq!(problem.kind(), ProblemKind::InsecureUrl);

@@ -1,8 +1,9 @@
 //! OpenID Connect discovery (OIDC Discovery 1.0, RFC 8414): the endpoints an
 //! `issuer` publishes at `/.well-known/openid-configuration`, read once per
-//! issuer and process.
+//! issuer, trust settings and process.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Mutex, PoisonError};
 
 use serde_json::Value;
@@ -11,6 +12,7 @@ use crate::config::{Config, check_url_is_safe};
 use crate::fork::{self, PerProcess};
 use crate::http;
 use crate::problem::{Problem, ProblemKind};
+use crate::secret::Secret;
 
 const WELL_KNOWN: &str = "/.well-known/openid-configuration";
 
@@ -31,17 +33,36 @@ pub(crate) struct IssuerFacts {
     pub sends_iss: bool,
 }
 
+/// Whose document it is and how it was fetched: a configuration with other
+/// CA roots or another proxy never uses endpoints it did not fetch itself.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct DocumentKey {
+    issuer: String,
+    ca_file: Option<PathBuf>,
+    proxy: Option<Secret>,
+}
+
+impl DocumentKey {
+    fn for_config(config: &Config) -> Option<DocumentKey> {
+        Some(DocumentKey {
+            issuer: config.issuer.clone()?,
+            ca_file: config.ca_file.clone(),
+            proxy: config.proxy.clone(),
+        })
+    }
+}
+
 /// The configured issuer's document, when this process has read it.
 pub(crate) fn known_issuer(config: &Config) -> Option<IssuerFacts> {
-    let issuer = config.issuer.as_ref()?;
-    let endpoints = lock().as_ref()?.get(issuer)?.clone();
+    let key = DocumentKey::for_config(config)?;
+    let endpoints = lock().as_ref()?.get(&key)?.clone();
     Some(IssuerFacts {
         issuer: endpoints.issuer,
         sends_iss: endpoints.sends_iss,
     })
 }
 
-type Documents = Mutex<Option<HashMap<String, Endpoints>>>;
+type Documents = Mutex<Option<HashMap<DocumentKey, Endpoints>>>;
 
 /// A forked child starts with the parent's documents when their lock is free.
 static DOCUMENTS: PerProcess<Documents> = PerProcess::new();
@@ -49,20 +70,20 @@ static DOCUMENTS: PerProcess<Documents> = PerProcess::new();
 /// Fills the endpoints the configuration left to its issuer. Explicit
 /// `token_url` and `authorize_url` win over the document.
 pub fn resolve(config: &mut Config) -> Result<(), Problem> {
-    let Some(issuer) = config.issuer.clone() else {
+    let Some(key) = DocumentKey::for_config(config) else {
         return Ok(());
     };
     if !config.token_url.is_empty() && !config.authorize_url.is_empty() {
         return Ok(());
     }
-    let known = lock().as_ref().and_then(|map| map.get(&issuer).cloned());
+    let known = lock().as_ref().and_then(|map| map.get(&key).cloned());
     let endpoints = match known {
         Some(endpoints) => endpoints,
         None => {
-            let endpoints = fetch(config, &issuer)?;
+            let endpoints = fetch(config, &key.issuer)?;
             lock()
                 .get_or_insert_with(HashMap::new)
-                .insert(issuer, endpoints.clone());
+                .insert(key, endpoints.clone());
             endpoints
         }
     };
@@ -82,7 +103,7 @@ pub fn clear() {
     *lock() = None;
 }
 
-fn lock() -> std::sync::MutexGuard<'static, Option<HashMap<String, Endpoints>>> {
+fn lock() -> std::sync::MutexGuard<'static, Option<HashMap<DocumentKey, Endpoints>>> {
     DOCUMENTS
         .get(|parents| Mutex::new(fork::inherit(parents)))
         .lock()

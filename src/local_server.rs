@@ -218,6 +218,14 @@ impl Shared {
         self.stop_cv.notify_all();
     }
 
+    /// The base URL of the listener a request came in on.
+    fn base_for(&self, secure: bool) -> &str {
+        match &self.tls_base_url {
+            Some(tls_base) if secure => tls_base,
+            _ => &self.base_url,
+        }
+    }
+
     fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::SeqCst)
     }
@@ -1259,7 +1267,7 @@ fn route(shared: &Shared, req: &Request<'_>, out: &mut Out) -> Reply {
             if !matches!(req.method, "GET" | "HEAD") {
                 return out.finish_405("GET");
             }
-            return discovery(shared, out);
+            return discovery(shared, shared.base_for(req.secure), out);
         }
         "/_stats" | "/healthz" if !matches!(req.method, "GET" | "HEAD") => {
             return out.finish_405("GET");
@@ -1600,11 +1608,7 @@ fn apply_fault(
             Reply::SendThenClose
         }
         Fault::Redirect => {
-            let base = match &shared.tls_base_url {
-                Some(tls_base) if req.secure => tls_base,
-                _ => &shared.base_url,
-            };
-            let location = format!("{base}{REDIRECT_TARGET_PATH}");
+            let location = format!("{}{REDIRECT_TARGET_PATH}", shared.base_for(req.secure));
             out.finish(knobs.redirect_status, "", &[("Location", &location)])
         }
         Fault::Echo => {
@@ -2476,8 +2480,8 @@ fn user_tokens(shared: &Shared, issue: &Issue<'_>, knobs: &Knobs, out: &mut Out)
 }
 
 /// `GET /.well-known/openid-configuration` (OpenID Connect Discovery 1.0).
-fn discovery(shared: &Shared, out: &mut Out) -> Reply {
-    let base = shared.base_url.as_str();
+/// The document names the endpoints of the listener it was asked on.
+fn discovery(shared: &Shared, base: &str, out: &mut Out) -> Reply {
     let b = &mut out.body;
     b.extend_from_slice(b"{\"issuer\":");
     push_json_parts(b, &[base, "/"]);

@@ -109,7 +109,7 @@ impl LoopbackLogin {
                 "this login has already finished; start a new one",
             ));
         }
-        let deadline = deadline_after(timeout);
+        let deadline = crate::retry::instant_after(timeout);
         // Dropped (and so closed) when the wait ends, however it ends.
         let mut pending: Vec<Connection> = Vec::new();
         loop {
@@ -126,7 +126,7 @@ impl LoopbackLogin {
                         pending.push(Connection {
                             stream,
                             head: Vec::new(),
-                            deadline: deadline_after(MAX_REQUEST_TIME).min(deadline),
+                            deadline: crate::retry::instant_after(MAX_REQUEST_TIME).min(deadline),
                         });
                     }
                     Err(error) if error.kind() == io::ErrorKind::WouldBlock => break,
@@ -215,17 +215,6 @@ impl LoopbackLogin {
             ),
         }
         Some(outcome)
-    }
-}
-
-/// `Instant::now() + timeout`, or as far ahead as an `Instant` goes.
-fn deadline_after(mut timeout: Duration) -> Instant {
-    let now = Instant::now();
-    loop {
-        if let Some(deadline) = now.checked_add(timeout) {
-            return deadline;
-        }
-        timeout /= 2;
     }
 }
 

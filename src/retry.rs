@@ -24,9 +24,21 @@ const MIN_ATTEMPT_TIME: Duration = Duration::from_millis(100);
 #[derive(Clone, Copy, Debug)]
 pub struct Deadline(Instant);
 
+/// `Instant::now() + timeout`, or as far ahead as an `Instant` goes: a
+/// caller's number never overflows the clock.
+pub fn instant_after(mut timeout: Duration) -> Instant {
+    let now = Instant::now();
+    loop {
+        if let Some(deadline) = now.checked_add(timeout) {
+            return deadline;
+        }
+        timeout /= 2;
+    }
+}
+
 impl Deadline {
     pub fn after(timeout: Duration) -> Deadline {
-        Deadline(Instant::now() + timeout)
+        Deadline(instant_after(timeout))
     }
 
     pub fn remaining(&self) -> Duration {
@@ -94,6 +106,11 @@ pub fn unit_random() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_deadline_as_far_off_as_a_caller_likes_does_not_overflow() {
+        assert!(Deadline::after(Duration::MAX).remaining() > Duration::from_secs(3600 * 24 * 365));
+    }
 
     #[test]
     fn only_throttling_and_failing_servers_are_retried() {

@@ -265,3 +265,63 @@ fn debug_of_config_and_client_shows_no_secret() {
         );
     }
 }
+
+#[test]
+fn a_discovery_document_is_reused_only_with_the_trust_settings_it_was_fetched_with() {
+    let server = tls_server();
+    let config = |ca_file: Option<String>| {
+        let mut config = serde_json::json!({
+            "client_id": local_server::AUTH0_CLIENT_ID,
+            "client_secret": local_server::AUTH0_CLIENT_SECRET,
+            "audience": local_server::DEMO_AUDIENCE,
+            "issuer": format!("{}/", server.https_base_url()),
+        });
+        if let Some(ca_file) = ca_file {
+            config["ca_file"] = ca_file.into();
+        }
+        config.to_string()
+    };
+    Client::from_json(&config(Some(tls_file("ca.pem")))).expect("discovery through the test CA");
+    // Without the CA the issuer is not trusted: its document, read by the
+    // other configuration, is not taken on that one's word.
+    let untrusted = Client::from_json(&config(None)).unwrap_err();
+    assert_eq!(untrusted.kind(), ProblemKind::Unreachable, "{untrusted}");
+    assert!(untrusted.detail().contains("TLS"), "{untrusted}");
+    assert_eq!(server.discovery_requests(), 1);
+}
+
+/// Run as a child by the next test, with the panic hook Rust gives a process.
+#[test]
+fn panic_child() {
+    if std::env::var_os("BEARER_PANIC_CHILD").is_none() {
+        return;
+    }
+    // SAFETY: a valid out-pointer; the problem is freed once.
+    unsafe {
+        let mut problem: *mut c_char = ptr::null_mut();
+        assert_eq!(ffi::bearer_test_panic(&mut problem), BearerStatus::Internal);
+        ffi::bearer_string_free(problem);
+    }
+    // Outside the boundary the host's own hook still speaks.
+    let _ = std::panic::catch_unwind(|| panic!("the host's own panic"));
+}
+
+#[test]
+fn a_caught_panic_leaves_one_line_on_the_hosts_stderr() {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "panic_child", "--nocapture", "--test-threads=1"])
+        .env("BEARER_PANIC_CHILD", "1")
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let ours: Vec<_> = stderr
+        .lines()
+        .filter(|line| line.starts_with("bearer:"))
+        .collect();
+    assert_eq!(ours.len(), 1, "{stderr}");
+    assert!(ours[0].contains("BEARER_STATUS_INTERNAL"), "{stderr}");
+    assert!(!stderr.contains("bearer_test_panic was called"), "{stderr}");
+    assert!(stderr.contains("the host's own panic"), "{stderr}");
+}

@@ -12,8 +12,10 @@ mod client;
 mod flows;
 mod token;
 
+use std::cell::Cell;
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Once;
 
 use crate::problem::{Problem, ProblemKind};
 
@@ -78,7 +80,11 @@ unsafe fn boundary(
     problem_out: *mut *mut c_char,
     body: impl FnOnce() -> Result<(), Problem>,
 ) -> BearerStatus {
-    let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| {
+    quiet_caught_panics();
+    let inside = InsideBoundary::enter();
+    let outcome = catch_unwind(AssertUnwindSafe(body));
+    drop(inside);
+    let outcome = outcome.unwrap_or_else(|_| {
         Err(Problem::new(
             ProblemKind::Internal,
             "bearer panicked; this is a bug, please report it",
@@ -97,6 +103,50 @@ unsafe fn boundary(
             problem.kind().into()
         }
     }
+}
+
+thread_local! {
+    /// Set while this thread runs inside [`boundary`].
+    static IN_BOUNDARY: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks this thread as inside the boundary until dropped (nested calls
+/// keep the outer mark).
+struct InsideBoundary(bool);
+
+impl InsideBoundary {
+    fn enter() -> InsideBoundary {
+        InsideBoundary(IN_BOUNDARY.replace(true))
+    }
+}
+
+impl Drop for InsideBoundary {
+    fn drop(&mut self) {
+        IN_BOUNDARY.set(self.0);
+    }
+}
+
+/// A panic the boundary catches is a bug reported as a problem; Rust's
+/// default hook would also print its message and a backtrace on the host's
+/// stderr (a web server's error log, say), where its payload does not
+/// belong. Inside the boundary one line says where it happened; every other
+/// panic of the process goes to the hook that was there before.
+fn quiet_caught_panics() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if IN_BOUNDARY.get() {
+                let at = info
+                    .location()
+                    .map(|at| format!(" at {}:{}", at.file(), at.line()))
+                    .unwrap_or_default();
+                eprintln!("bearer: a bug was caught{at}; the call returned BEARER_STATUS_INTERNAL");
+            } else {
+                previous(info);
+            }
+        }));
+    });
 }
 
 /// Borrows a NUL-terminated UTF-8 argument.
