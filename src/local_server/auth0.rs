@@ -96,12 +96,8 @@ fn auth0_params(req: &Request<'_>) -> Result<Auth0Params, String> {
             }
         }
         Some(m) if m.eq_ignore_ascii_case("application/x-www-form-urlencoded") => {
-            for pair in req.body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
-                let (key, value) = match pair.iter().position(|&b| b == b'=') {
-                    Some(i) => (&pair[..i], &pair[i + 1..]),
-                    None => (pair, &b""[..]),
-                };
-                params.set(&form_decode(key), form_decode(value));
+            for (key, value) in form_urlencoded::parse(req.body) {
+                params.set(&key, value.into_owned());
             }
         }
         Some(m) => return Err(format!("Unsupported Content-Type: {m}")),

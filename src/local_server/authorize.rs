@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use super::grants::{CodeGrant, user_audience};
 use super::knobs::{Knobs, flag};
 use super::request::Request;
-use super::request::form_decode;
 use super::response::Out;
 use super::shared::{Shared, lock};
 use super::tokens::{Holder, jwt, opaque_token};
@@ -39,9 +38,8 @@ impl AuthorizeParams {
     /// count as absent, unknown keys (the test knobs) are skipped.
     fn parse(query: &str) -> Self {
         let mut params = Self::default();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let slot = match form_decode(key.as_bytes()).as_str() {
+        for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+            let slot = match key.as_ref() {
                 "response_type" => &mut params.response_type,
                 "client_id" => &mut params.client_id,
                 "redirect_uri" => &mut params.redirect_uri,
@@ -55,7 +53,7 @@ impl AuthorizeParams {
                 _ => continue,
             };
             if slot.is_none() && !value.is_empty() {
-                *slot = Some(form_decode(value.as_bytes()));
+                *slot = Some(value.into_owned());
             }
         }
         params
