@@ -485,6 +485,22 @@ fn help_prints_the_usage_on_stdout() {
 }
 
 #[test]
+fn the_readme_shows_the_help_as_printed() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("the README is there");
+    let (_, block) = readme
+        .split_once("    $ bearer --help\n")
+        .expect("the README shows bearer --help");
+    // The indented block, blank lines included, up to the next paragraph.
+    let shown: String = block
+        .lines()
+        .take_while(|line| line.is_empty() || line.starts_with("    "))
+        .map(|line| format!("{}\n", line.strip_prefix("    ").unwrap_or(line)))
+        .collect();
+    assert_eq!(shown.trim_end(), help(&["--help"]).trim_end());
+}
+
+#[test]
 fn every_command_has_help_and_help_runs_nothing() {
     let server = server();
     let file = TempFile::new("help_runs_nothing", &auth0_config(&server).to_string());
