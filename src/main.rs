@@ -28,8 +28,8 @@ const LOGIN_TIMEOUT_SECONDS: u64 = 300;
 
 /// The end of the help of bearer, token, header and login.
 const NOTES: &str = "\
-FILE defaults to data_cosmos_api_credentials.json in the working directory;
-\"-\" reads standard input.
+--credentials FILE defaults to data_cosmos_api_credentials.json in the
+working directory; \"-\" reads standard input.
 
 On failure the problem-details JSON goes to stderr and the exit code is the
 C ABI's status number: 1 invalid argument, 2 invalid configuration,
