@@ -5,135 +5,220 @@
 //! number of the C ABI (1 to 8).
 
 use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use bearer::config::Grant;
 use bearer::ffi::BearerStatus;
 use bearer::local_server::{self, LocalAuthServer};
 use bearer::{Client, Config, LoopbackLogin, Problem, ProblemKind};
+use clap::error::ErrorKind;
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueHint};
+use clap_complete::Shell;
 use serde_json::{Value, json};
-
-const USAGE: &str = "\
-bearer: OAuth 2.0 access tokens from the credentials JSON of the seed pages
-
-usage:
-  bearer token  [--credentials FILE] [--token-url URL] [--json]
-                    print the access token (--json: the whole token response)
-  bearer header [--credentials FILE] [--token-url URL]
-                    print the Authorization header value, \"Bearer <token>\"
-  bearer login  [--credentials FILE] [--timeout SECONDS] [--no-browser]
-                    sign a user in (authorization code with PKCE, loopback
-                    redirect): print and open the authorize URL, wait for the
-                    browser to come back, print the token response
-  bearer demo       start the bundled local authorization server and show both
-                    seed shapes working, with no credentials of your own
-  bearer serve [--port PORT] [--tls-cert PEM --tls-key PEM [--tls-port PORT]]
-                    run the local authorization server until interrupted;
-                    with a certificate and key, HTTPS too on a second port
-  bearer version
-
-FILE defaults to data_cosmos_api_credentials.json; \"-\" reads standard input.
-On failure the problem-details JSON goes to stderr and the exit code is the
-C ABI's status number (2 = invalid configuration, 3 = rejected, ...).
-";
 
 /// The exit code for wrong usage (sysexits' EX_USAGE).
 const USAGE_EXIT: u8 = 64;
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some((command, options)) = args.split_first() else {
-        eprint!("{USAGE}");
-        return ExitCode::from(USAGE_EXIT);
-    };
-    let outcome = match command.as_str() {
-        "token" | "header" => Options::parse(options).map(|options| print_token(command, &options)),
-        "login" => Options::parse(options).map(|options| login(&options)),
-        "demo" => Ok(demo()),
-        "serve" => Options::parse(options).and_then(|options| serve(&options)),
-        "version" | "--version" | "-V" => {
-            println!("bearer {}", env!("CARGO_PKG_VERSION"));
-            return ExitCode::SUCCESS;
-        }
-        "help" | "--help" | "-h" => {
-            print!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        other => Err(format!("unknown command \"{other}\"")),
-    };
-    match outcome {
-        Ok(code) => code,
-        Err(usage_error) => {
-            eprintln!("bearer: {usage_error}\n\n{USAGE}");
-            ExitCode::from(USAGE_EXIT)
-        }
-    }
+/// The seed pages' file name, looked for in the working directory.
+const DEFAULT_CREDENTIALS: &str = "data_cosmos_api_credentials.json";
+
+/// How long `bearer login` waits for the browser unless told otherwise.
+const LOGIN_TIMEOUT_SECONDS: u64 = 300;
+
+/// The end of the help of bearer, token, header and login.
+const NOTES: &str = "\
+--credentials FILE defaults to data_cosmos_api_credentials.json in the
+working directory; \"-\" reads standard input.
+
+On failure the problem-details JSON goes to stderr and the exit code is the
+C ABI's status number: 1 invalid argument, 2 invalid configuration,
+3 rejected, 4 rate limited, 5 unavailable, 6 timeout, 7 bad response,
+8 internal. Wrong usage exits 64.";
+
+/// OAuth 2.0 access tokens from the credentials JSON of the seed pages.
+#[derive(Parser)]
+#[command(name = "bearer", version, after_help = NOTES)]
+// No command is wrong usage, as before clap: the help goes to stderr, exit 64.
+#[command(arg_required_else_help = true)]
+// The last of a repeated option wins, as with the hand-written parser.
+#[command(args_override_self = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
 }
 
-#[derive(Default)]
-struct Options {
-    credentials: Option<String>,
+#[derive(Subcommand)]
+enum Command {
+    /// Print the access token, one line
+    #[command(after_help = NOTES)]
+    Token {
+        #[command(flatten)]
+        source: Source,
+        /// Print the whole token response as one JSON line instead
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the Authorization header value, "Bearer <token>"
+    #[command(after_help = NOTES)]
+    Header {
+        #[command(flatten)]
+        source: Source,
+    },
+    /// Sign a user in and print the token response JSON
+    ///
+    /// Authorization code with PKCE and a loopback redirect: prints the
+    /// authorize URL on stderr and opens it in a browser, waits for the
+    /// browser to come back to 127.0.0.1, then prints the token response.
+    // Verbatim: clap would join the lines, and it wraps no help text here.
+    #[command(verbatim_doc_comment)]
+    #[command(after_help = NOTES)]
+    Login(LoginArgs),
+    /// Show both seed shapes working on a bundled local server
+    ///
+    /// Starts the local authorization server on 127.0.0.1 and gets tokens
+    /// from it for both credential shapes: no credentials of your own,
+    /// nothing else contacted.
+    #[command(verbatim_doc_comment)]
+    Demo,
+    /// Run the local authorization server until interrupted
+    ///
+    /// Prints "listening on http://127.0.0.1:PORT" first, then the token
+    /// endpoints; with a certificate and key, HTTPS too on a second port.
+    #[command(verbatim_doc_comment)]
+    Serve(ServeArgs),
+    /// Print "bearer <version>"
+    Version,
+    /// Print a shell completion script
+    ///
+    /// For bash, for example:
+    ///   bearer completions bash > ~/.local/share/bash-completion/completions/bearer
+    #[command(verbatim_doc_comment)]
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: Shell,
+    },
+    /// Print the manual page (roff)
+    ///
+    /// For example: bearer man > bearer.1 && man -l bearer.1
+    #[command(verbatim_doc_comment)]
+    Man,
+}
+
+// Where the credentials come from, for token, header and login. (Not a doc
+// comment: clap may take that for the about text of whoever flattens it.)
+#[derive(Args)]
+struct Source {
+    /// The credentials JSON, as the seed pages write it
+    // The default is told in NOTES: here it would make the line too long.
+    #[arg(
+        short,
+        long,
+        value_name = "FILE",
+        default_value = DEFAULT_CREDENTIALS,
+        hide_default_value = true,
+        value_hint = ValueHint::FilePath
+    )]
+    credentials: PathBuf,
+    /// The token endpoint, instead of the file's token_url
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url)]
     token_url: Option<String>,
-    json: bool,
-    port: u16,
-    timeout_seconds: Option<u64>,
+}
+
+#[derive(Args)]
+struct LoginArgs {
+    #[command(flatten)]
+    source: Source,
+    /// How long to wait for the browser to come back
+    #[arg(long = "timeout", value_name = "SECONDS", default_value_t = LOGIN_TIMEOUT_SECONDS)]
+    timeout_seconds: u64,
+    /// Only print the URL; do not open a browser
+    #[arg(long)]
     no_browser: bool,
-    tls_cert: Option<String>,
-    tls_key: Option<String>,
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// The HTTP port on 127.0.0.1 (0: any free port)
+    #[arg(long, value_name = "PORT", default_value_t = 0)]
+    port: u16,
+    /// A PEM certificate chain: serve HTTPS too (with --tls-key)
+    #[arg(long, value_name = "PEM", requires = "tls_key", value_hint = ValueHint::FilePath)]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert
+    #[arg(long, value_name = "PEM", requires = "tls_cert", value_hint = ValueHint::FilePath)]
+    tls_key: Option<PathBuf>,
+    /// The HTTPS port on 127.0.0.1 [default: any free port]
+    #[arg(long, value_name = "PORT", requires = "tls_cert")]
     tls_port: Option<u16>,
 }
 
-impl Options {
-    fn parse(args: &[String]) -> Result<Options, String> {
-        let mut options = Options::default();
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            let mut value = || {
-                args.next()
-                    .cloned()
-                    .ok_or_else(|| format!("{arg} needs a value"))
-            };
-            match arg.as_str() {
-                "--credentials" | "-c" => options.credentials = Some(value()?),
-                "--token-url" => options.token_url = Some(value()?),
-                "--json" => options.json = true,
-                "--no-browser" => options.no_browser = true,
-                "--timeout" => {
-                    options.timeout_seconds = Some(
-                        value()?
-                            .parse()
-                            .map_err(|_| "--timeout needs a number of seconds".to_owned())?,
-                    )
+/// What `token` and `header` print.
+#[derive(Clone, Copy)]
+enum Shown {
+    AccessToken,
+    TokenJson,
+    Header,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return usage(&error),
+    };
+    match cli.command {
+        Command::Token { source, json } => print_token(
+            &source,
+            if json {
+                Shown::TokenJson
+            } else {
+                Shown::AccessToken
+            },
+        ),
+        Command::Header { source } => print_token(&source, Shown::Header),
+        Command::Login(options) => login(&options),
+        Command::Demo => demo(),
+        Command::Serve(options) => serve(&options),
+        Command::Version => {
+            println!("bearer {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command(), "bearer", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Command::Man => {
+            let mut out = std::io::stdout().lock();
+            match clap_mangen::Man::new(Cli::command()).render(&mut out) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("bearer man: {error}");
+                    ExitCode::FAILURE
                 }
-                "--port" => {
-                    options.port = value()?
-                        .parse()
-                        .map_err(|_| "--port needs a number from 0 to 65535".to_owned())?
-                }
-                "--tls-cert" => options.tls_cert = Some(value()?),
-                "--tls-key" => options.tls_key = Some(value()?),
-                "--tls-port" => {
-                    options.tls_port = Some(
-                        value()?
-                            .parse()
-                            .map_err(|_| "--tls-port needs a number from 0 to 65535".to_owned())?,
-                    )
-                }
-                other => return Err(format!("unknown option \"{other}\"")),
             }
         }
-        Ok(options)
     }
 }
 
-fn print_token(command: &str, options: &Options) -> ExitCode {
-    let result = read_credentials(options).and_then(|config_json| {
+/// `--help` and `--version` are answers, on stdout; anything else clap
+/// stopped at is wrong usage, on stderr with clap's hint.
+fn usage(error: &clap::Error) -> ExitCode {
+    // Nothing better to do if the terminal is gone.
+    let _ = error.print();
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
+        _ => ExitCode::from(USAGE_EXIT),
+    }
+}
+
+fn print_token(source: &Source, shown: Shown) -> ExitCode {
+    let result = read_credentials(source).and_then(|config_json| {
         let client = Client::from_json(&config_json)?;
         let token = client.token()?;
-        Ok(match (command, options.json) {
-            ("header", _) => token.authorization_header(),
-            (_, true) => token.to_json(),
-            _ => token.access_token.clone(),
+        Ok(match shown {
+            Shown::Header => token.authorization_header(),
+            Shown::TokenJson => token.to_json(),
+            Shown::AccessToken => token.access_token.clone(),
         })
     });
     match result {
@@ -146,13 +231,10 @@ fn print_token(command: &str, options: &Options) -> ExitCode {
 }
 
 /// The credentials JSON, with `--token-url` applied.
-fn read_credentials(options: &Options) -> Result<String, Problem> {
-    let path = options
-        .credentials
-        .as_deref()
-        .unwrap_or("data_cosmos_api_credentials.json");
+fn read_credentials(source: &Source) -> Result<String, Problem> {
+    let path = &source.credentials;
     let mut text = String::new();
-    let read = if path == "-" {
+    let read = if path == Path::new("-") {
         std::io::stdin().read_to_string(&mut text).map(drop)
     } else {
         std::fs::read_to_string(path).map(|content| text = content)
@@ -160,10 +242,13 @@ fn read_credentials(options: &Options) -> Result<String, Problem> {
     read.map_err(|error| {
         Problem::new(
             ProblemKind::InvalidConfig,
-            format!("the credentials file \"{path}\" cannot be read: {error}"),
+            format!(
+                "the credentials file \"{}\" cannot be read: {error}",
+                path.display()
+            ),
         )
     })?;
-    let Some(token_url) = &options.token_url else {
+    let Some(token_url) = &source.token_url else {
         return Ok(text);
     };
     match serde_json::from_str::<Value>(&text) {
@@ -176,14 +261,11 @@ fn read_credentials(options: &Options) -> Result<String, Problem> {
     }
 }
 
-/// How long `bearer login` waits for the browser unless told otherwise.
-const LOGIN_TIMEOUT_SECONDS: u64 = 300;
-
-fn login(options: &Options) -> ExitCode {
-    let result = read_credentials(options).and_then(|text| {
+fn login(options: &LoginArgs) -> ExitCode {
+    let result = read_credentials(&options.source).and_then(|text| {
         let config = Config::from_json_for(&text, Grant::AuthorizationCode)?;
         let login = LoopbackLogin::start(config)?;
-        let timeout = options.timeout_seconds.unwrap_or(LOGIN_TIMEOUT_SECONDS);
+        let timeout = options.timeout_seconds;
         eprintln!(
             "Open this URL in a browser to sign in:\n  {}\nWaiting up to {timeout} s for the redirect to {} ...",
             login.url(),
@@ -228,32 +310,33 @@ fn fail(problem: &Problem) -> ExitCode {
     ExitCode::from(BearerStatus::from(problem.kind()) as u8)
 }
 
-/// Err is a usage error; a server that cannot start is a failure exit.
-fn serve(options: &Options) -> Result<ExitCode, String> {
+/// A server that cannot start is a failure exit (clap has checked that
+/// the certificate and key come together).
+fn serve(options: &ServeArgs) -> ExitCode {
     let port = options.port;
-    let started = match (&options.tls_cert, &options.tls_key) {
-        (None, None) if options.tls_port.is_none() => LocalAuthServer::start_on(port),
-        (Some(cert), Some(key)) => {
-            let read = |path: &str| {
-                std::fs::read(path).map_err(|error| format!("cannot read \"{path}\": {error}"))
+    let started = match options.tls_cert.as_ref().zip(options.tls_key.as_ref()) {
+        None => LocalAuthServer::start_on(port),
+        Some((cert, key)) => {
+            let read = |path: &Path| {
+                std::fs::read(path)
+                    .map_err(|error| format!("cannot read \"{}\": {error}", path.display()))
             };
             let (cert_pem, key_pem) = match (read(cert), read(key)) {
                 (Ok(cert_pem), Ok(key_pem)) => (cert_pem, key_pem),
                 (Err(error), _) | (_, Err(error)) => {
                     eprintln!("bearer serve: {error}");
-                    return Ok(ExitCode::FAILURE);
+                    return ExitCode::FAILURE;
                 }
             };
             let tls_port = options.tls_port.unwrap_or(0);
             LocalAuthServer::start_tls_on(port, tls_port, &cert_pem, &key_pem)
         }
-        _ => return Err("--tls-cert and --tls-key go together (and --tls-port with them)".into()),
     };
     let server = match started {
         Ok(server) => server,
         Err(error) => {
             eprintln!("bearer serve: cannot serve on 127.0.0.1: {error}");
-            return Ok(ExitCode::FAILURE);
+            return ExitCode::FAILURE;
         }
     };
     // The first line is read by the bindings' tests to find the port.
@@ -273,7 +356,7 @@ fn serve(options: &Options) -> Result<ExitCode, String> {
     }
     let _ = std::io::stdout().flush();
     server.serve_forever();
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }
 
 fn demo() -> ExitCode {

@@ -316,38 +316,300 @@ fn a_file_that_is_not_a_config_exits_2() {
     );
 }
 
+/// The first line of clap's message, after checking `args` were wrong usage:
+/// exit 64, nothing on stdout, clap's error and its one-line hint on stderr.
+fn usage_error(args: &[&str]) -> String {
+    let output = run(args);
+    assert_eq!(output.status.code(), Some(64), "{args:?}");
+    assert_eq!(stdout(&output), "", "{args:?}");
+    let err = stderr(&output);
+    assert!(err.starts_with("error: "), "{args:?}: {err}");
+    assert_eq!(
+        err.lines().last(),
+        Some("For more information, try '--help'."),
+        "{args:?}: {err}"
+    );
+    err.lines().next().unwrap().to_owned()
+}
+
 #[test]
-fn wrong_usage_exits_64_with_the_usage_on_stderr() {
-    let cases: [&[&str]; 6] = [
-        &["frobnicate"],
-        &["token", "--frobnicate"],
-        &["header", "--credentials"],
-        &["serve", "--port", "http"],
-        &["token", "extra"],
-        &[],
-    ];
-    for args in cases {
-        let output = run(args);
-        assert_eq!(output.status.code(), Some(64), "{args:?}");
-        assert_eq!(stdout(&output), "", "{args:?}");
-        let err = stderr(&output);
-        assert!(err.contains("usage:"), "{args:?}: {err}");
-        assert!(err.contains("bearer token"), "{args:?}: {err}");
+fn wrong_usage_exits_64_with_clap_s_error_on_stderr() {
+    assert_eq!(
+        usage_error(&["frobnicate"]),
+        "error: unrecognized subcommand 'frobnicate'"
+    );
+    assert_eq!(
+        usage_error(&["token", "--frobnicate"]),
+        "error: unexpected argument '--frobnicate' found"
+    );
+    assert_eq!(
+        usage_error(&["token", "extra"]),
+        "error: unexpected argument 'extra' found"
+    );
+    assert_eq!(
+        usage_error(&["header", "--credentials"]),
+        "error: a value is required for '--credentials <FILE>' but none was supplied"
+    );
+    // token's --json is not header's.
+    assert_eq!(
+        usage_error(&["header", "--json"]),
+        "error: unexpected argument '--json' found"
+    );
+    for port in ["--port", "--tls-port"] {
+        let args = [
+            "serve",
+            port,
+            "notanumber",
+            "--tls-cert",
+            "c",
+            "--tls-key",
+            "k",
+        ];
+        let first = usage_error(&args);
+        assert!(
+            first.starts_with(&format!(
+                "error: invalid value 'notanumber' for '{port} <PORT>'"
+            )),
+            "{first}"
+        );
     }
-    let err = stderr(&run(&["frobnicate"]));
-    assert!(err.contains("unknown command \"frobnicate\""), "{err}");
-    let err = stderr(&run(&["token", "--frobnicate"]));
-    assert!(err.contains("unknown option \"--frobnicate\""), "{err}");
+    assert!(
+        usage_error(&["serve", "--port", "65536"]).contains("'--port <PORT>'"),
+        "out of range"
+    );
+    assert!(
+        usage_error(&["login", "--timeout", "18446744073709551616"])
+            .contains("'--timeout <SECONDS>'"),
+        "beyond u64"
+    );
+}
+
+#[test]
+fn the_tls_certificate_and_key_go_together() {
+    for args in [
+        &["serve", "--tls-cert", "x.pem"][..],
+        &["serve", "--tls-key", "x.key"],
+        &["serve", "--tls-port", "8443"],
+        &["serve", "--tls-port", "8443", "--tls-key", "x.key"],
+    ] {
+        let first = usage_error(args);
+        assert_eq!(
+            first, "error: the following required arguments were not provided:",
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn no_command_is_wrong_usage_with_the_help_on_stderr() {
+    let output = run(&[]);
+    assert_eq!(output.status.code(), Some(64));
+    assert_eq!(stdout(&output), "");
+    let err = stderr(&output);
+    assert!(err.contains("Usage: bearer <COMMAND>"), "{err}");
+    for command in ["token", "header", "login", "demo", "serve", "completions"] {
+        assert!(err.contains(&format!("\n  {command} ")), "{command}: {err}");
+    }
+}
+
+/// `bearer ARGS`, which must end by itself: a run that serves or waits for
+/// a browser is killed and fails the test instead of hanging it.
+fn run_ending(args: &[&str]) -> Output {
+    let mut child = Reaped(
+        Command::new(BEARER)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the bearer binary starts"),
+    );
+    let (mut out, mut err) = (
+        child.0.stdout.take().unwrap(),
+        child.0.stderr.take().unwrap(),
+    );
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let err_reader = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            err.read_to_end(&mut bytes).map(|_| bytes)
+        });
+        let mut bytes = Vec::new();
+        let out = out.read_to_end(&mut bytes).map(|_| bytes);
+        let _ = sender.send((out, err_reader.join()));
+    });
+    // Both pipes close when it exits.
+    let (out, err) = receiver
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("bearer {args:?} did not end"));
+    Output {
+        status: child.0.wait().unwrap(),
+        stdout: out.unwrap(),
+        stderr: err.unwrap().unwrap(),
+    }
+}
+
+/// What `bearer ARGS` printed, after checking it went to stdout, quietly,
+/// with exit 0.
+fn help(args: &[&str]) -> String {
+    let output = run_ending(args);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{args:?}: {}",
+        stderr(&output)
+    );
+    assert_eq!(stderr(&output), "", "{args:?}");
+    stdout(&output)
 }
 
 #[test]
 fn help_prints_the_usage_on_stdout() {
-    for flag in ["help", "--help", "-h"] {
-        let output = run(&[flag]);
-        assert_eq!(output.status.code(), Some(0));
-        assert!(stdout(&output).contains("usage:"), "{flag}");
-        assert_eq!(stderr(&output), "");
+    for args in [&["help"][..], &["--help"], &["-h"]] {
+        let out = help(args);
+        assert!(out.contains("Usage: bearer <COMMAND>"), "{args:?}: {out}");
+        for command in [
+            "token",
+            "header",
+            "login",
+            "demo",
+            "serve",
+            "version",
+            "completions",
+            "man",
+        ] {
+            assert!(out.contains(&format!("\n  {command} ")), "{command}: {out}");
+        }
+        assert!(out.contains("problem-details JSON goes to stderr"), "{out}");
     }
+}
+
+#[test]
+fn the_readme_shows_the_help_as_printed() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .expect("the README is there");
+    let (_, block) = readme
+        .split_once("    $ bearer --help\n")
+        .expect("the README shows bearer --help");
+    // The indented block, blank lines included, up to the next paragraph.
+    let shown: String = block
+        .lines()
+        .take_while(|line| line.is_empty() || line.starts_with("    "))
+        .map(|line| format!("{}\n", line.strip_prefix("    ").unwrap_or(line)))
+        .collect();
+    assert_eq!(shown.trim_end(), help(&["--help"]).trim_end());
+}
+
+#[test]
+fn every_command_has_help_and_help_runs_nothing() {
+    let server = server();
+    let file = TempFile::new("help_runs_nothing", &auth0_config(&server).to_string());
+    let token_url = server.auth0_token_url();
+    let source = ["--credentials", file.path(), "--token-url", &token_url];
+    for flag in ["--help", "-h"] {
+        for command in ["token", "header"] {
+            // Before or after options that would otherwise fetch a token.
+            let before = help(&[&[command, flag][..], &source].concat());
+            let after = help(&[&[command][..], &source, &[flag]].concat());
+            assert_eq!(before, after);
+            assert!(
+                before.contains(&format!("Usage: bearer {command} [OPTIONS]")),
+                "{before}"
+            );
+            assert!(before.contains("--credentials <FILE>"), "{before}");
+            assert!(before.contains(DEFAULT_CREDENTIALS), "{before}");
+            assert_eq!(before.contains("--json"), command == "token", "{before}");
+        }
+        // Without the flag this prints the URL on stderr and times out.
+        let login = help(&[
+            "login",
+            flag,
+            "--no-browser",
+            "--timeout",
+            "0",
+            "-c",
+            file.path(),
+        ]);
+        assert!(login.contains("Usage: bearer login [OPTIONS]"), "{login}");
+        assert!(login.contains("--timeout <SECONDS>"), "{login}");
+
+        let demo = help(&["demo", flag]);
+        assert!(demo.contains("Usage: bearer demo"), "{demo}");
+        assert!(!demo.contains("token:"), "the demo ran: {demo}");
+
+        let serve = help(&["serve", "--port", "0", flag]);
+        assert!(serve.contains("Usage: bearer serve [OPTIONS]"), "{serve}");
+        assert!(
+            !serve.lines().any(|line| line.starts_with("listening on ")),
+            "it served: {serve}"
+        );
+
+        for command in ["version", "completions", "man"] {
+            let out = help(&[command, flag]);
+            assert!(out.contains(&format!("Usage: bearer {command}")), "{out}");
+        }
+    }
+    // `help COMMAND` is `COMMAND --help`.
+    assert_eq!(help(&["help", "login"]), help(&["login", "--help"]));
+    assert_eq!(server.auth0_requests(), 0, "nothing was contacted");
+    assert_eq!(server.cobuilder_requests(), 0);
+}
+
+const DEFAULT_CREDENTIALS: &str = "data_cosmos_api_credentials.json";
+
+#[test]
+fn the_last_of_a_repeated_option_wins() {
+    let server = server();
+    let file = TempFile::new("last_repeated_option", &auth0_config(&server).to_string());
+    let output = run(&[
+        "token",
+        "--json",
+        "-c",
+        "/nonexistent/credentials.json",
+        "--credentials",
+        file.path(),
+        "--json",
+    ]);
+    let response: Value = serde_json::from_str(&one_line(&output)).expect("one JSON line");
+    assert_jwt_for(
+        response["access_token"].as_str().unwrap(),
+        local_server::DEMO_AUDIENCE,
+    );
+    assert_eq!(server.auth0_requests(), 1);
+}
+
+#[test]
+fn completions_are_printed_for_every_shell() {
+    let bash = run(&["completions", "bash"]);
+    assert_eq!(bash.status.code(), Some(0), "{}", stderr(&bash));
+    let script = stdout(&bash);
+    assert!(script.contains("--credentials"), "{script}");
+    let file = TempFile::new("completions.bash", &script);
+    let checked = Command::new("bash")
+        .args(["-n", file.path()])
+        .output()
+        .expect("bash runs");
+    assert!(checked.status.success(), "{}", stderr(&checked));
+
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let output = run(&["completions", shell]);
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        let out = stdout(&output);
+        assert!(
+            out.contains("bearer") && out.contains("token-url"),
+            "{shell}: {out}"
+        );
+    }
+    assert!(usage_error(&["completions", "tcsh"]).contains("invalid value 'tcsh'"));
+}
+
+#[test]
+fn man_prints_a_manual_page() {
+    let output = run(&["man"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let page = stdout(&output);
+    assert!(page.contains(".TH bearer 1"), "{page}");
+    assert!(page.contains("completions"), "{page}");
 }
 
 #[test]
