@@ -12,7 +12,6 @@ mod client;
 mod flows;
 mod token;
 
-use std::cell::Cell;
 use std::ffi::{CStr, CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Once;
@@ -81,10 +80,7 @@ unsafe fn boundary(
     body: impl FnOnce() -> Result<(), Problem>,
 ) -> BearerStatus {
     quiet_caught_panics();
-    let inside = InsideBoundary::enter();
-    let outcome = catch_unwind(AssertUnwindSafe(body));
-    drop(inside);
-    let outcome = outcome.unwrap_or_else(|_| {
+    let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| {
         Err(Problem::new(
             ProblemKind::Internal,
             "bearer panicked; this is a bug, please report it",
@@ -105,38 +101,19 @@ unsafe fn boundary(
     }
 }
 
-thread_local! {
-    /// Set while this thread runs inside [`boundary`].
-    static IN_BOUNDARY: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Marks this thread as inside the boundary until dropped (nested calls
-/// keep the outer mark).
-struct InsideBoundary(bool);
-
-impl InsideBoundary {
-    fn enter() -> InsideBoundary {
-        InsideBoundary(IN_BOUNDARY.replace(true))
-    }
-}
-
-impl Drop for InsideBoundary {
-    fn drop(&mut self) {
-        IN_BOUNDARY.set(self.0);
-    }
-}
-
 /// A panic the boundary catches is a bug reported as a problem; Rust's
 /// default hook would also print its message and a backtrace on the host's
 /// stderr (a web server's error log, say), where its payload does not
-/// belong. Inside the boundary one line says where it happened; every other
-/// panic of the process goes to the hook that was there before.
+/// belong. Inside a C ABI call one line says where it happened; every other
+/// panic of the process goes to the hook that was there before. Whether the
+/// panic is inside a call is read off the stack when it happens, so the
+/// calls themselves pay nothing for it.
 fn quiet_caught_panics() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            if IN_BOUNDARY.get() {
+            if inside_a_c_call() {
                 let at = info
                     .location()
                     .map(|at| format!(" at {}:{}", at.file(), at.line()))
@@ -147,6 +124,20 @@ fn quiet_caught_panics() {
             }
         }));
     });
+}
+
+/// Whether a frame of this thread's stack is an exported `bearer_*`
+/// function: those are never inlined, and every one runs its body inside
+/// the boundary.
+fn inside_a_c_call() -> bool {
+    let trace = std::backtrace::Backtrace::force_capture().to_string();
+    trace.lines().any(|line| {
+        line.trim_start()
+            .split_once(": ")
+            .is_some_and(|(index, symbol)| {
+                index.bytes().all(|b| b.is_ascii_digit()) && symbol.starts_with("bearer_")
+            })
+    })
 }
 
 /// Borrows a NUL-terminated UTF-8 argument.
