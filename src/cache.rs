@@ -10,6 +10,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use sha2::{Digest, Sha256};
 
+use crate::cache_setting::CacheSetting;
 use crate::clock::Tick;
 use crate::config::Config;
 use crate::fork::{self, PerProcess};
@@ -60,7 +61,7 @@ impl CacheKey {
     }
 
     /// This key extended by what shapes the connection and the call (the
-    /// deadline, retries, proxy and CA roots): clients that differ only
+    /// deadline, retries, proxy, CA roots and shared store): clients that differ only
     /// there share a token, but never a client, so each call keeps its own
     /// deadline and trust settings.
     pub fn with_transport(&self, config: &Config) -> CacheKey {
@@ -69,12 +70,18 @@ impl CacheKey {
         hasher.update(self.0);
         hasher.update((config.timeout.as_millis() as u64).to_le_bytes());
         hasher.update(config.retries.to_le_bytes());
+        let cache = match &config.cache {
+            CacheSetting::Memory => None,
+            CacheSetting::File(folder) => Some(folder.as_os_str().as_encoded_bytes()),
+            CacheSetting::Redis(url) => Some(url.expose().as_bytes()),
+        };
         for setting in [
             config
                 .ca_file
                 .as_ref()
                 .map(|path| path.as_os_str().as_encoded_bytes()),
             config.proxy.as_ref().map(|proxy| proxy.expose().as_bytes()),
+            cache,
         ] {
             // Absent and empty differ, and each is length-prefixed.
             match setting {
@@ -89,7 +96,11 @@ impl CacheKey {
         CacheKey(hasher.finalize().into())
     }
 
-    /// Lowercase hex, for names in shared stores and for logs.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lowercase hex, for logs.
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|byte| format!("{byte:02x}")).collect()
     }

@@ -17,6 +17,7 @@ use crate::http::{self, Failed};
 use crate::problem::{Problem, ProblemKind};
 use crate::retry::{Deadline, Retry};
 use crate::secret::Secret;
+use crate::shared::SharedEntry;
 use crate::token::Token;
 
 /// Gets and caches tokens for one configuration, by client credentials or
@@ -37,6 +38,8 @@ pub struct Client {
     config: Config,
     key: CacheKey,
     cache: Arc<dyn TokenCache>,
+    /// The entry in a store shared with other processes, when `cache` names one.
+    shared: Option<SharedEntry>,
     local: PerProcess<Local>,
 }
 
@@ -131,8 +134,10 @@ impl Client {
             ));
         }
         discovery::resolve(&mut config)?;
+        let key = CacheKey::for_config(&config);
         let client = Client {
-            key: CacheKey::for_config(&config),
+            shared: SharedEntry::for_config(&config, &key)?,
+            key,
             config,
             cache,
             local: PerProcess::new(),
@@ -163,7 +168,108 @@ impl Client {
         match cached {
             Some(token) if token.is_fresh(now) => Ok(token),
             Some(token) if token.is_usable(now) => self.refresh_ahead(token),
-            _ => self.fetch_waiting(),
+            // Not in memory: another process may have it.
+            _ => match self.shared_token()? {
+                Some(token) if token.is_fresh(now) => Ok(token),
+                Some(token) if token.is_usable(now) => self.refresh_ahead(token),
+                _ => self.fetch_waiting(),
+            },
+        }
+    }
+
+    /// The shared entry's token, kept in memory from now on; None without
+    /// a shared store, or when its token has expired.
+    fn shared_token(&self) -> Result<Option<Arc<Token>>, Problem> {
+        let Some(shared) = &self.shared else {
+            return Ok(None);
+        };
+        Ok(shared
+            .load()?
+            .filter(|token| token.is_usable(Tick::now()))
+            .map(|token| self.adopt(token)))
+    }
+
+    /// Takes a token another process stored: into memory, and its refresh
+    /// token (the server's latest rotation) for this process's next refresh.
+    fn adopt(&self, token: Token) -> Arc<Token> {
+        self.adopt_refresh_token(&token);
+        let token = Arc::new(token);
+        self.cache.put(self.key, token.clone());
+        token
+    }
+
+    fn adopt_refresh_token(&self, token: &Token) {
+        if self.config.grant == Grant::RefreshToken
+            && let Some(rotated) = &token.refresh_token
+        {
+            *self
+                .local()
+                .refresh_token
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(Secret::new(rotated.clone()));
+        }
+    }
+
+    /// The token a flight brings: from the shared entry when another
+    /// process got one meanwhile, else from a request made under the
+    /// entry's lock, so that one process of the host or fleet asks. A
+    /// refresh ahead (`refreshing`) only tries the lock: when another
+    /// process holds it, that one is refreshing, and the still-valid token
+    /// is served meanwhile. A store that fails costs the sharing, not the
+    /// token: this process then asks on its own.
+    fn obtain(
+        &self,
+        deadline: Deadline,
+        refreshing: Option<&Arc<Token>>,
+    ) -> Result<Arc<Token>, Failed> {
+        let Some(shared) = &self.shared else {
+            return self.request_token(deadline).map(Arc::new);
+        };
+        let wait = match refreshing {
+            Some(_) => Duration::ZERO,
+            None => deadline.remaining(),
+        };
+        // A holder that dies unseen (Redis) blocks the others no longer than this.
+        let lease = self.config.timeout + Duration::from_secs(2);
+        match shared.lock(wait, lease) {
+            Ok(Some(_held)) => {
+                let stored = shared.load().map_err(|problem| Failed {
+                    problem,
+                    retry: Retry::Never,
+                })?;
+                if let Some(token) = &stored {
+                    self.adopt_refresh_token(token);
+                }
+                let newer = |token: &Token| {
+                    refreshing.is_none_or(|stale| token.access_token != stale.access_token)
+                };
+                if let Some(token) =
+                    stored.filter(|token| token.is_fresh(Tick::now()) && newer(token))
+                {
+                    return Ok(self.adopt(token));
+                }
+                let token = self.request_token(deadline)?;
+                if token.is_cacheable() {
+                    // Unsaved, it is still this process's token.
+                    let _ = shared.save(&token);
+                }
+                Ok(Arc::new(token))
+            }
+            Ok(None) => match refreshing {
+                Some(stale) => Ok(stale.clone()),
+                None => match self.shared_token() {
+                    Ok(Some(token)) => Ok(token),
+                    Ok(None) => Err(Failed {
+                        problem: self.wait_timed_out(),
+                        retry: Retry::Never,
+                    }),
+                    Err(problem) => Err(Failed {
+                        problem,
+                        retry: Retry::Never,
+                    }),
+                },
+            },
+            Err(_) => self.request_token(deadline).map(Arc::new),
         }
     }
 
@@ -195,7 +301,7 @@ impl Client {
         // The refresh may take half the time the cached token stays usable,
         // so that a stalled endpoint still leaves it to be served.
         let deadline = Deadline::after(self.config.timeout.min(stale.usable_for(Tick::now()) / 2));
-        match self.fly(deadline) {
+        match self.fly(deadline, Some(&stale)) {
             Ok(token) => Ok(token),
             // The attempt outlived the token: nothing valid is left to give.
             Err(problem) if !stale.is_usable(Tick::now()) => Err(problem),
@@ -259,7 +365,7 @@ impl Client {
         }
         flight.in_flight = true;
         drop(flight);
-        self.fly(deadline)
+        self.fly(deadline, None)
     }
 
     fn wait_timed_out(&self) -> Problem {
@@ -276,7 +382,7 @@ impl Client {
     /// One request for a token, made by the caller that set `in_flight`:
     /// caches a success, remembers a throttling answer, and hands the
     /// outcome to the waiters.
-    fn fly(&self, deadline: Deadline) -> Outcome {
+    fn fly(&self, deadline: Deadline, refreshing: Option<&Arc<Token>>) -> Outcome {
         // Lands the flight even if the request panics, so no waiter waits
         // for a flight that will never land.
         struct Landing<'a>(&'a Local, Option<Outcome>);
@@ -297,9 +403,8 @@ impl Client {
         }
         let local = self.local();
         let mut landing = Landing(local, None);
-        let outcome = match self.request_token(deadline) {
+        let outcome = match self.obtain(deadline, refreshing) {
             Ok(token) => {
-                let token = Arc::new(token);
                 if token.is_cacheable() {
                     self.cache.put(self.key, token.clone());
                 }

@@ -15,6 +15,8 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::cache_setting::CacheSetting;
+use crate::endpoint::endpoint_for_display;
 use crate::problem::{Problem, ProblemKind, Redaction};
 use crate::secret::{Secret, basic_credential};
 
@@ -47,7 +49,7 @@ const AUTH0_KEYS: [&str; 8] = [
     "refresh_token",
 ];
 const COBUILDER_KEYS: [&str; 3] = ["clientId", "clientSecret", "audienceUrl"];
-const COMMON_KEYS: [&str; 9] = [
+const COMMON_KEYS: [&str; 10] = [
     "token_url",
     "scope",
     "client_auth",
@@ -56,6 +58,7 @@ const COMMON_KEYS: [&str; 9] = [
     "retries",
     "ca_file",
     "proxy",
+    "cache",
     "extra_params",
 ];
 
@@ -141,26 +144,9 @@ pub struct Config {
     pub ca_file: Option<PathBuf>,
     /// May carry a password (`http://user:pass@proxy:3128`), hence a secret.
     pub proxy: Option<Secret>,
+    /// Where tokens are kept beyond this process (`cache`, else `BEARER_CACHE`).
+    pub cache: CacheSetting,
     pub extra_params: Map<String, Value>,
-}
-
-/// The token URL without query or user info, for `instance`.
-pub fn endpoint_for_display(url: &str) -> String {
-    match url.parse::<ureq::http::Uri>() {
-        Ok(uri) => {
-            let host = uri.host().unwrap_or_default();
-            let port = uri
-                .port()
-                .map(|port| format!(":{port}"))
-                .unwrap_or_default();
-            format!(
-                "{}://{host}{port}{}",
-                uri.scheme_str().unwrap_or("https"),
-                uri.path()
-            )
-        }
-        Err(_) => String::new(),
-    }
 }
 
 impl fmt::Debug for Config {
@@ -190,6 +176,7 @@ impl fmt::Debug for Config {
             .field("retries", &self.retries)
             .field("ca_file", &self.ca_file)
             .field("proxy", &masked(&self.proxy))
+            .field("cache", &self.cache)
             .field("extra_params", &extra_params)
             .finish()
     }
@@ -360,6 +347,10 @@ impl Config {
         if let Some(proxy) = &proxy {
             check_proxy(proxy)?;
         }
+        let cache = match take.optional_string("cache")? {
+            Some(value) => CacheSetting::parse(&value, "cache")?,
+            None => CacheSetting::from_env()?,
+        };
         let config = Config {
             shape,
             grant,
@@ -378,6 +369,7 @@ impl Config {
             retries,
             ca_file: take.optional_string("ca_file")?.map(PathBuf::from),
             proxy,
+            cache,
             extra_params: take.extra_params(shape_keys)?,
         };
         Ok(config)
@@ -571,14 +563,6 @@ fn check_proxy(proxy: &Secret) -> Result<(), Problem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_displayed_endpoint_drops_query_and_user_info() {
-        assert_eq!(
-            endpoint_for_display("https://user:pw@login.example.com:8443/oauth/token?key=v"),
-            "https://login.example.com:8443/oauth/token"
-        );
-    }
 
     const SEED: &str = r#"{
         "client_id": "<client_id>",

@@ -17,7 +17,7 @@
 //! `Process.fork`, Python's `os.fork` and PHP's `pcntl_fork` call.
 
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicPtr, AtomicU64, Ordering};
 use std::sync::{Mutex, Once, RwLock};
 
 /// Bumped in every child, before any of its threads exist.
@@ -36,13 +36,51 @@ fn watch_forks() {
         #[cfg(unix)]
         {
             extern "C" fn in_child() {
-                // Async-signal-safe: one atomic add.
+                // Async-signal-safe: atomics and close().
                 GENERATION.fetch_add(1, Ordering::Relaxed);
+                for slot in &CLOSE_IN_CHILD {
+                    let fd = slot.swap(-1, Ordering::Relaxed);
+                    if fd >= 0 {
+                        // SAFETY: the child's copy of a descriptor the parent
+                        // registered; nothing in the child uses it.
+                        unsafe { libc::close(fd) };
+                    }
+                }
             }
             // SAFETY: registers a handler that only touches an atomic.
             unsafe { libc::pthread_atfork(None, None, Some(in_child)) };
         }
     });
+}
+
+/// Descriptors a forked child must not keep, such as a held `flock`: the
+/// child's copy would hold the lock until the child exits, though the
+/// parent's thread that took it is not there to release it. The child
+/// handler closes them, which leaves the parent's lock as it is.
+static CLOSE_IN_CHILD: [AtomicI32; 64] = [const { AtomicI32::new(-1) }; 64];
+
+/// A descriptor registered to be closed in forked children, until dropped.
+pub struct ClosedInChildren(Option<usize>);
+
+impl ClosedInChildren {
+    /// Registers `fd`; with every slot taken (64 at once) it is not, and a
+    /// child forked meanwhile keeps its copy.
+    pub fn register(fd: i32) -> ClosedInChildren {
+        watch_forks();
+        let slot = CLOSE_IN_CHILD.iter().position(|slot| {
+            slot.compare_exchange(-1, fd, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        });
+        ClosedInChildren(slot)
+    }
+}
+
+impl Drop for ClosedInChildren {
+    fn drop(&mut self) {
+        if let Some(slot) = self.0 {
+            CLOSE_IN_CHILD[slot].store(-1, Ordering::Release);
+        }
+    }
 }
 
 /// A value that belongs to one process. The first use in a forked child

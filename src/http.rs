@@ -14,7 +14,7 @@ use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 use crate::config::Config;
-pub use crate::config::endpoint_for_display;
+pub use crate::endpoint::endpoint_for_display;
 use crate::fork::{self, PerProcess};
 use crate::problem::{Problem, ProblemKind, Redaction};
 use crate::retry::{Deadline, Retry};

@@ -17,10 +17,12 @@
 
 pub mod authorize;
 pub mod cache;
+pub mod cache_setting;
 pub mod client;
 pub mod clock;
 pub mod config;
 pub mod discovery;
+pub mod endpoint;
 pub mod ffi;
 pub mod fork;
 #[cfg(feature = "fuzzing")]
@@ -34,6 +36,7 @@ pub mod loopback;
 pub mod problem;
 pub mod retry;
 pub mod secret;
+pub mod shared;
 pub mod token;
 
 pub use authorize::{AuthorizationRequest, ResponseType};

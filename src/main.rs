@@ -8,6 +8,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use bearer::cache_setting::{CACHE_ENV, CacheSetting, default_folder};
 use bearer::config::Grant;
 use bearer::ffi::BearerStatus;
 use bearer::local_server::{self, LocalAuthServer};
@@ -55,6 +56,8 @@ enum Command {
     Token {
         #[command(flatten)]
         source: Source,
+        #[command(flatten)]
+        cache: CacheChoice,
         /// Print the whole token response as one JSON line instead
         #[arg(long)]
         json: bool,
@@ -64,6 +67,17 @@ enum Command {
     Header {
         #[command(flatten)]
         source: Source,
+        #[command(flatten)]
+        cache: CacheChoice,
+    },
+    /// Show or remove the tokens kept for other runs
+    ///
+    /// Entries are sealed with the credentials that made them: the list
+    /// shows each entry's name and when it expires, never a token.
+    #[command(verbatim_doc_comment)]
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
     },
     /// Sign a user in and print the token response JSON
     ///
@@ -125,6 +139,35 @@ struct Source {
     token_url: Option<String>,
 }
 
+// Where token and header keep tokens between runs. (Not a doc comment, as
+// for Source.)
+#[derive(Args)]
+struct CacheChoice {
+    /// Keep the token in this run's memory only
+    #[arg(long, conflicts_with = "cache")]
+    no_cache: bool,
+    /// Where to keep tokens: file, file:/DIR, memory [default: file, in
+    /// $XDG_CACHE_HOME/bearer or ~/.cache/bearer]
+    #[arg(long, value_name = "WHERE")]
+    cache: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum CacheAction {
+    /// List the entries: name, tier, expires in
+    List {
+        /// The store to look in [default: $BEARER_CACHE, else file]
+        #[arg(long, value_name = "WHERE")]
+        cache: Option<String>,
+    },
+    /// Remove every entry
+    Clear {
+        /// The store to clear [default: $BEARER_CACHE, else file]
+        #[arg(long, value_name = "WHERE")]
+        cache: Option<String>,
+    },
+}
+
 #[derive(Args)]
 struct LoginArgs {
     #[command(flatten)]
@@ -167,15 +210,21 @@ fn main() -> ExitCode {
         Err(error) => return usage(&error),
     };
     match cli.command {
-        Command::Token { source, json } => print_token(
+        Command::Token {
+            source,
+            cache,
+            json,
+        } => print_token(
             &source,
+            &cache,
             if json {
                 Shown::TokenJson
             } else {
                 Shown::AccessToken
             },
         ),
-        Command::Header { source } => print_token(&source, Shown::Header),
+        Command::Header { source, cache } => print_token(&source, &cache, Shown::Header),
+        Command::Cache { action } => cache_command(&action),
         Command::Login(options) => login(&options),
         Command::Demo => demo(),
         Command::Serve(options) => serve(&options),
@@ -211,9 +260,9 @@ fn usage(error: &clap::Error) -> ExitCode {
     }
 }
 
-fn print_token(source: &Source, shown: Shown) -> ExitCode {
+fn print_token(source: &Source, cache: &CacheChoice, shown: Shown) -> ExitCode {
     let result = read_credentials(source).and_then(|config_json| {
-        let client = Client::from_json(&config_json)?;
+        let client = Client::from_json(&with_cache(&config_json, cache))?;
         let token = client.token()?;
         Ok(match shown {
             Shown::Header => token.authorization_header(),
@@ -258,6 +307,75 @@ fn read_credentials(source: &Source) -> Result<String, Problem> {
         }
         // Let the library report what is wrong with it.
         _ => Ok(text),
+    }
+}
+
+/// The credentials JSON with the store to use: `--no-cache` or `--cache`;
+/// else the file's own `cache` key or `BEARER_CACHE`; else the host tier,
+/// so that a shell loop asks the provider once per token lifetime.
+fn with_cache(config_json: &str, choice: &CacheChoice) -> String {
+    let chosen = match (&choice.cache, choice.no_cache) {
+        (Some(value), _) => Some(value.clone()),
+        (None, true) => Some("memory".to_owned()),
+        (None, false) if std::env::var_os(CACHE_ENV).is_some_and(|v| !v.is_empty()) => None,
+        (None, false) => default_folder().map(|_| "file".to_owned()),
+    };
+    match (serde_json::from_str::<Value>(config_json), chosen) {
+        (Ok(Value::Object(mut members)), Some(chosen))
+            if choice.cache.is_some() || choice.no_cache || !members.contains_key("cache") =>
+        {
+            members.insert("cache".into(), chosen.into());
+            Value::Object(members).to_string()
+        }
+        // Otherwise as written: the library reports what is wrong with it.
+        _ => config_json.to_owned(),
+    }
+}
+
+/// `bearer cache list|clear`.
+fn cache_command(action: &CacheAction) -> ExitCode {
+    let (CacheAction::List { cache } | CacheAction::Clear { cache }) = action;
+    let setting = match cache {
+        Some(value) => CacheSetting::parse(value, "--cache"),
+        None => CacheSetting::from_env().map(|setting| match setting {
+            CacheSetting::Memory => {
+                default_folder().map_or(CacheSetting::Memory, CacheSetting::File)
+            }
+            other => other,
+        }),
+    };
+    let store = match setting.and_then(|setting| bearer::shared::open(&setting)) {
+        Ok(Some(store)) => store,
+        Ok(None) => {
+            println!("memory: nothing is kept between runs");
+            return ExitCode::SUCCESS;
+        }
+        Err(problem) => return fail(&problem),
+    };
+    let outcome = match action {
+        CacheAction::List { .. } => store.list().map(|entries| {
+            let now = bearer::token::unix_now();
+            for entry in &entries {
+                let expires = match entry.expires_at {
+                    Some(at) if at > now => format!("expires in {} s", at - now),
+                    Some(_) => "expired".to_owned(),
+                    None => "no expiry".to_owned(),
+                };
+                println!(
+                    "{}  {}  {expires}",
+                    &entry.name[..16.min(entry.name.len())],
+                    store.describe()
+                );
+            }
+            eprintln!("{} entries in {}", entries.len(), store.describe());
+        }),
+        CacheAction::Clear { .. } => store
+            .clear()
+            .map(|removed| println!("removed {removed} entries from {}", store.describe())),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(problem) => fail(&problem),
     }
 }
 

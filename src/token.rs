@@ -113,6 +113,20 @@ impl Token {
         ))
     }
 
+    /// A token as [`to_json`](Self::to_json) wrote it into a shared store,
+    /// with its lifetime counted anew from `expires_at` (an expired one is
+    /// read too: its refresh token may still be the latest); None when it
+    /// is not one.
+    pub fn from_shared(json: &[u8]) -> Option<Token> {
+        let Ok(Value::Object(mut members)) = serde_json::from_slice::<Value>(json) else {
+            return None;
+        };
+        let expires_at = members.get("expires_at").and_then(Value::as_u64)?;
+        let left = expires_at.saturating_sub(unix_now());
+        members.insert("expires_in".into(), left.into());
+        Self::from_object(members, None).ok()
+    }
+
     fn from_bare(token: String, server_now: Option<u64>) -> Result<Token, Problem> {
         if !looks_like_token(&token) {
             return Err(invalid_response(
@@ -275,7 +289,7 @@ fn stale_guard(lifetime: Duration) -> Duration {
     (lifetime / 50).min(Duration::from_secs(1))
 }
 
-pub(crate) fn unix_now() -> u64 {
+pub fn unix_now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs())

@@ -61,7 +61,7 @@ fn a_token_type_with_cr_lf_never_reaches_the_authorization_header() {
     );
     assert!(!problem.contains("X-Injected"), "{problem}");
 
-    let output = Command::new(env!("CARGO_BIN_EXE_bearer"))
+    let output = bearer_command()
         .args(["header", "--credentials", "-"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

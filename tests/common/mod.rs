@@ -69,8 +69,8 @@ pub fn member_names(json: &str) -> Vec<String> {
 /// Runs the `bearer` command with `args`, `stdin` as its standard input.
 pub fn run_with_stdin(args: &[&str], stdin: &str) -> std::process::Output {
     use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bearer"))
+    use std::process::Stdio;
+    let mut child = bearer_command()
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -84,6 +84,21 @@ pub fn run_with_stdin(args: &[&str], stdin: &str) -> std::process::Output {
         .write_all(stdin.as_bytes())
         .expect("stdin is written");
     child.wait_with_output().expect("bearer runs to the end")
+}
+
+/// The `bearer` command with the host tier in a folder of this test
+/// process's own (never the user's `~/.cache`), and no `BEARER_CACHE`.
+pub fn bearer_command() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_bearer"));
+    command
+        .env("XDG_CACHE_HOME", test_cache_home())
+        .env_remove("BEARER_CACHE");
+    command
+}
+
+/// A folder for this test process's shared caches, under the temporary folder.
+pub fn test_cache_home() -> std::path::PathBuf {
+    std::env::temp_dir().join(format!("bearer-tests-{}", std::process::id()))
 }
 
 /// A file of the committed test PKI (`tests/tls/`).

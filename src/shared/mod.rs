@@ -1,0 +1,141 @@
+//! Token stores shared by processes: the host's files (`file.rs`) or a
+//! fleet's Redis (`redis.rs`), behind the one [`SharedStore`] interface.
+//!
+//! A store holds sealed bytes under opaque names ([`seal`]): it never sees a
+//! token, a secret or a client id in clear. What the client does with it (a
+//! miss in memory looks here; a miss here takes the entry's lock, looks
+//! again, fetches, stores, releases) is in `client.rs`.
+
+pub mod file;
+pub mod seal;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cache::CacheKey;
+use crate::cache_setting::CacheSetting;
+use crate::config::Config;
+use crate::problem::{Problem, ProblemKind};
+use crate::token::Token;
+
+/// A held lock on one entry; dropping it releases the lock.
+pub struct StoreLock(#[allow(dead_code)] Box<dyn Send>);
+
+impl StoreLock {
+    pub fn new(held: impl Send + 'static) -> StoreLock {
+        StoreLock(Box::new(held))
+    }
+}
+
+/// What `bearer cache list` shows of an entry: never the token.
+pub struct EntryInfo {
+    pub name: String,
+    /// Unix seconds, when the entry says.
+    pub expires_at: Option<u64>,
+}
+
+/// A store shared by processes. Names are [`seal::entry_name`]s; values are
+/// sealed. Every call is bounded in time; a store that cannot answer says
+/// so with a problem, and the client falls back (Redis to the host tier).
+pub trait SharedStore: Send + Sync {
+    /// The sealed bytes under `name`, if any.
+    fn load(&self, name: &str) -> Result<Option<Vec<u8>>, Problem>;
+    /// Stores `sealed` under `name`, to expire after `ttl`.
+    fn save(&self, name: &str, sealed: &[u8], ttl: Duration) -> Result<(), Problem>;
+    /// Takes the entry's lock, waiting at most `wait` (zero: try once). It
+    /// lasts until the guard drops, or, where a holder may die unseen
+    /// (Redis), until `lease` runs out.
+    fn lock(
+        &self,
+        name: &str,
+        wait: Duration,
+        lease: Duration,
+    ) -> Result<Option<StoreLock>, Problem>;
+    /// Removes the entry, if there is one.
+    fn remove(&self, name: &str) -> Result<(), Problem>;
+    /// Every entry's name and expiry.
+    fn list(&self) -> Result<Vec<EntryInfo>, Problem>;
+    /// Removes every entry; returns how many.
+    fn clear(&self) -> Result<usize, Problem>;
+    /// Where it is, for people: `file:/...`, `redis://host:port/db`.
+    fn describe(&self) -> String;
+}
+
+/// Opens the store a setting names (None for memory).
+pub fn open(setting: &CacheSetting) -> Result<Option<Arc<dyn SharedStore>>, Problem> {
+    match setting {
+        CacheSetting::Memory => Ok(None),
+        CacheSetting::File(folder) => Ok(Some(Arc::new(file::FileStore::open(folder)?))),
+        CacheSetting::Redis(_) => Err(Problem::new(
+            ProblemKind::InvalidConfig,
+            "the Redis tier is not in this build yet: use \"file\" or \"memory\"",
+        )
+        .with_instance("#/cache")
+        .with_extension("key", "cache")),
+    }
+}
+
+/// One client's entry in a shared store: where its token is kept there, and
+/// the keys that seal it.
+pub struct SharedEntry {
+    store: Arc<dyn SharedStore>,
+    sealer: seal::Sealer,
+    name: String,
+}
+
+impl SharedEntry {
+    /// The entry for a configuration whose `cache` names a shared store;
+    /// None for memory, or for a client without a credential to seal with.
+    pub fn for_config(config: &Config, key: &CacheKey) -> Result<Option<SharedEntry>, Problem> {
+        let Some(store) = open(&config.cache)? else {
+            return Ok(None);
+        };
+        let Some(sealer) = seal::Sealer::for_config(config) else {
+            return Ok(None);
+        };
+        let name = sealer.entry_name(key, "token");
+        Ok(Some(SharedEntry {
+            store,
+            sealer,
+            name,
+        }))
+    }
+
+    /// The stored token, if there is one this credential sealed (expired
+    /// or not: its refresh token may be the latest); a truncated, damaged or
+    /// foreign value is a miss. A store that refuses (a symlinked entry) or
+    /// fails says so.
+    pub fn load(&self) -> Result<Option<Token>, Problem> {
+        let Some(sealed) = self.store.load(&self.name)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .sealer
+            .open(&self.name, &sealed)
+            .and_then(|plain| Token::from_shared(&plain)))
+    }
+
+    /// Stores a token that has a known expiry, for as long as it lives.
+    pub fn save(&self, token: &Token) -> Result<(), Problem> {
+        let Some(expires_at) = token.expires_at else {
+            return Ok(());
+        };
+        let ttl = Duration::from_secs(expires_at.saturating_sub(crate::token::unix_now()));
+        let plain = zeroize::Zeroizing::new(token.to_json().into_bytes());
+        let sealed = self
+            .sealer
+            .seal(&self.name, Some(expires_at), &plain)
+            .ok_or_else(|| Problem::new(ProblemKind::Internal, "a token could not be sealed"))?;
+        self.store.save(&self.name, &sealed, ttl)
+    }
+
+    /// The entry's lock: see [`SharedStore::lock`].
+    pub fn lock(&self, wait: Duration, lease: Duration) -> Result<Option<StoreLock>, Problem> {
+        self.store.lock(&self.name, wait, lease)
+    }
+
+    /// Where the entry is, for people.
+    pub fn describe(&self) -> String {
+        self.store.describe()
+    }
+}
