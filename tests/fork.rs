@@ -225,3 +225,58 @@ fn a_child_forked_during_a_parent_threads_fetch_gets_its_own_token_in_time() {
     });
     assert_eq!(server.auth0_requests(), 2, "one fetch each");
 }
+
+#[test]
+fn a_child_forked_while_a_parent_thread_holds_a_shared_lock_does_not_keep_it() {
+    use bearer::shared::SharedStore;
+    use bearer::shared::file::FileStore;
+    let server = common::server();
+    let folder = common::test_cache_home().join("fork-lock");
+    let _ = std::fs::remove_dir_all(&folder);
+    let mut config = client_config(
+        &server,
+        local_server::AUTH0_CLIENT_ID,
+        local_server::AUTH0_CLIENT_SECRET,
+        "?stall_ms=600",
+    );
+    config.cache = bearer::cache_setting::CacheSetting::File(folder.clone());
+    let client = Client::new(config).unwrap();
+    // The child waits on this pipe, alive, until the parent has looked.
+    let mut pipe = [0; 2];
+    // SAFETY: a valid array of two descriptors.
+    assert_eq!(unsafe { libc::pipe(pipe.as_mut_ptr()) }, 0);
+    let child = std::thread::scope(|scope| {
+        let fetching = scope.spawn(|| client.token());
+        let started = Instant::now();
+        while server.auth0_requests() == 0 {
+            assert!(started.elapsed() < Duration::from_secs(5), "no request went out");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // The parent's thread holds the entry's lock for its fetch now.
+        let child = fork(|| {
+            let mut byte = 0u8;
+            // SAFETY: reads one byte from the pipe into a valid buffer.
+            unsafe { libc::read(pipe[0], (&mut byte as *mut u8).cast(), 1) };
+            0
+        });
+        fetching.join().unwrap().expect("the parent's fetch lands");
+        child
+    });
+    // The fetch is over: its lock must be free although the child lives on.
+    let store = FileStore::open(&folder).unwrap();
+    let names: Vec<String> = store.list().unwrap().into_iter().map(|entry| entry.name).collect();
+    assert_eq!(names.len(), 1);
+    let free = store
+        .lock(&names[0], Duration::ZERO, Duration::ZERO)
+        .unwrap()
+        .is_some();
+    // SAFETY: writes one byte to the pipe; closes our ends.
+    unsafe {
+        libc::write(pipe[1], b"x".as_ptr().cast(), 1);
+        libc::close(pipe[0]);
+        libc::close(pipe[1]);
+    }
+    assert_eq!(exit_code(child), 0);
+    assert!(free, "the child kept the lock its parent's thread took");
+    let _ = std::fs::remove_dir_all(&folder);
+}
