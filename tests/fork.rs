@@ -249,7 +249,10 @@ fn a_child_forked_while_a_parent_thread_holds_a_shared_lock_does_not_keep_it() {
         let fetching = scope.spawn(|| client.token());
         let started = Instant::now();
         while server.auth0_requests() == 0 {
-            assert!(started.elapsed() < Duration::from_secs(5), "no request went out");
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "no request went out"
+            );
             std::thread::sleep(Duration::from_millis(5));
         }
         // The parent's thread holds the entry's lock for its fetch now.
@@ -264,7 +267,12 @@ fn a_child_forked_while_a_parent_thread_holds_a_shared_lock_does_not_keep_it() {
     });
     // The fetch is over: its lock must be free although the child lives on.
     let store = FileStore::open(&folder).unwrap();
-    let names: Vec<String> = store.list().unwrap().into_iter().map(|entry| entry.name).collect();
+    let names: Vec<String> = store
+        .list()
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.name)
+        .collect();
     assert_eq!(names.len(), 1);
     let free = store
         .lock(&names[0], Duration::ZERO, Duration::ZERO)
