@@ -225,6 +225,16 @@ impl Client {
         let Some(shared) = &self.shared else {
             return self.request_token(deadline).map(Arc::new);
         };
+        if refreshing.is_some() {
+            // Another process may have been told to wait (a miss looked already).
+            self.note_shared_window();
+            if let Some(problem) = self.local().health().throttled_problem(Tick::now()) {
+                return Err(Failed {
+                    problem,
+                    retry: Retry::Never,
+                });
+            }
+        }
         let wait = match refreshing {
             Some(_) => Duration::ZERO,
             None => deadline.remaining(),
@@ -331,6 +341,7 @@ impl Client {
     /// waiter waits no longer than its own deadline.
     fn fetch_waiting(&self) -> Result<Arc<Token>, Problem> {
         let deadline = Deadline::after(self.config.timeout);
+        self.note_shared_window();
         let local = self.local();
         let flights_seen = local.flights_done.load(Ordering::Acquire);
         let mut flight = local.flight();
@@ -366,6 +377,23 @@ impl Client {
         flight.in_flight = true;
         drop(flight);
         self.fly(deadline, None)
+    }
+
+    /// Takes a throttling window another process stored, so that this one
+    /// does not ask the endpoint before it has passed either.
+    fn note_shared_window(&self) {
+        let Some((left, problem)) = self.shared.as_ref().and_then(SharedEntry::held_back) else {
+            return;
+        };
+        let until = Tick::now() + left.min(MAX_THROTTLE);
+        let mut health = self.local().health();
+        if health
+            .throttled
+            .as_ref()
+            .is_none_or(|(known, _)| *known < until)
+        {
+            health.throttled = Some((until, problem));
+        }
     }
 
     fn wait_timed_out(&self) -> Problem {
@@ -414,7 +442,11 @@ impl Client {
                 Ok(token)
             }
             Err(failed) => {
-                local.health().note_throttling(&failed);
+                let window = local.health().note_throttling(&failed);
+                if let (Some(window), Some(shared)) = (window, &self.shared) {
+                    // Unshared, the window still holds back this process.
+                    let _ = shared.hold_back(window, &failed.problem);
+                }
                 Err(failed.problem)
             }
         };
@@ -509,13 +541,17 @@ impl Health {
     /// Opens a throttling window when the endpoint's answer asked for a
     /// wait: a 429, or a 5xx with `Retry-After`. Only the HTTP header
     /// counts, never what a problem body says.
-    fn note_throttling(&mut self, failed: &Failed) {
-        if let Retry::After(window) = failed.retry
-            && !window.is_zero()
-        {
-            let until = Tick::now() + window.min(MAX_THROTTLE);
-            self.throttled = Some((until, failed.problem.clone()));
+    /// Returns the window opened, if any.
+    fn note_throttling(&mut self, failed: &Failed) -> Option<Duration> {
+        let Retry::After(window) = failed.retry else {
+            return None;
+        };
+        if window.is_zero() {
+            return None;
         }
+        let window = window.min(MAX_THROTTLE);
+        self.throttled = Some((Tick::now() + window, failed.problem.clone()));
+        Some(window)
     }
 }
 

@@ -177,6 +177,23 @@ impl Problem {
             .with_extension("key", key)
     }
 
+    /// A problem as [`to_json`](Self::to_json) wrote it (another process's,
+    /// from a shared store): its kind from its `type`.
+    pub fn from_json(json: &str) -> Option<Problem> {
+        let Ok(Value::Object(members)) = serde_json::from_str::<Value>(json) else {
+            return None;
+        };
+        let type_uri = members.get("type")?.as_str()?;
+        let kind = ProblemKind::ALL
+            .into_iter()
+            .find(|kind| kind.type_uri() == type_uri)
+            .unwrap_or(ProblemKind::UpstreamProblem);
+        let status = members.get("status")?.as_u64()?;
+        let mut problem = Problem::passthrough(members, u16::try_from(status).ok()?);
+        problem.kind = kind;
+        Some(problem)
+    }
+
     /// A problem object the token endpoint sent, kept as it is; members it
     /// lacks are filled in as RFC 9457 defines them.
     pub fn passthrough(mut members: Map<String, Value>, http_status: u16) -> Self {

@@ -356,3 +356,54 @@ fn cache_list_shows_entries_without_tokens_and_clear_removes_them() {
     assert!(clear.status.success());
     assert!(folder.entries().is_empty());
 }
+
+#[test]
+fn a_retry_after_seen_by_one_process_holds_back_the_others() {
+    let server = server();
+    let folder = Folder::new("retry-after");
+    let config = with_query(auth0_config(&server), "fault=rate_limit&retry_after=30");
+    let first = spawn_token(&config, &folder, &[])
+        .wait_with_output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(4), "rate limited");
+    assert_eq!(server.auth0_requests(), 1);
+    // Other processes on the host are held back without asking.
+    for _ in 0..3 {
+        let later = spawn_token(&config, &folder, &[])
+            .wait_with_output()
+            .unwrap();
+        assert_eq!(later.status.code(), Some(4));
+        let problem = problem(&later);
+        assert_eq!(problem["type"], "urn:bearer:problem:rate-limited");
+        let left = problem["extensions"]["retry_after"].as_u64().unwrap();
+        assert!((1..=30).contains(&left), "{problem}");
+    }
+    assert_eq!(server.auth0_requests(), 1, "nobody asked again");
+}
+
+#[test]
+fn sixteen_processes_asking_after_expiry_cause_one_new_request() {
+    let server = server();
+    let folder = Folder::new("after-expiry");
+    let config = with_query(auth0_config(&server), "expires_in=2&stall_ms=300");
+    let old = token_line(
+        &spawn_token(&config, &folder, &[])
+            .wait_with_output()
+            .unwrap(),
+    );
+    // The token's expiry is the event this test waits for.
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let children: Vec<_> = (0..16)
+        .map(|_| spawn_token(&config, &folder, &[]))
+        .collect();
+    let tokens: Vec<String> = children
+        .into_iter()
+        .map(|child| token_line(&child.wait_with_output().unwrap()))
+        .collect();
+    assert_eq!(server.auth0_requests(), 2, "one new request for sixteen");
+    assert!(
+        tokens
+            .iter()
+            .all(|token| *token == tokens[0] && *token != old)
+    );
+}

@@ -81,6 +81,8 @@ pub struct SharedEntry {
     store: Arc<dyn SharedStore>,
     sealer: seal::Sealer,
     name: String,
+    /// Where a `Retry-After` window one process saw holds back the others.
+    throttle_name: String,
 }
 
 impl SharedEntry {
@@ -94,10 +96,12 @@ impl SharedEntry {
             return Ok(None);
         };
         let name = sealer.entry_name(key, "token");
+        let throttle_name = sealer.entry_name(key, "throttle");
         Ok(Some(SharedEntry {
             store,
             sealer,
             name,
+            throttle_name,
         }))
     }
 
@@ -127,6 +131,31 @@ impl SharedEntry {
             .seal(&self.name, Some(expires_at), &plain)
             .ok_or_else(|| Problem::new(ProblemKind::Internal, "a token could not be sealed"))?;
         self.store.save(&self.name, &sealed, ttl)
+    }
+
+    /// Tells the other processes that the endpoint asked to wait `window`,
+    /// with the problem it answered.
+    pub fn hold_back(&self, window: Duration, problem: &Problem) -> Result<(), Problem> {
+        let until = crate::token::unix_now().saturating_add(window.as_secs().max(1));
+        let plain = problem.to_json();
+        let sealed = self
+            .sealer
+            .seal(&self.throttle_name, Some(until), plain.as_bytes())
+            .ok_or_else(|| Problem::new(ProblemKind::Internal, "a window could not be sealed"))?;
+        self.store.save(&self.throttle_name, &sealed, window)
+    }
+
+    /// A window another process stored and that has not passed: how long it
+    /// has left, and the endpoint's problem.
+    pub fn held_back(&self) -> Option<(Duration, Problem)> {
+        let sealed = self.store.load(&self.throttle_name).ok()??;
+        let until = seal::expires_at(&sealed)??;
+        let left = until
+            .checked_sub(crate::token::unix_now())
+            .filter(|s| *s > 0)?;
+        let plain = self.sealer.open(&self.throttle_name, &sealed)?;
+        let problem = Problem::from_json(std::str::from_utf8(&plain).ok()?)?;
+        Some((Duration::from_secs(left), problem))
     }
 
     /// The entry's lock: see [`SharedStore::lock`].
