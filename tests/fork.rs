@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use bearer::local_server::{self, LocalAuthServer};
 use bearer::{Client, Config};
+use common::{exit_code, fork};
 use serde_json::{Value, json};
 
 const ROUNDS: usize = 5;
@@ -72,31 +73,6 @@ fn fetch_alternating(configs: &[(Config, &'static str); 2], offset: usize) -> us
             !matches!(outcome, Ok(token) if holder(&token.access_token).as_deref() == Some(id))
         })
         .count()
-}
-
-/// Forks; the child runs `child` and exits with what it returns (0 = all well).
-fn fork(child: impl FnOnce() -> i32) -> libc::pid_t {
-    // SAFETY: the child only runs bearer calls and then _exits.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed");
-    if pid == 0 {
-        let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(99);
-        // SAFETY: ends the child without running the parent's destructors.
-        unsafe { libc::_exit(code) };
-    }
-    pid
-}
-
-fn exit_code(pid: libc::pid_t) -> i32 {
-    let mut status = 0;
-    // SAFETY: waits for our own child.
-    let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
-    assert_eq!(waited, pid);
-    assert!(
-        libc::WIFEXITED(status),
-        "child {pid} did not exit: {status}"
-    );
-    libc::WEXITSTATUS(status)
 }
 
 #[test]

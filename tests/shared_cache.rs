@@ -407,3 +407,29 @@ fn sixteen_processes_asking_after_expiry_cause_one_new_request() {
             .all(|token| *token == tokens[0] && *token != old)
     );
 }
+
+#[test]
+fn forked_workers_making_one_shot_calls_ask_once_through_the_host_tier() {
+    let server = server();
+    let folder = Folder::new("one-shot-workers");
+    let config = with(auth0_config(&server), "cache", folder.setting()).to_string();
+    let workers: Vec<_> = (0..6)
+        .map(|_| {
+            let config = &config;
+            fork(move || {
+                let tokens: Vec<_> = (0..5)
+                    .filter_map(|_| bearer::fetch_token(config).ok())
+                    .collect();
+                i32::from(tokens.len() != 5)
+            })
+        })
+        .collect();
+    for worker in workers {
+        assert_eq!(exit_code(worker), 0);
+    }
+    assert_eq!(
+        server.auth0_requests(),
+        1,
+        "six workers, thirty calls, one request"
+    );
+}

@@ -112,3 +112,28 @@ pub fn tls_server() -> LocalAuthServer {
     LocalAuthServer::start_tls(&read("server.pem"), &read("server.key"))
         .expect("the TLS server starts")
 }
+
+/// Forks; the child runs `child` and exits with what it returns (0 = all well).
+pub fn fork(child: impl FnOnce() -> i32) -> libc::pid_t {
+    // SAFETY: the child only runs bearer calls and then _exits.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let code = std::panic::catch_unwind(std::panic::AssertUnwindSafe(child)).unwrap_or(99);
+        // SAFETY: ends the child without running the parent's destructors.
+        unsafe { libc::_exit(code) };
+    }
+    pid
+}
+
+pub fn exit_code(pid: libc::pid_t) -> i32 {
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(waited, pid);
+    assert!(
+        libc::WIFEXITED(status),
+        "child {pid} did not exit: {status}"
+    );
+    libc::WEXITSTATUS(status)
+}
