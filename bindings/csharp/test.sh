@@ -26,6 +26,7 @@ cp "$lib" build/runtimes/linux-x64/native/libbearer.so
 mcs -nologo -target:library -unsafe -optimize+ -warn:4 -warnaserror+ -doc:build/Bearer.xml \
     -out:build/Bearer.dll src/Bearer/*.cs
 mcs -nologo -r:build/Bearer.dll -r:System.Core -out:build/LookupProbe.exe tests/LookupProbe/Probe.cs
+mcs -nologo -r:build/Bearer.dll -out:build/SharedCacheProbe.exe tests/SharedCacheProbe/Probe.cs
 cp "$nunit_framework" build/
 mcs -nologo -target:library -r:build/Bearer.dll -r:build/nunit.framework.dll -r:System.Core \
     -out:build/Bearer.Tests.dll tests/Bearer.Tests/*.cs

@@ -107,10 +107,11 @@ module BearerTestSupport
     token.is_a?(String) && token.count(".") == 2 && token.start_with?("eyJ")
   end
 
-  # Runs Ruby code in a child process with lib/ on the load path.
-  def ruby_subprocess(code, env: {}, chdir: Dir.pwd)
+  # Runs Ruby code in a child process with lib/ on the load path, with
+  # stdin_data on its standard input.
+  def ruby_subprocess(code, env: {}, chdir: Dir.pwd, stdin_data: "")
     require "open3"
     lib = File.expand_path("../lib", __dir__)
-    Open3.capture3(env, RbConfig.ruby, "-I", lib, "-e", code, chdir: chdir)
+    Open3.capture3(env, RbConfig.ruby, "-I", lib, "-e", code, chdir: chdir, stdin_data: stdin_data)
   end
 end

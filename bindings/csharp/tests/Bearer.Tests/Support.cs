@@ -276,22 +276,35 @@ namespace Bearer.Tests
 
     internal static class Child
     {
-        /// <summary>Runs a program and returns (exit code, stdout, stderr).</summary>
+        /// <summary>Runs a program and returns (exit code, stdout, stderr); a null value in
+        /// <paramref name="environment"/> removes that variable, <paramref name="input"/>
+        /// (when given) is its standard input.</summary>
         internal static Tuple<int, string, string> Run(string file, string arguments, string workingDirectory,
-                                                     IDictionary<string, string> environment = null)
+                                                     IDictionary<string, string> environment = null,
+                                                     string input = null)
         {
             var info = new ProcessStartInfo(file, arguments)
             {
                 UseShellExecute = false,
+                RedirectStandardInput = input != null,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 WorkingDirectory = workingDirectory,
             };
             info.EnvironmentVariables.Remove("BEARER_LIBRARY");
             if (environment != null)
-                foreach (var pair in environment) info.EnvironmentVariables[pair.Key] = pair.Value;
+                foreach (var pair in environment)
+                {
+                    if (pair.Value == null) info.EnvironmentVariables.Remove(pair.Key);
+                    else info.EnvironmentVariables[pair.Key] = pair.Value;
+                }
             using (var p = Process.Start(info))
             {
+                if (input != null)
+                {
+                    p.StandardInput.Write(input);
+                    p.StandardInput.Close();
+                }
                 var err = p.StandardError.ReadToEndAsync();
                 string output = p.StandardOutput.ReadToEnd();
                 if (!p.WaitForExit(60000)) { p.Kill(); Assert.Fail(file + " " + arguments + " did not finish"); }
