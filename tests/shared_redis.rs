@@ -508,3 +508,27 @@ fn a_lock_whose_lease_ran_out_is_not_released_over_its_next_holder() {
     assert_eq!(exists, 0, "released");
     assert_eq!(host.entries(), 0);
 }
+
+#[test]
+fn a_connection_the_server_closed_is_replaced_not_taken_for_an_outage() {
+    let redis = RedisServer::start();
+    let port = redis.port;
+    let host = Host::new("restart", 0);
+    let store = fleet_store(&redis, &host);
+    let name = "1b".repeat(32);
+    assert!(
+        store.load(&name).unwrap().is_none(),
+        "a connection is idle now"
+    );
+    drop(redis);
+    let redis = RedisServer::start_on(port);
+    store
+        .save(&name, b"sealed bytes", Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(
+        redis.keys(),
+        [format!("bearer:v1:{name}")],
+        "saved in Redis"
+    );
+    assert_eq!(host.entries(), 0, "not in the host tier");
+}

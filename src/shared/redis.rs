@@ -87,11 +87,13 @@ impl Inner {
 
     /// Runs `command` on an idle connection, or a new one, with answers
     /// awaited at most `timeout` (clamped to the store's bounds). A
-    /// connection that failed is dropped, never reused half-read.
+    /// connection that failed is dropped, never reused half-read. An idle
+    /// one the server has closed (a restart, its idle timeout) is replaced
+    /// once, so that is not taken for an outage.
     fn run<T>(
         &self,
         timeout: Duration,
-        command: impl FnOnce(&mut Connection) -> Result<T, RedisError>,
+        mut command: impl FnMut(&mut Connection) -> Result<T, RedisError>,
     ) -> Result<T, Problem> {
         let timeout = timeout.clamp(MIN_COMMAND_TIMEOUT, COMMAND_TIMEOUT);
         let idle = self
@@ -99,25 +101,44 @@ impl Inner {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
-        let mut pooled = match idle {
-            Some(pooled) => pooled,
-            None => Pooled {
-                connection: self
-                    .client
-                    .get_connection_with_timeout(CONNECT_TIMEOUT.min(timeout))
-                    .map_err(|error| self.problem(&error))?,
-                timeout: Duration::ZERO,
+        let answer = match idle {
+            Some(pooled) => match self.run_on(pooled, timeout, &mut command) {
+                Err(error) if error.is_connection_dropped() && !error.is_timeout() => {
+                    self.run_on(self.connect(timeout)?, timeout, &mut command)
+                }
+                answer => answer,
             },
+            None => self.run_on(self.connect(timeout)?, timeout, &mut command),
         };
+        answer.map_err(|error| self.problem(&error))
+    }
+
+    fn connect(&self, timeout: Duration) -> Result<Pooled, Problem> {
+        let connection = self
+            .client
+            .get_connection_with_timeout(CONNECT_TIMEOUT.min(timeout))
+            .map_err(|error| self.problem(&error))?;
+        Ok(Pooled {
+            connection,
+            timeout: Duration::ZERO,
+        })
+    }
+
+    /// Runs `command` on `pooled`, which goes back to the idle ones if it
+    /// answered.
+    fn run_on<T>(
+        &self,
+        mut pooled: Pooled,
+        timeout: Duration,
+        command: impl FnOnce(&mut Connection) -> Result<T, RedisError>,
+    ) -> Result<T, RedisError> {
         if pooled.timeout != timeout {
             let connection = &pooled.connection;
-            connection
-                .set_read_timeout(Some(timeout))
-                .and_then(|()| connection.set_write_timeout(Some(timeout)))
-                .map_err(|error| self.problem(&error))?;
+            connection.set_read_timeout(Some(timeout))?;
+            connection.set_write_timeout(Some(timeout))?;
             pooled.timeout = timeout;
         }
-        let answer = command(&mut pooled.connection).map_err(|error| self.problem(&error))?;
+        let answer = command(&mut pooled.connection)?;
         let mut idle = self.idle().lock().unwrap_or_else(PoisonError::into_inner);
         if idle.len() < IDLE_CONNECTIONS {
             idle.push(pooled);
