@@ -28,19 +28,19 @@ struct RedisServer {
 
 impl RedisServer {
     fn start() -> RedisServer {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        RedisServer::start_on(port)
+        RedisServer::start_on(free_port())
+    }
+
+    fn start_on(port: u16) -> RedisServer {
+        RedisServer::start_with(port, &[])
     }
 
     /// Waits for the server's "Ready to accept connections", then for PING.
-    fn start_on(port: u16) -> RedisServer {
+    fn start_with(port: u16, extra: &[&str]) -> RedisServer {
         let mut child = Command::new("redis-server")
             .args(["--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
             .args(["--port", &port.to_string()])
+            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -95,6 +95,14 @@ impl RedisServer {
         keys.sort();
         keys
     }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Drop for RedisServer {
@@ -531,4 +539,51 @@ fn a_connection_the_server_closed_is_replaced_not_taken_for_an_outage() {
         "saved in Redis"
     );
     assert_eq!(host.entries(), 0, "not in the host tier");
+}
+
+#[test]
+fn rediss_checks_the_servers_certificate_and_falls_back_when_it_is_not_trusted() {
+    // TLS on one port, with a certificate of the test CA (not a public
+    // root); plain text on another, for the test to look.
+    let tls_port = free_port();
+    let redis = RedisServer::start_with(
+        free_port(),
+        &[
+            "--tls-port",
+            &tls_port.to_string(),
+            "--tls-cert-file",
+            &tls_file("server.pem"),
+            "--tls-key-file",
+            &tls_file("server.key"),
+            "--tls-ca-cert-file",
+            &tls_file("ca.pem"),
+            "--tls-auth-clients",
+            "no",
+        ],
+    );
+    let server = server();
+    let host = Host::new("tls", 0);
+    let url = format!("rediss://127.0.0.1:{tls_port}/0");
+    let token = token_line(
+        &spawn_token(&auth0_config(&server), &host, &url)
+            .wait_with_output()
+            .unwrap(),
+    );
+    assert!(!token.is_empty(), "a token all the same");
+    assert!(
+        redis.keys().is_empty(),
+        "nothing sent to an unverified server"
+    );
+    assert_eq!(host.entries(), 1, "the host tier kept it");
+    let list = bearer_command()
+        .env("XDG_CACHE_HOME", &host.0)
+        .args(["cache", "list", "--cache", &url])
+        .output()
+        .unwrap();
+    assert!(!list.status.success());
+    let said = String::from_utf8_lossy(&list.stderr);
+    assert!(
+        said.contains(&url) && said.contains("certificate"),
+        "{said}"
+    );
 }
