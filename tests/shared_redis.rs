@@ -587,3 +587,39 @@ fn rediss_checks_the_servers_certificate_and_falls_back_when_it_is_not_trusted()
         "{said}"
     );
 }
+
+#[test]
+fn a_process_tries_redis_again_after_its_backoff() {
+    let port = free_port();
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let host = Host::new("backoff", 0);
+    let store = FleetStore::open(&Secret::new(url), Some(host.0.join("bearer"))).unwrap();
+    let name = "2c".repeat(32);
+    let failed = Instant::now();
+    store
+        .save(&name, b"sealed bytes", Duration::from_secs(60))
+        .unwrap();
+    assert_eq!(host.entries(), 1, "Redis down: the host tier");
+    let redis = RedisServer::start_on(port);
+    // Within the first backoff (1 s), Redis is not tried.
+    let name_soon = "3d".repeat(32);
+    store
+        .save(&name_soon, b"sealed bytes", Duration::from_secs(60))
+        .unwrap();
+    if failed.elapsed() < Duration::from_millis(900) {
+        assert!(redis.keys().is_empty(), "tried within the backoff");
+        assert_eq!(host.entries(), 2);
+    }
+    let name_later = "4e".repeat(32);
+    wait_for(Duration::from_secs(5), "Redis used again", || {
+        store
+            .save(&name_later, b"sealed bytes", Duration::from_secs(60))
+            .unwrap();
+        !redis.keys().is_empty()
+    });
+    assert!(
+        failed.elapsed() >= Duration::from_secs(1),
+        "after the backoff"
+    );
+    assert_eq!(redis.keys(), [format!("bearer:v1:{name_later}")]);
+}
