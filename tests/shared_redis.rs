@@ -80,11 +80,16 @@ impl RedisServer {
         line.trim_end().to_owned()
     }
 
+    /// A connection for the test to look with; no answer waited on long.
     fn client(&self) -> redis::Connection {
-        redis::Client::open(self.url())
+        let connection = redis::Client::open(self.url())
             .unwrap()
             .get_connection_with_timeout(Duration::from_secs(5))
-            .unwrap()
+            .unwrap();
+        connection
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        connection
     }
 
     fn keys(&self) -> Vec<String> {
