@@ -146,8 +146,9 @@ struct CacheChoice {
     /// Keep the token in this run's memory only
     #[arg(long, conflicts_with = "cache")]
     no_cache: bool,
-    /// Where to keep tokens: file, file:/DIR, memory [default: file, in
-    /// $XDG_CACHE_HOME/bearer or ~/.cache/bearer]
+    /// Where to keep tokens: file, file:/DIR, redis://HOST:PORT/DB,
+    /// rediss://..., memory [default: file, in $XDG_CACHE_HOME/bearer or
+    /// ~/.cache/bearer]
     #[arg(long, value_name = "WHERE")]
     cache: Option<String>,
 }

@@ -8,10 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: C (gcc brings libasan, libubsan and nm) and valgrind for
-# the C programs; each binding's runtime and test framework (Mono and NUnit,
-# JDK and JUnit 5, PHP with FFI and PHPUnit, Ruby with ruby-ffi and minitest,
-# Python with pytest).
-packages=(gcc g++ valgrind git
+# the C programs; redis-server for the fleet tier's tests; each binding's
+# runtime and test framework (Mono and NUnit, JDK and JUnit 5, PHP with FFI
+# and PHPUnit, Ruby with ruby-ffi and minitest, Python with pytest).
+packages=(gcc g++ valgrind git redis-server
     mono-devel nunit-console
     default-jdk-headless junit5
     php-cli php-cgi phpunit

@@ -1,5 +1,9 @@
 //! Token stores shared by processes: the host's files (`file.rs`) or a
 //! fleet's Redis (`redis.rs`), behind the one [`SharedStore`] interface.
+//! A `redis://` or `rediss://` setting opens a [`fleet::FleetStore`]: Redis,
+//! with the host's files (in `$XDG_CACHE_HOME/bearer` or `~/.cache/bearer`)
+//! and their locks in its place while Redis cannot answer, so an outage
+//! costs one request per host per token lifetime, never a failed call.
 //!
 //! A store holds sealed bytes under opaque names ([`seal`]): it never sees a
 //! token, a secret or a client id in clear. What the client does with it (a
@@ -7,6 +11,8 @@
 //! again, fetches, stores, releases) is in `client.rs`.
 
 pub mod file;
+pub mod fleet;
+pub mod redis;
 pub mod seal;
 
 use std::sync::Arc;
@@ -66,12 +72,10 @@ pub fn open(setting: &CacheSetting) -> Result<Option<Arc<dyn SharedStore>>, Prob
     match setting {
         CacheSetting::Memory => Ok(None),
         CacheSetting::File(folder) => Ok(Some(Arc::new(file::FileStore::open(folder)?))),
-        CacheSetting::Redis(_) => Err(Problem::new(
-            ProblemKind::InvalidConfig,
-            "the Redis tier is not in this build yet: use \"file\" or \"memory\"",
-        )
-        .with_instance("#/cache")
-        .with_extension("key", "cache")),
+        CacheSetting::Redis(url) => Ok(Some(Arc::new(fleet::FleetStore::open(
+            url,
+            crate::cache_setting::default_folder(),
+        )?))),
     }
 }
 
