@@ -755,3 +755,30 @@ fn a_refresh_is_retried_only_when_the_server_did_not_take_it() {
     );
     assert_eq!(server.auth0_requests() - before, 2);
 }
+
+#[test]
+fn clients_sharing_a_host_tier_follow_each_others_rotated_refresh_tokens() {
+    let server = server();
+    let first = refresh_token(&server);
+    let folder = common::test_cache_home().join("rotation");
+    let _ = std::fs::remove_dir_all(&folder);
+    let mut value = refresh_config(&server, &first, "expires_in=2");
+    value["cache"] = format!("file:{}", folder.display()).into();
+    // Two clients with memories of their own, as two processes have.
+    let one = Client::from_json(&value.to_string()).unwrap();
+    let two = Client::from_json(&value.to_string()).unwrap();
+    let a = one.token().unwrap();
+    assert_eq!(two.token().unwrap().access_token, a.access_token, "shared");
+    assert_eq!(server.refresh_requests(), 1);
+
+    thread::sleep(Duration::from_millis(2100));
+    // The second refreshes with the token the first's refresh rotated to,
+    // which it read from the shared entry: the first one is used up.
+    let b = two.token().expect("the rotated refresh token is used");
+    assert_ne!(b.access_token, a.access_token);
+    assert_eq!(server.refresh_requests(), 2);
+    // The first takes the second's new token from the entry.
+    assert_eq!(one.token().unwrap().access_token, b.access_token);
+    assert_eq!(server.refresh_requests(), 2);
+    let _ = std::fs::remove_dir_all(&folder);
+}
