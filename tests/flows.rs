@@ -771,14 +771,18 @@ fn clients_sharing_a_host_tier_follow_each_others_rotated_refresh_tokens() {
     assert_eq!(two.token().unwrap().access_token, a.access_token, "shared");
     assert_eq!(server.refresh_requests(), 1);
 
+    // The first refreshes again, while the second is idle: the server
+    // rotates the refresh token the second last saw.
     thread::sleep(Duration::from_millis(2100));
-    // The second refreshes with the token the first's refresh rotated to,
-    // which it read from the shared entry: the first one is used up.
-    let b = two.token().expect("the rotated refresh token is used");
-    assert_ne!(b.access_token, a.access_token);
+    let b = one.token().unwrap();
     assert_eq!(server.refresh_requests(), 2);
-    // The first takes the second's new token from the entry.
-    assert_eq!(one.token().unwrap().access_token, b.access_token);
-    assert_eq!(server.refresh_requests(), 2);
+    thread::sleep(Duration::from_millis(2100));
+    // Both tokens have expired: the second refreshes with the refresh
+    // token the first rotated to, read from the shared entry under its lock.
+    let c = two.token().expect("the latest refresh token is used");
+    assert_ne!(c.access_token, b.access_token);
+    assert_eq!(server.refresh_requests(), 3);
+    assert_eq!(one.token().unwrap().access_token, c.access_token);
+    assert_eq!(server.refresh_requests(), 3);
     let _ = std::fs::remove_dir_all(&folder);
 }
