@@ -16,9 +16,14 @@
 //!    beside (1), which must stay within 10 % of it; and a host-tier hit
 //!    with an empty memory tier (the entry read, opened and parsed), µs.
 //!
-//! 5. Economy: token requests the local server counts for what users run:
-//!    the seed's shell loop (`bearer token` 20 times) and 8 forked worker
-//!    processes making 5 one-shot calls each, per tier.
+//! 5. The fleet tier, when `redis-server` is installed: a Redis-tier hit
+//!    with an empty memory tier beside a plain Redis `GET` of a value of
+//!    the same size on one connection, both against a `redis-server` this
+//!    run starts on a free loopback port.
+//! 6. Economy: token requests the local server counts for what users run:
+//!    the seed's shell loop (`bearer token` 20 times), 8 forked worker
+//!    processes making 5 one-shot calls each, and 3 hosts of 4 such
+//!    workers, per tier.
 //!
 //! Targets: cached get <= 100 ns; fork check a few ns; miss <= 1.3 x the
 //! floor; memory hit with a host tier within 1.1 x of (1); host-tier hit
@@ -54,9 +59,17 @@ fn main() {
     let cached_file_tier = cached_get_ns(&server, &with_file_tier);
     let host_hit = host_tier_hit_us(&with_file_tier);
     let _ = std::fs::remove_dir_all(&folder);
+    let redis = Redis::start();
+    let fleet = redis.as_ref().map(|redis| {
+        let mut config = auth0_config(format!("{}?tier=redis", server.auth0_token_url()));
+        config["cache"] = redis.url().into();
+        Handle::new(&config).token(); // stores the entry
+        let hit = host_tier_hit_us(&config);
+        (hit, redis.plain_get_us())
+    });
     let fork_check = fork_check_ns();
     let (miss, floor) = miss_and_floor_us(&server);
-    let economy = economy(&server);
+    let economy = economy(&server, redis.as_ref());
     let ratio = miss / floor;
 
     println!(
@@ -76,6 +89,14 @@ fn main() {
         "host-tier hit, memory empty:{host_hit:7.1} us/call  (median of {HOST_HITS}; target <= 25 us: {})",
         verdict(host_hit <= 25.0)
     );
+    match fleet {
+        Some((hit, get)) => println!(
+            "redis-tier hit, memory empty:{hit:6.1} us/call  (plain GET {get:.1} us: {:.2} x; target <= 1.50 x: {})",
+            hit / get,
+            verdict(hit <= 1.5 * get)
+        ),
+        None => println!("redis-tier hit:            skipped (no redis-server on PATH)"),
+    }
     println!(
         "fork check (PerProcess):   {fork_check:8.1} ns/call  (median of {CACHED_BATCHES} batches of {CACHED_BATCH_CALLS}; target a few ns: {})",
         verdict(fork_check <= 5.0)
@@ -93,71 +114,179 @@ fn main() {
         verdict(ratio <= 1.3)
     );
     println!("token requests (goal 1 with a shared tier):");
-    for (what, memory, file) in economy {
-        println!("  {what:<44} memory {memory:>3}   file {file:>3}");
+    for (what, counts) in economy {
+        let counts: Vec<String> = ["memory", "file", "redis"]
+            .iter()
+            .zip(counts)
+            .map(|(tier, count)| format!("{tier} {count:>3}"))
+            .collect();
+        println!("  {what:<46} {}", counts.join("   "));
     }
 }
 
-/// What each workload costs the identity provider, in requests, with
-/// memory only and with the host tier.
-fn economy(server: &LocalAuthServer) -> Vec<(&'static str, u64, u64)> {
+/// What each workload costs the identity provider, in requests, per tier:
+/// memory only, the host tier (a folder per host), Redis (when running).
+fn economy(server: &LocalAuthServer, redis: Option<&Redis>) -> Vec<(&'static str, Vec<u64>)> {
     let folder = std::env::temp_dir().join(format!("bearer-economy-{}", std::process::id()));
+    let workloads: [(&'static str, usize, usize, usize, bool); 3] = [
+        ("shell loop: bearer token x 20", 1, 20, 1, true),
+        ("8 forked workers x 5 one-shot calls", 1, 8, 5, false),
+        (
+            "3 hosts x 4 forked workers x 5 one-shot calls",
+            3,
+            4,
+            5,
+            false,
+        ),
+    ];
+    let mut tiers = vec!["memory".to_owned(), "file".to_owned()];
+    tiers.extend(redis.map(Redis::url));
     let mut rows = Vec::new();
-    let mut measure = |what: &'static str, run: &dyn Fn(&serde_json::Value)| {
-        let mut counts = [0; 2];
-        for (slot, cache) in ["memory".to_owned(), format!("file:{}", folder.display())]
-            .iter()
-            .enumerate()
-        {
-            let url = format!("{}?economy={}{slot}", server.auth0_token_url(), rows.len());
-            let mut config = auth0_config(url);
-            config["cache"] = cache.clone().into();
-            let before = server.auth0_requests();
-            run(&config);
-            counts[slot] = server.auth0_requests() - before;
-        }
-        rows.push((what, counts[0], counts[1]));
-    };
-    measure("shell loop: bearer token x 20", &|config| {
-        for _ in 0..20 {
-            let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bearer"))
-                .args(["token", "--credentials", "-"])
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::null())
-                .spawn()
-                .expect("bearer starts");
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(config.to_string().as_bytes())
-                .unwrap();
-            assert!(child.wait().unwrap().success());
-        }
-    });
-    measure("8 forked workers x 5 one-shot calls", &|config| {
-        let text = config.to_string();
-        let children: Vec<_> = (0..8)
-            .map(|_| {
-                // SAFETY: the child makes bearer calls and _exits.
-                let pid = unsafe { libc::fork() };
-                if pid == 0 {
-                    let ok = (0..5).all(|_| bearer::fetch_token(&text).is_ok());
-                    // SAFETY: ends the child without the parent's destructors.
-                    unsafe { libc::_exit(i32::from(!ok)) };
+    for (row, (what, hosts, workers, calls, cli)) in workloads.into_iter().enumerate() {
+        let mut counts = Vec::new();
+        for (column, tier) in tiers.iter().enumerate() {
+            let url = format!("{}?economy={row}-{column}", server.auth0_token_url());
+            let config_for = |host: usize| {
+                let mut config = auth0_config(url.clone());
+                config["cache"] = match tier.as_str() {
+                    "file" => format!("file:{}/host-{row}-{host}", folder.display()),
+                    other => other.to_owned(),
                 }
-                pid
-            })
-            .collect();
-        for pid in children {
-            let mut status = 0;
-            // SAFETY: waits for our own child.
-            unsafe { libc::waitpid(pid, &mut status, 0) };
-            assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+                .into();
+                config.to_string()
+            };
+            let before = server.auth0_requests();
+            if cli {
+                for _ in 0..workers {
+                    run_cli(&config_for(0));
+                }
+            } else {
+                let configs: Vec<String> = (0..hosts).map(config_for).collect();
+                fork_workers(&configs, workers, calls);
+            }
+            counts.push(server.auth0_requests() - before);
         }
-    });
+        rows.push((what, counts));
+    }
     let _ = std::fs::remove_dir_all(&folder);
     rows
+}
+
+/// One `bearer token` run on `config`.
+fn run_cli(config: &str) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_bearer"))
+        .args(["token", "--credentials", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("bearer starts");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(config.as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+/// `workers` forked processes per configuration (a host each), started
+/// together, each making `calls` one-shot calls.
+fn fork_workers(configs: &[String], workers: usize, calls: usize) {
+    let mut children = Vec::new();
+    for config in configs {
+        for _ in 0..workers {
+            // SAFETY: the child makes bearer calls and _exits.
+            let pid = unsafe { libc::fork() };
+            if pid == 0 {
+                let ok = (0..calls).all(|_| bearer::fetch_token(config).is_ok());
+                // SAFETY: ends the child without the parent's destructors.
+                unsafe { libc::_exit(i32::from(!ok)) };
+            }
+            children.push(pid);
+        }
+    }
+    for pid in children {
+        let mut status = 0;
+        // SAFETY: waits for our own child.
+        unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+    }
+}
+
+/// A `redis-server` of this run's own, on a free loopback port.
+struct Redis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Redis {
+    fn start() -> Option<Redis> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let mut child = std::process::Command::new("redis-server")
+            .args(["--save", "", "--appendonly", "no", "--bind", "127.0.0.1"])
+            .args(["--port", &port.to_string()])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .ok()?;
+        let stdout = child.stdout.take()?;
+        let mut lines = BufReader::new(stdout).lines();
+        lines
+            .find(|line| {
+                line.as_ref()
+                    .is_ok_and(|line| line.contains("Ready to accept connections"))
+            })?
+            .ok()?;
+        std::thread::spawn(move || lines.for_each(drop));
+        Some(Redis { child, port })
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// A plain `GET` of a value as large as the stored entry, on one
+    /// connection: the floor of a Redis-tier hit.
+    fn plain_get_us(&self) -> f64 {
+        let client = redis::Client::open(self.url()).unwrap();
+        let mut connection = client.get_connection().unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg("bearer:v1:*")
+            .query(&mut connection)
+            .unwrap();
+        let entry = keys.iter().find(|key| !key.ends_with(":lock")).unwrap();
+        let size: usize = redis::cmd("STRLEN")
+            .arg(entry)
+            .query(&mut connection)
+            .unwrap();
+        let _: () = redis::cmd("SET")
+            .arg("bench:plain")
+            .arg(vec![7u8; size])
+            .query(&mut connection)
+            .unwrap();
+        let mut per_call: Vec<f64> = (0..HOST_HITS)
+            .map(|_| {
+                let started = Instant::now();
+                let value: Vec<u8> = redis::cmd("GET")
+                    .arg("bench:plain")
+                    .query(&mut connection)
+                    .unwrap();
+                black_box(value);
+                micros(started.elapsed())
+            })
+            .collect();
+        median(&mut per_call)
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 fn verdict(met: bool) -> &'static str {
