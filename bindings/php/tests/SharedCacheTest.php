@@ -16,6 +16,9 @@ final class SharedCacheTest extends TestCase
 {
     private string $dir;
 
+    /** @var resource|null the test's own redis-server, if it started one */
+    private $redis = null;
+
     protected function setUp(): void
     {
         $this->dir = sys_get_temp_dir() . '/bearer-cache-' . getmypid() . '-' . bin2hex(random_bytes(4));
@@ -24,6 +27,7 @@ final class SharedCacheTest extends TestCase
 
     protected function tearDown(): void
     {
+        $this->stopRedis();
         exec('rm -rf ' . escapeshellarg($this->dir));
     }
 
@@ -66,5 +70,69 @@ final class SharedCacheTest extends TestCase
         self::assertArrayNotHasKey('cache', $config);
         self::assertTwoProcessesShare(LocalServer::json($config), ['BEARER_CACHE' => "file:$folder"]);
         self::assertNotEmpty(array_diff((array) scandir($folder), ['.', '..']));
+    }
+
+    /**
+     * Starts a real redis-server of the test's own on a free loopback port
+     * (stopped by its PID in tearDown, passed or failed) and returns its URL.
+     */
+    private function startRedis(): string
+    {
+        $probe = stream_socket_server('tcp://127.0.0.1:0', $errno, $errstr);
+        self::assertNotFalse($probe, $errstr);
+        $name = (string) stream_socket_get_name($probe, false);
+        fclose($probe);
+        $port = (int) substr($name, strrpos($name, ':') + 1);
+        $command = ['/usr/bin/redis-server', '--port', (string) $port, '--bind', '127.0.0.1',
+            '--save', '', '--appendonly', 'no'];
+        $null = ['file', '/dev/null', 'w'];
+        $proc = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => $null, 2 => $null], $pipes);
+        self::assertIsResource($proc, 'redis-server starts');
+        $this->redis = $proc;
+        $deadline = microtime(true) + 10;
+        while (microtime(true) < $deadline) {
+            $sock = @stream_socket_client("tcp://127.0.0.1:$port", $errno, $errstr, 1);
+            if ($sock !== false) {
+                stream_set_timeout($sock, 2);
+                fwrite($sock, "PING\r\n");
+                $reply = fgets($sock);
+                fclose($sock);
+                if (is_string($reply) && str_starts_with($reply, '+PONG')) {
+                    return "redis://127.0.0.1:$port/0";
+                }
+            }
+            self::assertTrue(proc_get_status($proc)['running'], 'redis-server exited early');
+            usleep(50_000);
+        }
+        self::fail('redis-server did not answer PING within 10 s');
+    }
+
+    private function stopRedis(): void
+    {
+        if ($this->redis === null) {
+            return;
+        }
+        $pid = proc_get_status($this->redis)['pid'];
+        if (function_exists('posix_kill')) {
+            posix_kill($pid, 15);
+        } else {
+            proc_terminate($this->redis, 15);
+        }
+        proc_close($this->redis);
+        $this->redis = null;
+    }
+
+    public function testTwoProcessesShareOneTokenThroughRedis(): void
+    {
+        $url = $this->startRedis();
+        $config = LocalServer::json(LocalServer::auth0(LocalServer::unique()) + ['cache' => $url]);
+        // Each child a host of its own: no shared files, only Redis.
+        mkdir($hostA = $this->dir . '/host-a', 0700);
+        mkdir($hostB = $this->dir . '/host-b', 0700);
+        $before = LocalServer::stats()['auth0'];
+        $first = self::childToken($config, ['BEARER_CACHE' => null, 'XDG_CACHE_HOME' => $hostA]);
+        $second = self::childToken($config, ['BEARER_CACHE' => null, 'XDG_CACHE_HOME' => $hostB]);
+        self::assertTrue($first === $second, 'the second process got a token of its own');
+        self::assertSame(1, LocalServer::stats()['auth0'] - $before);
     }
 }
