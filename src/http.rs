@@ -229,6 +229,7 @@ pub fn post(
 
 /// GETs a document (OIDC discovery) within the configuration's deadline.
 pub fn get(agent: &Agent, config: &Config, url: &str) -> Result<Answer, Failed> {
+    let redaction = config.redaction();
     let response = agent
         .get(url)
         .config()
@@ -237,8 +238,8 @@ pub fn get(agent: &Agent, config: &Config, url: &str) -> Result<Answer, Failed> 
         .build()
         .header("Accept", "application/json")
         .call()
-        .map_err(|error| transport_problem(error, config, url, &config.redaction()))?;
-    read_answer(response, config, url, &config.redaction())
+        .map_err(|error| transport_problem(error, config, url, &redaction))?;
+    read_answer(response, config, url, &redaction)
 }
 
 fn read_answer(

@@ -7,7 +7,7 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use bearer::local_server;
 use bearer::{Client, ProblemKind};
@@ -47,37 +47,14 @@ impl Drop for Folder {
 /// Starts `bearer token` on `config` with the host tier in `folder`, or
 /// with `extra` options instead when there are some.
 fn spawn_token(config: &Value, folder: &Folder, extra: &[&str]) -> std::process::Child {
-    use std::io::Write;
     let cache = ["--cache".to_owned(), folder.setting()];
-    let mut child = bearer_command()
-        .args(["token", "--credentials", "-"])
-        .args(if extra.is_empty() { &cache[..] } else { &[] })
-        .args(extra)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("bearer starts");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(config.to_string().as_bytes())
-        .unwrap();
-    child
-}
-
-fn token_line(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{:?}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone())
-        .unwrap()
-        .trim()
-        .to_owned()
+    spawn_with_stdin(
+        bearer_command()
+            .args(["token", "--credentials", "-"])
+            .args(if extra.is_empty() { &cache[..] } else { &[] })
+            .args(extra),
+        &config.to_string(),
+    )
 }
 
 #[test]

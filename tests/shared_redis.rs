@@ -9,7 +9,7 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -147,34 +147,16 @@ impl Drop for Host {
 
 /// Starts `bearer token` on `config`, on `host`, with the fleet tier at `url`.
 fn spawn_token(config: &Value, host: &Host, url: &str) -> Child {
-    let mut child = bearer_command()
-        .env("XDG_CACHE_HOME", &host.0)
-        .args(["token", "--credentials", "-", "--cache", url])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("bearer starts");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(config.to_string().as_bytes())
-        .unwrap();
-    child
-}
-
-fn token_line(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{:?}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone())
-        .unwrap()
-        .trim()
-        .to_owned()
+    spawn_with_stdin(
+        bearer_command().env("XDG_CACHE_HOME", &host.0).args([
+            "token",
+            "--credentials",
+            "-",
+            "--cache",
+            url,
+        ]),
+        &config.to_string(),
+    )
 }
 
 /// Starts `per_host` processes on each host at once; their tokens.

@@ -14,7 +14,7 @@ use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{EntryInfo, SharedStore, StoreLock, seal};
 use crate::fork;
@@ -186,24 +186,19 @@ impl SharedStore for FileStore {
                 .mode(0o600),
         )
         .map_err(|error| self.problem(&path, "cannot be opened as a lock", error))?;
-        let deadline = crate::retry::instant_after(wait);
-        let mut pause = Duration::from_millis(2);
-        loop {
-            // SAFETY: a valid open descriptor.
-            if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-                return Ok(Some(StoreLock::new(HeldLock::new(file))));
+        let fd = file.as_raw_fd();
+        let mut file = Some(file);
+        super::poll_for_lock(wait, |_| {
+            // SAFETY: a valid descriptor, open until `file` is taken.
+            if unsafe { libc::flock(fd, libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+                return Ok(file.take().map(|file| StoreLock::new(HeldLock::new(file))));
             }
             let error = std::io::Error::last_os_error();
             if error.raw_os_error() != Some(libc::EWOULDBLOCK) {
                 return Err(self.problem(&path, "cannot be locked", error));
             }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(None);
-            }
-            std::thread::sleep(pause.min(left));
-            pause = (pause * 2).min(Duration::from_millis(50));
-        }
+            Ok(None)
+        })
     }
 
     fn remove(&self, name: &str) -> Result<(), Problem> {

@@ -33,6 +33,28 @@ impl StoreLock {
     }
 }
 
+/// Tries `take` until it gives a lock or `wait` runs out (zero: once),
+/// pausing 2 ms doubling to 50 ms between tries; `take` gets the time left.
+fn poll_for_lock(
+    wait: Duration,
+    mut take: impl FnMut(Duration) -> Result<Option<StoreLock>, Problem>,
+) -> Result<Option<StoreLock>, Problem> {
+    let deadline = crate::retry::instant_after(wait);
+    let mut pause = Duration::from_millis(2);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if let Some(lock) = take(left)? {
+            return Ok(Some(lock));
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        std::thread::sleep(pause.min(left));
+        pause = (pause * 2).min(Duration::from_millis(50));
+    }
+}
+
 /// What `bearer cache list` shows of an entry: never the token.
 pub struct EntryInfo {
     pub name: String,

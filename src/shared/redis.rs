@@ -12,7 +12,7 @@
 //!   never reads or writes on its parent's sockets.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use ::redis::{Client, Connection, RedisError, Script, Value, cmd};
 
@@ -216,10 +216,7 @@ impl SharedStore for RedisStore {
         let key = lock_key(name);
         let owner = random_owner()?;
         let lease = millis(lease).max(1);
-        let deadline = crate::retry::instant_after(wait);
-        let mut pause = Duration::from_millis(2);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
+        super::poll_for_lock(wait, |left| {
             let taken = self.inner.run(left, |c| {
                 cmd("SET")
                     .arg(&key)
@@ -229,20 +226,14 @@ impl SharedStore for RedisStore {
                     .arg(lease)
                     .query::<Value>(c)
             })?;
-            if taken != Value::Nil {
-                return Ok(Some(StoreLock::new(RedisLock {
+            Ok((taken != Value::Nil).then(|| {
+                StoreLock::new(RedisLock {
                     inner: self.inner.clone(),
-                    key,
-                    owner,
-                })));
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Ok(None);
-            }
-            std::thread::sleep(pause.min(left));
-            pause = (pause * 2).min(Duration::from_millis(50));
-        }
+                    key: key.clone(),
+                    owner: owner.clone(),
+                })
+            }))
+        })
     }
 
     fn remove(&self, name: &str) -> Result<(), Problem> {

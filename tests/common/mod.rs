@@ -68,10 +68,17 @@ pub fn member_names(json: &str) -> Vec<String> {
 
 /// Runs the `bearer` command with `args`, `stdin` as its standard input.
 pub fn run_with_stdin(args: &[&str], stdin: &str) -> std::process::Output {
+    spawn_with_stdin(bearer_command().args(args), stdin)
+        .wait_with_output()
+        .expect("bearer runs to the end")
+}
+
+/// Starts `command` with `stdin` written to its standard input and its
+/// output piped, without waiting for it.
+pub fn spawn_with_stdin(command: &mut std::process::Command, stdin: &str) -> std::process::Child {
     use std::io::Write;
     use std::process::Stdio;
-    let mut child = bearer_command()
-        .args(args)
+    let mut child = command
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -83,7 +90,21 @@ pub fn run_with_stdin(args: &[&str], stdin: &str) -> std::process::Output {
         .expect("stdin is piped")
         .write_all(stdin.as_bytes())
         .expect("stdin is written");
-    child.wait_with_output().expect("bearer runs to the end")
+    child
+}
+
+/// The one line a successful run printed, trimmed; shows stderr otherwise.
+pub fn token_line(output: &std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "{:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone())
+        .unwrap()
+        .trim()
+        .to_owned()
 }
 
 /// The `bearer` command with the host tier in a folder of this test
