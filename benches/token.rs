@@ -362,6 +362,10 @@ impl TokenCache for Forgetful {
     }
 
     fn put(&self, _: CacheKey, _: Arc<Token>) {}
+
+    fn remove_if(&self, _: &CacheKey, _: &str) -> bool {
+        false
+    }
 }
 
 fn host_tier_hit_us(config: &serde_json::Value) -> f64 {

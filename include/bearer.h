@@ -194,6 +194,29 @@ bearer_status bearer_client_take_refresh_problem(const bearer_client *client,
                                                  char **problem_out);
 
 /**
+ * Tells the client that an API refused `token` (an HTTP 401, with
+ * `WWW-Authenticate: Bearer error="invalid_token"` or no error at all):
+ * compare-and-invalidate. The cached access token is dropped, in memory and
+ * in a shared store, only if it is still `token`; a late refusal of a token
+ * already replaced drops nothing. A refresh token is never dropped. At
+ * most one token is dropped per client, and per shared entry, every two
+ * seconds: within that window a refusal drops nothing. The next
+ * `bearer_client_token` gets a new token when one was dropped.
+ *
+ * On `BEARER_STATUS_OK`, `*dropped_out` (unless NULL) says whether a token
+ * was dropped. On failure, as for `bearer_client_new`.
+ *
+ * # Safety
+ * `client` must be NULL or a live handle from `bearer_client_new`; `token`
+ * NULL or a NUL-terminated string; `dropped_out` and `problem_out` NULL or
+ * valid for one write.
+ */
+bearer_status bearer_client_token_refused(const bearer_client *client,
+                                          const char *token,
+                                          bool *dropped_out,
+                                          char **problem_out);
+
+/**
  * Frees a client. NULL is allowed and does nothing; freeing a handle twice,
  * or while another thread is using it, is undefined behaviour.
  *
@@ -321,6 +344,24 @@ bearer_status bearer_fetch_token(const char *config_json,
 bearer_status bearer_fetch_token_response(const char *config_json,
                                           char **json_out,
                                           char **problem_out);
+
+/**
+ * `bearer_client_token_refused` for the one-shot calls: an API refused
+ * `token`, which `bearer_fetch_token` gave for `config_json`. The
+ * process-wide cache drops it, and a shared store named by `cache`, only
+ * if it is still the current token; at most once every two seconds.
+ *
+ * On `BEARER_STATUS_OK`, `*dropped_out` (unless NULL) says whether a token
+ * was dropped. On failure, as for `bearer_fetch_token`.
+ *
+ * # Safety
+ * `config_json` and `token` must be NULL or NUL-terminated strings;
+ * `dropped_out` and `problem_out` NULL or valid for one write.
+ */
+bearer_status bearer_token_refused(const char *config_json,
+                                   const char *token,
+                                   bool *dropped_out,
+                                   char **problem_out);
 
 #ifdef __cplusplus
 }  // extern "C"

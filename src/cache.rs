@@ -14,6 +14,7 @@ use crate::cache_setting::CacheSetting;
 use crate::clock::Tick;
 use crate::config::Config;
 use crate::fork::{self, PerProcess};
+use crate::secret::constant_time_eq;
 use crate::token::Token;
 
 /// Identifies the token a configuration would get: a SHA-256 over everything
@@ -119,6 +120,9 @@ pub trait TokenCache: Send + Sync {
     fn get(&self, key: &CacheKey) -> Option<Arc<Token>>;
     /// Stores a token, replacing any earlier one for the key.
     fn put(&self, key: CacheKey, token: Arc<Token>);
+    /// Removes the key's token only if its access token is `access_token`
+    /// (compare-and-delete); says whether it did.
+    fn remove_if(&self, key: &CacheKey, access_token: &str) -> bool;
 }
 
 /// The key is already a uniform hash: its first eight bytes are the bucket.
@@ -200,6 +204,17 @@ impl TokenCache for MemoryCache {
             }
         }
         entries.insert(key, token);
+    }
+
+    fn remove_if(&self, key: &CacheKey, access_token: &str) -> bool {
+        let mut entries = self.write();
+        let current = entries.get(key).is_some_and(|token| {
+            constant_time_eq(token.access_token.as_bytes(), access_token.as_bytes())
+        });
+        if current {
+            entries.remove(key);
+        }
+        current
     }
 }
 

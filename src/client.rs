@@ -16,8 +16,8 @@ use crate::grant::{self, GrantRequest};
 use crate::http::{self, Failed};
 use crate::problem::{Problem, ProblemKind};
 use crate::retry::{Deadline, Retry};
-use crate::secret::Secret;
-use crate::shared::SharedEntry;
+use crate::secret::{Secret, constant_time_eq};
+use crate::shared::{REFUSAL_WINDOW, SharedEntry, SharedRefusal};
 use crate::token::Token;
 
 /// Gets and caches tokens for one configuration, by client credentials or
@@ -110,6 +110,27 @@ struct Health {
     next_refresh: Option<Tick>,
     /// The first failure of the current run of failed refreshes, until taken.
     untaken: Option<Problem>,
+    /// When a refusal last dropped this client's token.
+    refused_at: Option<Tick>,
+}
+
+/// What [`Client::token_refused`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The token was the current one and is dropped: the next call gets a
+    /// new one.
+    Dropped,
+    /// The token is not (or no longer) the current one: nothing dropped.
+    NotCurrent,
+    /// The token is current, but a refusal dropped one less than two
+    /// seconds ago (in this client, or in the shared entry): it stays.
+    TooSoon,
+}
+
+impl Refusal {
+    pub fn dropped(self) -> bool {
+        self == Refusal::Dropped
+    }
 }
 
 /// The longest wait between refresh attempts while a stale token is served.
@@ -454,6 +475,54 @@ impl Client {
         outcome
     }
 
+    /// An API refused `access_token` (a 401 `invalid_token`): drops it
+    /// from every tier, memory and shared, only if it is still the current
+    /// token (compare-and-invalidate), so a late refusal of a token already
+    /// replaced does nothing. A refresh token is never dropped. At most one
+    /// token is dropped per client, and per shared entry, every two
+    /// seconds: an API that refuses every token cannot drive a fetch storm.
+    pub fn token_refused(&self, access_token: &str) -> Result<Refusal, Problem> {
+        let same = |token: &Token| {
+            constant_time_eq(token.access_token.as_bytes(), access_token.as_bytes())
+        };
+        match self.cache.get(&self.key) {
+            Some(current) if !same(&current) => return Ok(Refusal::NotCurrent),
+            None if self.shared.is_none() => return Ok(Refusal::NotCurrent),
+            _ => {}
+        }
+        let local = self.local();
+        let within_window =
+            |at: &Option<Tick>| at.is_some_and(|at| Tick::now() < at + REFUSAL_WINDOW);
+        if within_window(&local.health().refused_at) {
+            return Ok(Refusal::TooSoon);
+        }
+        let mut dropped = false;
+        if let Some(shared) = &self.shared {
+            let lease = self.config.timeout + Duration::from_secs(2);
+            // A store that fails costs the sharing: memory is still dropped.
+            match shared.refuse(access_token, self.config.timeout, lease) {
+                Ok(SharedRefusal::TooSoon) => return Ok(Refusal::TooSoon),
+                Ok(SharedRefusal::Replaced(newer)) if newer.is_usable(Tick::now()) => {
+                    self.adopt(newer);
+                    return Ok(Refusal::NotCurrent);
+                }
+                Ok(SharedRefusal::Dropped) => dropped = true,
+                Ok(SharedRefusal::Replaced(_) | SharedRefusal::Absent) | Err(_) => {}
+            }
+        }
+        dropped |= self.cache.remove_if(&self.key, access_token);
+        if !dropped {
+            return Ok(Refusal::NotCurrent);
+        }
+        let mut health = local.health();
+        if within_window(&health.refused_at) {
+            // Another thread dropped it meanwhile.
+            return Ok(Refusal::NotCurrent);
+        }
+        health.refused_at = Some(Tick::now());
+        Ok(Refusal::Dropped)
+    }
+
     /// The `Authorization` header value for a valid token.
     pub fn authorization_header(&self) -> Result<String, Problem> {
         self.token().map(|token| token.authorization_header())
@@ -573,6 +642,13 @@ const ONE_SHOT_CLIENTS: usize = 256;
 pub fn fetch_token(config_json: &str) -> Result<Arc<Token>, Problem> {
     let config = Config::from_json(config_json)?;
     one_shot_client(config)?.token()
+}
+
+/// One-shot: [`Client::token_refused`] for the token [`fetch_token`] gave
+/// for this credentials JSON.
+pub fn token_refused(config_json: &str, access_token: &str) -> Result<Refusal, Problem> {
+    let config = Config::from_json(config_json)?;
+    one_shot_client(config)?.token_refused(access_token)
 }
 
 /// The one-shot call's clients. A forked child starts with the parent's

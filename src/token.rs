@@ -295,6 +295,14 @@ pub fn unix_now() -> u64 {
         .map_or(0, |since| since.as_secs())
 }
 
+pub fn unix_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
+        })
+}
+
 /// `expires_in` as a number or a numeric string (some servers send "3600").
 fn seconds(value: &Value) -> Option<u64> {
     match value {

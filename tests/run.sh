@@ -10,13 +10,16 @@ cd "$(dirname "$0")/.."
 # Debian packages: C (gcc brings libasan, libubsan and nm) and valgrind for
 # the C programs; redis-server for the fleet tier's tests; each binding's
 # runtime and test framework (Mono and NUnit, JDK and JUnit 5, PHP with FFI
-# and PHPUnit, Ruby with ruby-ffi and minitest, Python with pytest).
+# and PHPUnit, Ruby with ruby-ffi and minitest, Python with pytest), and the
+# HTTP clients each binding's integrations attach tokens to (Apache
+# HttpClient 5 and OkHttp; Guzzle; Faraday; requests and httpx).
 packages=(gcc g++ valgrind git redis-server
     mono-devel nunit-console
-    default-jdk-headless junit5
-    php-cli php-cgi phpunit
-    ruby ruby-ffi ruby-minitest
-    python3 python3-pytest python3-pip python3-setuptools python3-wheel)
+    default-jdk-headless junit5 libhttpclient5-java libokhttp-java
+    php-cli php-cgi phpunit php-guzzlehttp-guzzle
+    ruby ruby-ffi ruby-minitest ruby-faraday
+    python3 python3-pytest python3-pip python3-setuptools python3-wheel
+    python3-requests python3-httpx)
 need=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' \

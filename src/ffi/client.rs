@@ -152,6 +152,42 @@ pub unsafe extern "C" fn bearer_client_take_refresh_problem(
     }
 }
 
+/// Tells the client that an API refused `token` (an HTTP 401, with
+/// `WWW-Authenticate: Bearer error="invalid_token"` or no error at all):
+/// compare-and-invalidate. The cached access token is dropped, in memory and
+/// in a shared store, only if it is still `token`; a late refusal of a token
+/// already replaced drops nothing. A refresh token is never dropped. At
+/// most one token is dropped per client, and per shared entry, every two
+/// seconds: within that window a refusal drops nothing. The next
+/// `bearer_client_token` gets a new token when one was dropped.
+///
+/// On `BEARER_STATUS_OK`, `*dropped_out` (unless NULL) says whether a token
+/// was dropped. On failure, as for `bearer_client_new`.
+///
+/// # Safety
+/// `client` must be NULL or a live handle from `bearer_client_new`; `token`
+/// NULL or a NUL-terminated string; `dropped_out` and `problem_out` NULL or
+/// valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bearer_client_token_refused(
+    client: *const BearerClient,
+    token: *const c_char,
+    dropped_out: *mut bool,
+    problem_out: *mut *mut c_char,
+) -> BearerStatus {
+    // SAFETY: the pointers' contract is the caller's, as documented.
+    unsafe {
+        boundary(problem_out, || {
+            let client: &BearerClient = client.as_ref().ok_or_else(|| null_argument("client"))?;
+            let refusal = client.client.token_refused(input_str(token, "token")?)?;
+            if !dropped_out.is_null() {
+                *dropped_out = refusal.dropped();
+            }
+            Ok(())
+        })
+    }
+}
+
 /// Frees a client. NULL is allowed and does nothing; freeing a handle twice,
 /// or while another thread is using it, is undefined behaviour.
 ///

@@ -3,7 +3,7 @@
 use std::ffi::c_char;
 
 use super::{BearerStatus, boundary, check_out, input_str, write_string};
-use crate::client::fetch_token;
+use crate::client::{fetch_token, token_refused};
 
 /// Gets an access token for the credentials JSON `config_json` (either seed
 /// shape), from the process-wide cache when it holds a fresh one.
@@ -50,6 +50,39 @@ pub unsafe extern "C" fn bearer_fetch_token_response(
             check_out(json_out, "json_out")?;
             let token = fetch_token(input_str(config_json, "config_json")?)?;
             write_string(json_out, &token.to_json())
+        })
+    }
+}
+
+/// `bearer_client_token_refused` for the one-shot calls: an API refused
+/// `token`, which `bearer_fetch_token` gave for `config_json`. The
+/// process-wide cache drops it, and a shared store named by `cache`, only
+/// if it is still the current token; at most once every two seconds.
+///
+/// On `BEARER_STATUS_OK`, `*dropped_out` (unless NULL) says whether a token
+/// was dropped. On failure, as for `bearer_fetch_token`.
+///
+/// # Safety
+/// `config_json` and `token` must be NULL or NUL-terminated strings;
+/// `dropped_out` and `problem_out` NULL or valid for one write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn bearer_token_refused(
+    config_json: *const c_char,
+    token: *const c_char,
+    dropped_out: *mut bool,
+    problem_out: *mut *mut c_char,
+) -> BearerStatus {
+    // SAFETY: the pointers' contract is the caller's, as documented.
+    unsafe {
+        boundary(problem_out, || {
+            let refusal = token_refused(
+                input_str(config_json, "config_json")?,
+                input_str(token, "token")?,
+            )?;
+            if !dropped_out.is_null() {
+                *dropped_out = refusal.dropped();
+            }
+            Ok(())
         })
     }
 }

@@ -38,7 +38,8 @@
 //! | `grants.rs` | the `authorization_code` and `refresh_token` grants (rotation), the user's tokens |
 //! | `discovery.rs` | `GET /.well-known/openid-configuration` |
 //! | `cobuilder.rs` | the Cobuilder token endpoint |
-//! | `tokens.rs` | JWT access tokens, ID tokens, opaque tokens |
+//! | `tokens.rs` | JWT access tokens, ID tokens, opaque tokens; reading back the ones it signed |
+//! | `resource.rs` | the protected resource under `/api/` (401 `invalid_token`, 403 `insufficient_scope`, redirects) and `POST /_revoke` |
 
 use std::collections::HashMap;
 use std::fmt;
@@ -64,6 +65,7 @@ mod grants;
 mod json;
 mod knobs;
 mod request;
+mod resource;
 mod response;
 mod routes;
 mod shared;
@@ -162,6 +164,17 @@ const AUTH0_DEFAULT_LIFETIME: i64 = 86_400;
 /// Auth0 does not; [`support_iss`](Self::support_iss) does it for every
 /// request and says so in the discovery document.
 ///
+/// Under `/api/` is a protected resource that accepts the JWT access tokens
+/// this server issued while they are valid, as an API behind Auth0 does:
+/// any other path there echoes the request (`sub`, method, body, header
+/// names) with 200, and a missing, expired, unknown or revoked token gets a
+/// 401 `WWW-Authenticate: Bearer error="invalid_token"`; `/api/refuse...`
+/// refuses every token, `/api/admin...` answers 403 `insufficient_scope`
+/// unless the token has the `admin` scope, `/api/open` needs no token and
+/// says whether one came, and `/api/redirect?to=URL` is a 302 to URL.
+/// `POST /_revoke` ([`revoke_tokens`](Self::revoke_tokens)) revokes every
+/// token issued so far.
+///
 /// `/_redirect_target` answers any method with 200 and a token-looking
 /// JSON body, and counts ([`redirect_target_requests`](Self::redirect_target_requests)).
 ///
@@ -231,6 +244,9 @@ impl LocalAuthServer {
             refresh: AtomicU64::new(0),
             discovery: AtomicU64::new(0),
             redirect_target: AtomicU64::new(0),
+            api: AtomicU64::new(0),
+            api_refused: AtomicU64::new(0),
+            revoked_before: AtomicU64::new(0),
             iss_parameter: AtomicBool::new(false),
             seen: Mutex::new(HashMap::new()),
             codes: Mutex::new(HashMap::new()),
@@ -363,6 +379,26 @@ impl LocalAuthServer {
     /// points: not 0 means a client followed a redirect.
     pub fn redirect_target_requests(&self) -> u64 {
         self.shared.redirect_target.load(Ordering::SeqCst)
+    }
+
+    /// `http://127.0.0.1:PORT/api/PATH`: the protected resource.
+    pub fn api_url(&self, path: &str) -> String {
+        format!(
+            "{}/api/{}",
+            self.shared.base_url,
+            path.trim_start_matches('/')
+        )
+    }
+
+    /// Requests received under `/api/`.
+    pub fn api_requests(&self) -> u64 {
+        self.shared.api.load(Ordering::SeqCst)
+    }
+
+    /// Revokes every token issued so far: the protected resource refuses
+    /// them from now on (as `POST /_revoke` does).
+    pub fn revoke_tokens(&self) {
+        resource::revoke_all(&self.shared);
     }
 
     /// Connections accepted so far, to see keep-alive at work.

@@ -19,6 +19,8 @@ pub(super) struct Head {
     pub(super) authorization: Option<Range<usize>>,
     pub(super) close: bool,
     pub(super) expect_continue: bool,
+    /// The header lines, raw, CRLFs included.
+    pub(super) headers: Range<usize>,
 }
 
 pub(super) enum ReadOutcome {
@@ -35,6 +37,8 @@ pub(super) struct Request<'a> {
     pub(super) query: &'a str,
     pub(super) content_type: Option<&'a str>,
     pub(super) authorization: Option<&'a str>,
+    /// The header lines, raw (for the protected resource's echo).
+    pub(super) headers: &'a [u8],
     pub(super) body: &'a [u8],
 }
 
@@ -67,7 +71,10 @@ pub(super) fn read_head(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Res
                 buf.clear();
             }
             None => match parse_request_line(buf, line) {
-                Some(h) => head = Some(h),
+                Some(mut h) => {
+                    h.headers = buf.len()..buf.len();
+                    head = Some(h);
+                }
                 None => return Ok(ReadOutcome::Reject(400, "Malformed request line")),
             },
             Some(_) if line.is_empty() => {
@@ -77,6 +84,7 @@ pub(super) fn read_head(reader: &mut impl BufRead, buf: &mut Vec<u8>) -> io::Res
                 if let Err(message) = parse_header(buf, line, h) {
                     return Ok(ReadOutcome::Reject(400, message));
                 }
+                h.headers.end = buf.len();
             }
         }
     }
@@ -108,6 +116,7 @@ fn parse_request_line(buf: &[u8], line: Range<usize>) -> Option<Head> {
         authorization: None,
         close: false,
         expect_continue: false,
+        headers: 0..0,
     })
 }
 

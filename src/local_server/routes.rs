@@ -1,5 +1,6 @@
 //! Routing: path to endpoint, the request counters, the helpers
-//! (`/_stats`, `/healthz`, `/_redirect_target`), and the knobs applied
+//! (`/_stats`, `/healthz`, `/_redirect_target`, and `/api/` and
+//! `/_revoke` in `resource.rs`), and the knobs applied
 //! before an endpoint answers (`fail_first`, `fail_after`, faults).
 
 use std::sync::atomic::Ordering;
@@ -12,6 +13,7 @@ use super::faults::{Fault, apply_fault};
 use super::json::{push_json_str, push_u64};
 use super::knobs::Knobs;
 use super::request::Request;
+use super::resource::{API_PREFIX, REVOKE_PATH, api, revoke};
 use super::response::Out;
 use super::shared::{Shared, lock};
 use super::tokens::opaque_token;
@@ -39,6 +41,8 @@ pub(super) fn route(shared: &Shared, req: &Request<'_>, out: &mut Out) -> Reply 
             }
             return discovery(shared, shared.base_for(req.secure), out);
         }
+        path if path.starts_with(API_PREFIX) => return api(shared, req, out),
+        REVOKE_PATH => return revoke(shared, req, out),
         "/_stats" | "/healthz" if !matches!(req.method, "GET" | "HEAD") => {
             return out.finish_405("GET");
         }
@@ -52,6 +56,8 @@ pub(super) fn route(shared: &Shared, req: &Request<'_>, out: &mut Out) -> Reply 
                 ("discovery", &shared.discovery),
                 ("redirect_target", &shared.redirect_target),
                 ("connections", &shared.next_conn),
+                ("api", &shared.api),
+                ("api_refused", &shared.api_refused),
             ]
             .into_iter()
             .enumerate()

@@ -20,6 +20,11 @@ pub(super) struct Shared {
     pub(super) refresh: AtomicU64,
     pub(super) discovery: AtomicU64,
     pub(super) redirect_target: AtomicU64,
+    /// Requests at the protected resource, and its 401 `invalid_token`s.
+    pub(super) api: AtomicU64,
+    pub(super) api_refused: AtomicU64,
+    /// Tokens issued before this place in the issue order are revoked.
+    pub(super) revoked_before: AtomicU64,
     /// RFC 9207 for every `/authorize` request, advertised in discovery.
     pub(super) iss_parameter: AtomicBool,
     /// `fail_first` and `fail_after`: requests seen per path and query.

@@ -111,13 +111,49 @@ fn seal(payload: &[u8]) -> String {
     token.push_str(JWT_HEADER);
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(payload, &mut token);
-    let signature = Sha256::new()
-        .chain_update(process_seed().to_le_bytes())
-        .chain_update(token.as_bytes())
-        .finalize();
+    let signature = signature(&token);
     token.push('.');
     URL_SAFE_NO_PAD.encode_string(signature, &mut token);
     token
+}
+
+fn signature(signed: &str) -> [u8; 32] {
+    Sha256::new()
+        .chain_update(process_seed().to_le_bytes())
+        .chain_update(signed.as_bytes())
+        .finalize()
+        .into()
+}
+
+/// What the protected resource reads of an access token this process issued.
+pub(super) struct Claims {
+    pub(super) sub: String,
+    pub(super) exp: i64,
+    pub(super) scope: Option<String>,
+    /// Its place in [`TOKEN_SEQ`]: issue order, for revocation.
+    pub(super) seq: u64,
+}
+
+/// The claims of a JWT access token this process signed; None for any
+/// other string (an ID token has no `jti` and is refused too).
+pub(super) fn verify(token: &str) -> Option<Claims> {
+    let (signed, sent) = token.rsplit_once('.')?;
+    let (_, payload) = signed.split_once('.')?;
+    if URL_SAFE_NO_PAD.decode(sent).ok()? != signature(signed) {
+        return None;
+    }
+    let claims: serde_json::Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    let jti = claims.get("jti")?.as_str()?;
+    Some(Claims {
+        sub: claims.get("sub")?.as_str()?.to_owned(),
+        exp: claims.get("exp")?.as_i64()?,
+        scope: claims
+            .get("scope")
+            .and_then(|s| s.as_str())
+            .map(str::to_owned),
+        seq: u64::from_str_radix(jti.get(16..)?, 16).ok()?,
+    })
 }
 
 /// A unique token with no structure a client could read.

@@ -173,6 +173,7 @@ fn serve_one<S: Wire>(shared: &Shared, conn: &mut Conn<S>) -> io::Result<bool> {
         query,
         content_type: head.content_type.as_ref().map(text),
         authorization: head.authorization.as_ref().map(text),
+        headers: &conn.head[head.headers.clone()],
         body: &conn.body,
     };
     let close = head.close || head.http10;

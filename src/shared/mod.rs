@@ -109,7 +109,27 @@ pub struct SharedEntry {
     name: String,
     /// Where a `Retry-After` window one process saw holds back the others.
     throttle_name: String,
+    /// When a process last dropped the entry's token because an API
+    /// refused it, so that a refusal storm forces one refresh per window.
+    refused_name: String,
 }
+
+/// What [`SharedEntry::refuse`] found.
+pub enum SharedRefusal {
+    /// The entry held the refused token; it holds none now (or, for a
+    /// refresh token grant, an expired copy keeping the refresh token).
+    Dropped,
+    /// The entry holds another token: another process replaced it.
+    Replaced(Token),
+    /// The entry held the refused token, but a refusal dropped it less than
+    /// [`REFUSAL_WINDOW`] ago: it stays.
+    TooSoon,
+    /// The entry holds no token, or the lock could not be had in time.
+    Absent,
+}
+
+/// At most one token per entry is dropped on a refusal in this window.
+pub const REFUSAL_WINDOW: Duration = Duration::from_secs(2);
 
 impl SharedEntry {
     /// The entry for a configuration whose `cache` names a shared store;
@@ -123,11 +143,13 @@ impl SharedEntry {
         };
         let name = sealer.entry_name(key, "token");
         let throttle_name = sealer.entry_name(key, "throttle");
+        let refused_name = sealer.entry_name(key, "refused");
         Ok(Some(SharedEntry {
             store,
             sealer,
             name,
             throttle_name,
+            refused_name,
         }))
     }
 
@@ -151,10 +173,15 @@ impl SharedEntry {
             return Ok(());
         };
         let ttl = Duration::from_secs(expires_at.saturating_sub(crate::token::unix_now()));
+        self.save_for(token, ttl)
+    }
+
+    /// Stores a token, to be kept `ttl` (however long it lives).
+    fn save_for(&self, token: &Token, ttl: Duration) -> Result<(), Problem> {
         let plain = zeroize::Zeroizing::new(token.to_json().into_bytes());
         let sealed = self
             .sealer
-            .seal(&self.name, Some(expires_at), &plain)
+            .seal(&self.name, token.expires_at, &plain)
             .ok_or_else(|| Problem::new(ProblemKind::Internal, "a token could not be sealed"))?;
         self.store.save(&self.name, &sealed, ttl)
     }
@@ -182,6 +209,62 @@ impl SharedEntry {
         let plain = self.sealer.open(&self.throttle_name, &sealed)?;
         let problem = Problem::from_json(std::str::from_utf8(&plain).ok()?)?;
         Some((Duration::from_secs(left), problem))
+    }
+
+    /// Compare-and-invalidate, under the entry's lock (waiting at most
+    /// `wait`): drops the stored token only if it is `access_token` and no
+    /// refusal dropped one within [`REFUSAL_WINDOW`]. A refresh token is
+    /// never dropped: for that grant the entry keeps an expired copy.
+    pub fn refuse(
+        &self,
+        access_token: &str,
+        wait: Duration,
+        lease: Duration,
+    ) -> Result<SharedRefusal, Problem> {
+        let Some(_held) = self.lock(wait, lease)? else {
+            return Ok(SharedRefusal::Absent);
+        };
+        let Some(mut stored) = self.load()? else {
+            return Ok(SharedRefusal::Absent);
+        };
+        if !crate::secret::constant_time_eq(stored.access_token.as_bytes(), access_token.as_bytes())
+        {
+            return Ok(SharedRefusal::Replaced(stored));
+        }
+        let now_ms = crate::token::unix_now_ms();
+        if self
+            .last_refusal_ms()
+            .is_some_and(|at| now_ms.saturating_sub(at) < REFUSAL_WINDOW.as_millis() as u64)
+        {
+            return Ok(SharedRefusal::TooSoon);
+        }
+        let marker = self
+            .sealer
+            .seal(&self.refused_name, None, &now_ms.to_le_bytes())
+            .ok_or_else(|| Problem::new(ProblemKind::Internal, "a marker could not be sealed"))?;
+        self.store
+            .save(&self.refused_name, &marker, REFUSAL_WINDOW)?;
+        match stored.refresh_token {
+            None => self.store.remove(&self.name)?,
+            Some(_) => {
+                // Expired now, but kept while it would have lived: the
+                // refresh token in it may be the latest rotation.
+                let ttl = stored
+                    .expires_in()
+                    .filter(|seconds| *seconds > 0)
+                    .map_or(REFUSAL_WINDOW, Duration::from_secs);
+                stored.expires_at = Some(crate::token::unix_now());
+                self.save_for(&stored, ttl)?;
+            }
+        }
+        Ok(SharedRefusal::Dropped)
+    }
+
+    /// Unix milliseconds of the last refusal that dropped the entry's token.
+    fn last_refusal_ms(&self) -> Option<u64> {
+        let sealed = self.store.load(&self.refused_name).ok()??;
+        let plain = self.sealer.open(&self.refused_name, &sealed)?;
+        Some(u64::from_le_bytes(plain.as_slice().try_into().ok()?))
     }
 
     /// The entry's lock: see [`SharedStore::lock`].
