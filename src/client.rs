@@ -502,12 +502,16 @@ impl Client {
             // A store that fails costs the sharing: memory is still dropped.
             match shared.refuse(access_token, self.config.timeout, lease) {
                 Ok(SharedRefusal::TooSoon) => return Ok(Refusal::TooSoon),
-                Ok(SharedRefusal::Replaced(newer)) if newer.is_usable(Tick::now()) => {
+                Ok(SharedRefusal::Replaced(newer)) => {
                     self.adopt(newer);
                     return Ok(Refusal::NotCurrent);
                 }
                 Ok(SharedRefusal::Dropped) => dropped = true,
-                Ok(SharedRefusal::Replaced(_) | SharedRefusal::Absent) | Err(_) => {}
+                Ok(SharedRefusal::DroppedElsewhere) => {
+                    self.cache.remove_if(&self.key, access_token);
+                    return Ok(Refusal::NotCurrent);
+                }
+                Ok(SharedRefusal::Absent) | Err(_) => {}
             }
         }
         dropped |= self.cache.remove_if(&self.key, access_token);

@@ -41,7 +41,7 @@ pub mod token;
 
 pub use authorize::{AuthorizationRequest, ResponseType};
 pub use cache::{CacheKey, MemoryCache, TokenCache};
-pub use client::{Client, fetch_token};
+pub use client::{Client, Refusal, fetch_token, token_refused};
 pub use config::Config;
 pub use loopback::LoopbackLogin;
 pub use problem::{Problem, ProblemKind};

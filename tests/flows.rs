@@ -786,3 +786,27 @@ fn clients_sharing_a_host_tier_follow_each_others_rotated_refresh_tokens() {
     assert_eq!(server.refresh_requests(), 3);
     let _ = std::fs::remove_dir_all(&folder);
 }
+
+#[test]
+fn a_refused_access_token_leaves_the_shared_refresh_token_in_place() {
+    let server = server();
+    let first = refresh_token(&server);
+    let folder = common::test_cache_home().join("refusal-rotation");
+    let _ = std::fs::remove_dir_all(&folder);
+    let mut value = refresh_config(&server, &first, "");
+    value["cache"] = format!("file:{}", folder.display()).into();
+    let one = Client::from_json(&value.to_string()).unwrap();
+    let a = one.token().unwrap();
+    assert_eq!(server.refresh_requests(), 1, "the first refresh rotated it");
+    assert!(one.token_refused(&a.access_token).unwrap().dropped());
+    // A process that starts now knows only the refresh token it was
+    // configured with, which the server has rotated away: it refreshes
+    // with the one the shared entry kept.
+    let two = Client::from_json(&value.to_string()).unwrap();
+    let b = two.token().expect("the kept refresh token is used");
+    assert_ne!(b.access_token, a.access_token);
+    assert_eq!(server.refresh_requests(), 2);
+    assert_eq!(one.token().unwrap().access_token, b.access_token);
+    assert_eq!(server.refresh_requests(), 2);
+    let _ = std::fs::remove_dir_all(&folder);
+}

@@ -610,3 +610,47 @@ fn a_process_tries_redis_again_after_its_backoff() {
     );
     assert_eq!(redis.keys(), [format!("bearer:v1:{name_later}")]);
 }
+
+#[test]
+fn clients_of_a_fleet_refusing_one_token_cost_one_new_token() {
+    let redis = RedisServer::start();
+    let server = server();
+    let config = with(auth0_config(&server), "cache", redis.url()).to_string();
+    // Clients with memories of their own, as the fleet's processes have.
+    let clients: Vec<std::sync::Arc<bearer::Client>> = (0..4)
+        .map(|_| std::sync::Arc::new(bearer::Client::from_json(&config).unwrap()))
+        .collect();
+    let revoked = clients[0].token().unwrap().access_token.clone();
+    for client in &clients {
+        assert_eq!(client.token().unwrap().access_token, revoked);
+    }
+    let start = std::sync::Arc::new(std::sync::Barrier::new(16));
+    let outcomes: Vec<(bool, String)> = (0..16)
+        .map(|i| {
+            let client = clients[i % clients.len()].clone();
+            let (start, revoked) = (start.clone(), revoked.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                let dropped = client.token_refused(&revoked).unwrap().dropped();
+                (dropped, client.token().unwrap().access_token.clone())
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|handle| handle.join().unwrap())
+        .collect();
+    assert_eq!(server.auth0_requests(), 2, "{outcomes:?}");
+    assert_eq!(outcomes.iter().filter(|(dropped, _)| *dropped).count(), 1);
+    let new = &outcomes[0].1;
+    assert_ne!(*new, revoked);
+    assert!(outcomes.iter().all(|(_, token)| token == new));
+    // Redis holds the new token's entry and the window's marker, no lock.
+    assert_eq!(redis.keys().len(), 2, "{:?}", redis.keys());
+    // The fleet's window: the new token, refused at once, stays.
+    assert_eq!(
+        clients[1].token_refused(new).unwrap(),
+        bearer::Refusal::TooSoon
+    );
+    assert_eq!(clients[2].token().unwrap().access_token, *new);
+    assert_eq!(server.auth0_requests(), 2);
+}

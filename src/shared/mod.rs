@@ -124,6 +124,9 @@ pub enum SharedRefusal {
     /// The entry held the refused token, but a refusal dropped it less than
     /// [`REFUSAL_WINDOW`] ago: it stays.
     TooSoon,
+    /// The entry holds no token because another process's refusal
+    /// dropped it within [`REFUSAL_WINDOW`].
+    DroppedElsewhere,
     /// The entry holds no token, or the lock could not be had in time.
     Absent,
 }
@@ -224,18 +227,27 @@ impl SharedEntry {
         let Some(_held) = self.lock(wait, lease)? else {
             return Ok(SharedRefusal::Absent);
         };
-        let Some(mut stored) = self.load()? else {
-            return Ok(SharedRefusal::Absent);
+        let now_ms = crate::token::unix_now_ms();
+        let recently_refused = self
+            .last_refusal_ms()
+            .is_some_and(|at| now_ms.saturating_sub(at) < REFUSAL_WINDOW.as_millis() as u64);
+        // An expired copy (what a refusal leaves for a refresh token grant)
+        // holds no token to drop.
+        let Some(mut stored) = self
+            .load()?
+            .filter(|token| token.is_usable(crate::clock::Tick::now()))
+        else {
+            return Ok(if recently_refused {
+                SharedRefusal::DroppedElsewhere
+            } else {
+                SharedRefusal::Absent
+            });
         };
         if !crate::secret::constant_time_eq(stored.access_token.as_bytes(), access_token.as_bytes())
         {
             return Ok(SharedRefusal::Replaced(stored));
         }
-        let now_ms = crate::token::unix_now_ms();
-        if self
-            .last_refusal_ms()
-            .is_some_and(|at| now_ms.saturating_sub(at) < REFUSAL_WINDOW.as_millis() as u64)
-        {
+        if recently_refused {
             return Ok(SharedRefusal::TooSoon);
         }
         let marker = self

@@ -1,0 +1,232 @@
+//! Compare-and-invalidate: an API refuses a token (401 `invalid_token`),
+//! the caller says so with `token_refused`, and exactly one new token is
+//! fetched however many callers saw the refusal. Against the local
+//! server's protected resource, which refuses tokens `revoke_tokens` revoked.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Barrier};
+use std::thread;
+
+use bearer::local_server::LocalAuthServer;
+use bearer::{Client, ProblemKind, Refusal, token_refused};
+use common::*;
+use serde_json::Value;
+
+/// The protected resource's status for a GET carrying `token`.
+fn api_status(server: &LocalAuthServer, path: &str, token: &str) -> u16 {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    agent
+        .get(server.api_url(path))
+        .header("Authorization", format!("Bearer {token}"))
+        .call()
+        .expect("the resource answers")
+        .status()
+        .as_u16()
+}
+
+fn client(config: &Value) -> Client {
+    Client::from_json(&config.to_string()).unwrap()
+}
+
+/// A host-tier folder of the test's own, removed when dropped.
+struct Folder(PathBuf);
+
+impl Folder {
+    fn new(test: &str) -> Folder {
+        let path = test_cache_home().join(test);
+        let _ = std::fs::remove_dir_all(&path);
+        Folder(path)
+    }
+
+    fn config(&self, server: &LocalAuthServer) -> Value {
+        with(
+            auth0_config(server),
+            "cache",
+            format!("file:{}", self.0.display()),
+        )
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn a_revoked_token_is_dropped_once_and_replaced_by_one_new_token() {
+    let server = server();
+    let client = client(&auth0_config(&server));
+    let first = client.token().unwrap();
+    assert_eq!(api_status(&server, "whoami", &first.access_token), 200);
+
+    server.revoke_tokens();
+    assert_eq!(api_status(&server, "whoami", &first.access_token), 401);
+    assert_eq!(
+        client.token_refused(&first.access_token).unwrap(),
+        Refusal::Dropped
+    );
+    // A late refusal of the same token: it is not the current one any more.
+    assert_eq!(
+        client.token_refused(&first.access_token).unwrap(),
+        Refusal::NotCurrent
+    );
+    let second = client.token().unwrap();
+    assert_ne!(second.access_token, first.access_token);
+    assert_eq!(api_status(&server, "whoami", &second.access_token), 200);
+    assert_eq!(client.token().unwrap().access_token, second.access_token);
+    assert_eq!(server.auth0_requests(), 2);
+    // Refusing a token the client never had drops nothing either.
+    assert_eq!(
+        client.token_refused("not-a-token-it-had").unwrap(),
+        Refusal::NotCurrent
+    );
+    assert_eq!(client.token().unwrap().access_token, second.access_token);
+}
+
+#[test]
+fn sixteen_callers_refusing_one_token_cost_one_new_token() {
+    let server = server();
+    let client = Arc::new(client(&auth0_config(&server)));
+    let revoked = client.token().unwrap().access_token.clone();
+    server.revoke_tokens();
+    let start = Arc::new(Barrier::new(16));
+    let outcomes: Vec<(Refusal, String)> = (0..16)
+        .map(|_| {
+            let (client, start, revoked) = (client.clone(), start.clone(), revoked.clone());
+            thread::spawn(move || {
+                start.wait();
+                let refusal = client.token_refused(&revoked).unwrap();
+                (refusal, client.token().unwrap().access_token.clone())
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|handle| handle.join().unwrap())
+        .collect();
+    let dropped = outcomes.iter().filter(|(r, _)| r.dropped()).count();
+    assert_eq!(dropped, 1, "{outcomes:?}");
+    let new = &outcomes[0].1;
+    assert_ne!(*new, revoked);
+    assert!(outcomes.iter().all(|(_, token)| token == new));
+    assert_eq!(server.auth0_requests(), 2);
+    assert_eq!(api_status(&server, "whoami", new), 200);
+}
+
+#[test]
+fn an_api_that_refuses_every_token_forces_one_refresh_per_window() {
+    let server = server();
+    let client = client(&auth0_config(&server));
+    let first = client.token().unwrap();
+    assert_eq!(api_status(&server, "refuse", &first.access_token), 401);
+    assert!(client.token_refused(&first.access_token).unwrap().dropped());
+    let second = client.token().unwrap();
+    assert_eq!(api_status(&server, "refuse", &second.access_token), 401);
+    // Within two seconds of the last drop: this one stays.
+    assert_eq!(
+        client.token_refused(&second.access_token).unwrap(),
+        Refusal::TooSoon
+    );
+    assert_eq!(client.token().unwrap().access_token, second.access_token);
+    assert_eq!(server.auth0_requests(), 2);
+}
+
+#[test]
+fn a_403_insufficient_scope_is_not_a_refusal_of_the_token() {
+    let server = server();
+    let client = client(&auth0_config(&server));
+    let token = client.token().unwrap();
+    assert_eq!(api_status(&server, "admin/users", &token.access_token), 403);
+    assert_eq!(api_status(&server, "whoami", &token.access_token), 200);
+    assert_eq!(server.auth0_requests(), 1);
+}
+
+#[test]
+fn the_one_shot_call_drops_its_cached_token_too() {
+    let server = server();
+    let config = auth0_config(&server).to_string();
+    let first = bearer::fetch_token(&config).unwrap();
+    server.revoke_tokens();
+    assert_eq!(
+        token_refused(&config, &first.access_token).unwrap(),
+        Refusal::Dropped
+    );
+    let second = bearer::fetch_token(&config).unwrap();
+    assert_ne!(second.access_token, first.access_token);
+    assert_eq!(api_status(&server, "whoami", &second.access_token), 200);
+    assert_eq!(
+        token_refused(&config, &first.access_token).unwrap(),
+        Refusal::NotCurrent
+    );
+    assert_eq!(server.auth0_requests(), 2);
+    let bad = token_refused("{", "token").unwrap_err();
+    assert_eq!(bad.kind(), ProblemKind::InvalidConfig);
+}
+
+#[test]
+fn processes_of_one_host_refusing_one_token_cost_one_new_token() {
+    let server = server();
+    let folder = Folder::new("refusal-host");
+    let config = folder.config(&server);
+    // Clients with memories of their own, as processes have.
+    let clients: Vec<Arc<Client>> = (0..4).map(|_| Arc::new(client(&config))).collect();
+    let revoked = clients[0].token().unwrap().access_token.clone();
+    for client in &clients {
+        assert_eq!(client.token().unwrap().access_token, revoked);
+    }
+    assert_eq!(server.auth0_requests(), 1);
+    server.revoke_tokens();
+
+    let start = Arc::new(Barrier::new(16));
+    let outcomes: Vec<(Refusal, String)> = (0..16)
+        .map(|i| {
+            let client = clients[i % clients.len()].clone();
+            let (start, revoked) = (start.clone(), revoked.clone());
+            thread::spawn(move || {
+                start.wait();
+                let refusal = client.token_refused(&revoked).unwrap();
+                (refusal, client.token().unwrap().access_token.clone())
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|handle| handle.join().unwrap())
+        .collect();
+    assert_eq!(server.auth0_requests(), 2, "{outcomes:?}");
+    assert_eq!(outcomes.iter().filter(|(r, _)| r.dropped()).count(), 1);
+    let new = &outcomes[0].1;
+    assert!(outcomes.iter().all(|(_, token)| token == new));
+    assert_eq!(api_status(&server, "whoami", new), 200);
+
+    // A late refusal from a process that missed all of it: replaced already.
+    let late = client(&config);
+    assert_eq!(late.token_refused(&revoked).unwrap(), Refusal::NotCurrent);
+    assert_eq!(late.token().unwrap().access_token, *new);
+    assert_eq!(server.auth0_requests(), 2);
+}
+
+#[test]
+fn the_host_tier_keeps_its_window_across_processes() {
+    let server = server();
+    let folder = Folder::new("refusal-window");
+    let config = folder.config(&server);
+    let one = client(&config);
+    let two = client(&config);
+    let first = one.token().unwrap();
+    assert!(one.token_refused(&first.access_token).unwrap().dropped());
+    let second = two.token().unwrap();
+    assert_ne!(second.access_token, first.access_token);
+    // Another process refuses the new token at once: the shared entry's
+    // window keeps it, though this client never dropped one.
+    assert_eq!(
+        two.token_refused(&second.access_token).unwrap(),
+        Refusal::TooSoon
+    );
+    assert_eq!(one.token().unwrap().access_token, second.access_token);
+    assert_eq!(server.auth0_requests(), 2);
+}
