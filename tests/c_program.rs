@@ -75,6 +75,11 @@ fn build_cdylib() {
 
 /// Builds tests/c/`source` with `extra` flags into `output`.
 fn compile(source: &str, extra: &[&str], output: &Path) {
+    compile_with(source, extra, &[], output);
+}
+
+/// [`compile`], linked to `libraries` (`-lcurl`) too.
+fn compile_with(source: &str, extra: &[&str], libraries: &[&str], output: &Path) {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let target = target_dir();
     build_cdylib();
@@ -100,7 +105,9 @@ fn compile(source: &str, extra: &[&str], output: &Path) {
         .arg("-L")
         .arg(&target)
         .arg(format!("-Wl,-rpath,{}", target.display()))
-        .args(["-lbearer", "-o"])
+        .arg("-lbearer")
+        .args(libraries)
+        .arg("-o")
         .arg(output)
         .status()
         .unwrap_or_else(|error| panic!("cc runs: {error}"));
@@ -228,6 +235,36 @@ fn the_c_program_passes_under_asan_and_ubsan_without_leaks() {
     assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
     assert_no_report(&stderr);
     assert_c_program_requests(&server);
+}
+
+/// tests/c/bearer_curl.c, the README's libcurl example: a refused token is
+/// reported and the request retried once, against two local servers (two
+/// origins), with a host tier in a folder of its own.
+#[test]
+fn the_libcurl_example_refreshes_a_refused_token_once_under_valgrind() {
+    let program = target_dir().join("bearer_curl_test");
+    compile_with("bearer_curl.c", &[], &["-lcurl"], &program);
+    let server = common::server();
+    let other_origin = common::server();
+    let folder = common::test_cache_home().join("c-curl");
+    let _ = std::fs::remove_dir_all(&folder);
+    let output = valgrind()
+        .arg(&program)
+        .arg(server.base_url())
+        .arg(other_origin.base_url())
+        .arg(&folder)
+        .output()
+        .expect("valgrind runs");
+    let (stdout, _) = passed(&output);
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    assert_eq!(
+        server.auth0_requests(),
+        10,
+        "the ABI's refusal 2, the one-shot's 2, the host tier's 2, a revoked token 2, an API refusing every token 2"
+    );
+    assert_eq!(other_origin.auth0_requests(), 0);
+    assert_eq!(other_origin.api_requests(), 1, "the redirect was followed");
+    let _ = std::fs::remove_dir_all(&folder);
 }
 
 /// A test of the harness: built and run like the programs above, each
