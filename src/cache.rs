@@ -1,8 +1,8 @@
 //! Where tokens wait until they are needed again.
 //!
-//! [`TokenCache`] is the one interface a store implements; today there is the
-//! in-process [`MemoryCache`]. A file-with-lock or Redis store, shared across
-//! the processes of a host or a fleet, plugs in behind the same two calls.
+//! [`TokenCache`] is the interface of a process's own store, the
+//! [`MemoryCache`]; the stores shared by processes (files, Redis) are in
+//! `shared/`, behind the client's memory.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};

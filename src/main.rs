@@ -12,7 +12,7 @@ use bearer::cache_setting::{CACHE_ENV, CacheSetting, default_folder};
 use bearer::config::Grant;
 use bearer::ffi::BearerStatus;
 use bearer::local_server::{self, LocalAuthServer};
-use bearer::{Client, Config, LoopbackLogin, Problem, ProblemKind};
+use bearer::{Client, Config, LoopbackLogin, Problem, ProblemKind, Refusal};
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueHint};
 use clap_complete::Shell;
@@ -65,6 +65,20 @@ enum Command {
     /// Print the Authorization header value, "Bearer <token>"
     #[command(after_help = NOTES)]
     Header {
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        cache: CacheChoice,
+    },
+    /// Say that an API refused a token (a 401): the next run gets a new one
+    ///
+    /// Reads the token, or the whole "Bearer ..." header value, on standard
+    /// input (never from the command line, where other users could see it).
+    /// The kept token is dropped only if it is still that token, and at most
+    /// once every 2 seconds; prints "dropped", "not current" or "too soon".
+    #[command(verbatim_doc_comment)]
+    #[command(after_help = NOTES)]
+    Refused {
         #[command(flatten)]
         source: Source,
         #[command(flatten)]
@@ -225,6 +239,7 @@ fn main() -> ExitCode {
             },
         ),
         Command::Header { source, cache } => print_token(&source, &cache, Shown::Header),
+        Command::Refused { source, cache } => refused(&source, &cache),
         Command::Cache { action } => cache_command(&action),
         Command::Login(options) => login(&options),
         Command::Demo => demo(),
@@ -274,6 +289,43 @@ fn print_token(source: &Source, cache: &CacheChoice, shown: Shown) -> ExitCode {
     match result {
         Ok(line) => {
             println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(problem) => fail(&problem),
+    }
+}
+
+fn refused(source: &Source, cache: &CacheChoice) -> ExitCode {
+    if source.credentials == Path::new("-") {
+        eprintln!("bearer refused: the token comes on standard input; give --credentials a file");
+        return ExitCode::from(USAGE_EXIT);
+    }
+    let result = read_credentials(source).and_then(|config_json| {
+        let mut line = zeroize::Zeroizing::new(String::new());
+        std::io::stdin()
+            .read_to_string(&mut line)
+            .map_err(|error| {
+                Problem::new(
+                    ProblemKind::InvalidArgument,
+                    format!("the token cannot be read from standard input: {error}"),
+                )
+            })?;
+        let line = line.trim();
+        // A header value's token follows its scheme.
+        let token = line.rsplit_once(' ').map_or(line, |(_, token)| token);
+        let client = Client::from_json(&with_cache(&config_json, cache))?;
+        client.token_refused(token)
+    });
+    match result {
+        Ok(refusal) => {
+            println!(
+                "{}",
+                match refusal {
+                    Refusal::Dropped => "dropped",
+                    Refusal::NotCurrent => "not current",
+                    Refusal::TooSoon => "too soon",
+                }
+            );
             ExitCode::SUCCESS
         }
         Err(problem) => fail(&problem),

@@ -848,3 +848,40 @@ fn login_without_a_browser_coming_back_times_out_with_status_6() {
     assert_eq!(output.status.code(), Some(6));
     assert!(String::from_utf8_lossy(&output.stderr).contains("urn:bearer:problem:timeout"));
 }
+
+#[test]
+fn refused_drops_the_kept_token_so_the_next_run_gets_a_new_one() {
+    let server = server();
+    let file = TempFile::new("refused", &auth0_config(&server).to_string());
+    let folder = test_cache_home().join("cli-refused");
+    let _ = std::fs::remove_dir_all(&folder);
+    let cache = format!("file:{}", folder.display());
+    let token = |args: &[&str]| {
+        one_line(&run(&[
+            &["token", "--credentials", file.path(), "--cache", &cache],
+            args,
+        ]
+        .concat()))
+    };
+    let refused = |stdin: &str| {
+        one_line(&run_with_stdin(
+            &["refused", "--credentials", file.path(), "--cache", &cache],
+            stdin,
+        ))
+    };
+    let first = token(&[]);
+    assert_eq!(token(&[]), first, "kept for the next run");
+    server.revoke_tokens();
+    assert_eq!(refused(&format!("{first}\n")), "dropped");
+    let second = token(&[]);
+    assert_ne!(second, first);
+    // Late, and as a header value: the kept token is another one now.
+    assert_eq!(refused(&format!("Bearer {first}")), "not current");
+    assert_eq!(refused(&second), "too soon");
+    assert_eq!(token(&[]), second);
+    assert_eq!(server.auth0_requests(), 2);
+
+    let from_stdin = run_with_stdin(&["refused", "--credentials", "-"], &second);
+    assert_eq!(from_stdin.status.code(), Some(64));
+    let _ = std::fs::remove_dir_all(&folder);
+}
