@@ -552,7 +552,7 @@ fn refresh_tokens_rotate_and_the_old_one_is_refused() {
     assert_eq!(
         stats.to_string(),
         format!(
-            r#"{{"auth0":6,"cobuilder":0,"authorize":1,"refresh":5,"discovery":0,"redirect_target":0,"connections":{connections}}}"#
+            r#"{{"auth0":6,"cobuilder":0,"authorize":1,"refresh":5,"discovery":0,"redirect_target":0,"connections":{connections},"api":0,"api_refused":0}}"#
         )
     );
 }

@@ -230,3 +230,67 @@ fn the_host_tier_keeps_its_window_across_processes() {
     assert_eq!(one.token().unwrap().access_token, second.access_token);
     assert_eq!(server.auth0_requests(), 2);
 }
+
+#[test]
+fn the_protected_resource_answers_as_an_api_behind_auth0_does() {
+    let server = server();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let challenge = |response: &ureq::http::Response<ureq::Body>| {
+        response
+            .headers()
+            .get("www-authenticate")
+            .map(|value| value.to_str().unwrap().to_owned())
+    };
+    let bare = agent.get(server.api_url("whoami")).call().unwrap();
+    assert_eq!(bare.status(), 401);
+    assert_eq!(challenge(&bare).as_deref(), Some("Bearer realm=\"api\""));
+    let unknown = agent
+        .get(server.api_url("whoami"))
+        .header("Authorization", "Bearer not.a.token")
+        .call()
+        .unwrap();
+    assert_eq!(unknown.status(), 401);
+    assert!(challenge(&unknown).unwrap().contains("error=\"invalid_token\""));
+
+    let token = client(&auth0_config(&server)).token().unwrap();
+    let mut echoed = agent
+        .post(server.api_url("orders"))
+        .header("Authorization", token.authorization_header())
+        .send("an order")
+        .unwrap();
+    assert_eq!(echoed.status(), 200);
+    let echoed: Value = serde_json::from_str(&echoed.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(echoed["sub"], "demo-client@clients");
+    assert_eq!(echoed["method"], "POST");
+    assert_eq!(echoed["body"], "an order");
+    let headers = echoed["headers"].as_array().unwrap();
+    assert_eq!(headers.iter().filter(|h| *h == "authorization").count(), 1);
+
+    let admin = agent
+        .get(server.api_url("admin"))
+        .header("Authorization", token.authorization_header())
+        .call()
+        .unwrap();
+    assert_eq!(admin.status(), 403);
+    assert!(challenge(&admin).unwrap().contains("error=\"insufficient_scope\""));
+
+    let mut open = agent.get(server.api_url("open")).call().unwrap();
+    assert_eq!(open.status(), 200);
+    assert!(open.body_mut().read_to_string().unwrap().contains("\"authorization\":false"));
+    let redirect = agent
+        .get(server.api_url("redirect?to=http%3A%2F%2F127.0.0.1%3A9%2Fx"))
+        .call()
+        .unwrap();
+    assert_eq!(redirect.status(), 302);
+    assert_eq!(redirect.headers()["location"], "http://127.0.0.1:9/x");
+
+    let revoke = format!("{}/_revoke", server.base_url());
+    assert_eq!(agent.get(&revoke).call().unwrap().status(), 405);
+    assert_eq!(agent.post(&revoke).send_empty().unwrap().status(), 200);
+    assert_eq!(api_status(&server, "whoami", &token.access_token), 401);
+    assert_eq!(server.api_requests(), 7);
+}

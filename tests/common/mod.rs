@@ -84,12 +84,15 @@ pub fn spawn_with_stdin(command: &mut std::process::Command, stdin: &str) -> std
         .stderr(Stdio::piped())
         .spawn()
         .expect("the bearer binary starts");
-    child
+    let written = child
         .stdin
         .take()
         .expect("stdin is piped")
-        .write_all(stdin.as_bytes())
-        .expect("stdin is written");
+        .write_all(stdin.as_bytes());
+    // A run that stops before reading (wrong usage) closes the pipe first.
+    if let Err(error) = written {
+        assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "stdin: {error}");
+    }
     child
 }
 
