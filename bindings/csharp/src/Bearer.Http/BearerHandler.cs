@@ -17,8 +17,8 @@ namespace Bearer.Http
     /// it (<see cref="BearerClient.TokenRefused(string)"/>) and retries once with the new one.
     /// <para>
     /// <c>new HttpClient(new BearerHandler(client))</c> sends through an
-    /// <see cref="HttpClientHandler"/> of its own with <c>AllowAutoRedirect = false</c>, and
-    /// follows redirects itself: the token goes only to the request's own origin (scheme,
+    /// <see cref="HttpClientHandler"/> of its own with <c>AllowAutoRedirect = false</c> (made
+    /// at the first request when no <c>InnerHandler</c> was set), and follows redirects itself: the token goes only to the request's own origin (scheme,
     /// host and port). Given another <see cref="DelegatingHandler.InnerHandler"/> (an object
     /// initializer, or <c>IHttpClientFactory</c>'s <c>AddHttpMessageHandler</c>), that handler
     /// follows redirects; Mono's and .NET's <see cref="HttpClientHandler"/> drop the
@@ -46,7 +46,8 @@ namespace Bearer.Http
     {
         readonly BearerClient client;
         readonly bool retryOnRefusal;
-        readonly HttpClientHandler ownInner;
+        readonly object innerLock = new object();
+        HttpClientHandler ownInner;
 
         /// <summary>A handler for <paramref name="client"/> that retries once on a refused token.</summary>
         public BearerHandler(BearerClient client) : this(client, true) { }
@@ -59,8 +60,7 @@ namespace Bearer.Http
             this.client = client;
             this.retryOnRefusal = retryOnRefusal;
             MaxRedirects = 50; // HttpClientHandler.MaxAutomaticRedirections' default
-            ownInner = new HttpClientHandler { AllowAutoRedirect = false };
-            InnerHandler = ownInner;
+            // InnerHandler stays null here: IHttpClientFactory refuses a handler that has one.
         }
 
         /// <summary>The client whose token is sent.</summary>
@@ -76,7 +76,7 @@ namespace Bearer.Http
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             if (request == null) throw new ArgumentNullException("request");
-            bool followHere = ReferenceEquals(InnerHandler, ownInner) && !ownInner.AllowAutoRedirect;
+            bool followHere = EnsureInner();
             Uri target = request.RequestUri;
             // Decided before the first attempt reads the body.
             bool replayable = Replayable.Is(request.Content);
@@ -94,6 +94,26 @@ namespace Bearer.Http
             first.Response.Dispose();
             Sent second = await AttemptAsync(again, target, next, followHere, cancellationToken).ConfigureAwait(false);
             return second.Response;
+        }
+
+        /// <summary>Gives the handler its own inner handler when nobody set one (before the first
+        /// send, when InnerHandler can still be set); true when that one is in use, so that
+        /// this handler follows the redirects.</summary>
+        bool EnsureInner()
+        {
+            if (InnerHandler == null)
+            {
+                lock (innerLock)
+                {
+                    if (InnerHandler == null)
+                    {
+                        ownInner = new HttpClientHandler { AllowAutoRedirect = false };
+                        InnerHandler = ownInner;
+                    }
+                }
+            }
+            HttpClientHandler own = ownInner;
+            return own != null && ReferenceEquals(InnerHandler, own) && !own.AllowAutoRedirect;
         }
 
         /// <summary>The cached token inline while it is known fresh, else on a worker thread.</summary>
@@ -186,13 +206,7 @@ namespace Bearer.Http
             return copy;
         }
 
-        /// <inheritdoc />
-        protected override void Dispose(bool disposing)
-        {
-            // The own inner handler, when an object initializer or a factory replaced it.
-            if (disposing && !ReferenceEquals(InnerHandler, ownInner)) ownInner.Dispose();
-            base.Dispose(disposing);
-        }
+
     }
 
     /// <summary>Whether a 401 refuses the token: a Bearer challenge with error="invalid_token" or

@@ -343,6 +343,20 @@ namespace Bearer.Tests
             CollectionAssert.Contains(typeof(BearerHandler).Assembly.GetReferencedAssemblies().Select(a => a.Name).ToList(), "System.Net.Http");
         }
 
+        /// <summary>IHttpClientFactory's AddHttpMessageHandler refuses a handler whose InnerHandler is set.</summary>
+        [Test]
+        public void ANewHandlerHasNoInnerHandlerYet()
+        {
+            using (var client = new BearerClient(Server.ToJson(Server.Auth0())))
+            {
+                var handler = new BearerHandler(client);
+                Assert.IsNull(handler.InnerHandler);
+                Assert.IsTrue(handler.RetryOnRefusal);
+                Assert.AreSame(client, handler.Client);
+                Assert.IsFalse(new BearerHandler(client, false).RetryOnRefusal);
+            }
+        }
+
         [Test]
         public void NullClientIsAnArgumentError()
         {
