@@ -343,6 +343,28 @@ namespace Bearer.Tests
             CollectionAssert.Contains(typeof(BearerHandler).Assembly.GetReferencedAssemblies().Select(a => a.Name).ToList(), "System.Net.Http");
         }
 
+        /// <summary>Which 401s refuse the token, including answers the local server never gives
+        /// (another error, another scheme, several challenges).</summary>
+        [TestCase(401, null, true)]
+        [TestCase(401, "Bearer realm=\"api\"", true)]
+        [TestCase(401, "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"expired\"", true)]
+        [TestCase(401, "Bearer error=invalid_token", true)]
+        [TestCase(401, "Bearer realm=\"api\", error=\"invalid_request\"", false)]
+        [TestCase(401, "Bearer error_description=\"x\", error=\"insufficient_scope\"", false)]
+        [TestCase(401, "Basic realm=\"api\"", false)]
+        [TestCase(401, "Basic realm=\"api\", Bearer realm=\"api\"", true)]
+        [TestCase(403, "Bearer error=\"insufficient_scope\", scope=\"admin\"", false)]
+        [TestCase(403, null, false)]
+        [TestCase(200, null, false)]
+        public void WhichAnswersRefuseTheToken(int status, string challenge, bool refuses)
+        {
+            using (var response = new HttpResponseMessage((HttpStatusCode)status))
+            {
+                if (challenge != null) Assert.IsTrue(response.Headers.TryAddWithoutValidation("WWW-Authenticate", challenge));
+                Assert.AreEqual(refuses, Challenge.RefusesToken(response), status + " " + challenge);
+            }
+        }
+
         /// <summary>IHttpClientFactory's AddHttpMessageHandler refuses a handler whose InnerHandler is set.</summary>
         [Test]
         public void ANewHandlerHasNoInnerHandlerYet()
