@@ -85,9 +85,18 @@ namespace Bearer.Http
             Sent first = await AttemptAsync(request, target, token, followHere, cancellationToken).ConfigureAwait(false);
             if (!first.TokenWentToFinalHop || !Challenge.RefusesToken(first.Response)) return first.Response;
 
-            await BearerClient.RunAsync(() => client.TokenRefused(token), CancellationToken.None).ConfigureAwait(false);
-            if (!retryOnRefusal || !replayable) return first.Response;
-            string next = await TokenAsync(cancellationToken).ConfigureAwait(false);
+            string next;
+            try
+            {
+                await BearerClient.RunAsync(() => client.TokenRefused(token), CancellationToken.None).ConfigureAwait(false);
+                if (!retryOnRefusal || !replayable) return first.Response;
+                next = await TokenAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                first.Response.Dispose(); // the caller gets the exception, not the 401
+                throw;
+            }
             if (next == token) return first.Response; // nothing dropped (the two-second window): no point
 
             HttpRequestMessage again = Clone(request, target, request.Method, request.Content);
