@@ -25,11 +25,15 @@ cp "$lib" build/runtimes/linux-x64/native/libbearer.so
 
 mcs -nologo -target:library -unsafe -optimize+ -warn:4 -warnaserror+ -doc:build/Bearer.xml \
     -out:build/Bearer.dll src/Bearer/*.cs
+# The HttpClient handler is an assembly of its own, so Bearer.dll needs no System.Net.Http
+# (Debian: libmono-system-net-http4.0-cil, which mono-devel brings).
+mcs -nologo -target:library -optimize+ -warn:4 -warnaserror+ -doc:build/Bearer.Http.xml \
+    -r:build/Bearer.dll -r:System.Net.Http -out:build/Bearer.Http.dll src/Bearer.Http/*.cs
 mcs -nologo -r:build/Bearer.dll -r:System.Core -out:build/LookupProbe.exe tests/LookupProbe/Probe.cs
 mcs -nologo -r:build/Bearer.dll -out:build/SharedCacheProbe.exe tests/SharedCacheProbe/Probe.cs
 cp "$nunit_framework" build/
-mcs -nologo -target:library -r:build/Bearer.dll -r:build/nunit.framework.dll -r:System.Core \
-    -out:build/Bearer.Tests.dll tests/Bearer.Tests/*.cs
+mcs -nologo -target:library -r:build/Bearer.dll -r:build/Bearer.Http.dll -r:build/nunit.framework.dll \
+    -r:System.Core -r:System.Net.Http -out:build/Bearer.Tests.dll tests/Bearer.Tests/*.cs
 # The stress program that bindings/valgrind.sh runs under memcheck.
 mcs -nologo -r:build/Bearer.dll -r:build/nunit.framework.dll -r:System.Core \
     -out:build/Bearer.Stress.exe tests/Stress/Stress.cs tests/Bearer.Tests/Support.cs

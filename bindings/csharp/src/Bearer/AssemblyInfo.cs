@@ -8,3 +8,6 @@ using System.Runtime.CompilerServices;
 [assembly: InternalsVisibleTo("Bearer.Tests")]
 // The stress program of the valgrind run shares the suite's Support.cs.
 [assembly: InternalsVisibleTo("Bearer.Stress")]
+// Bearer.Http (the HttpClient handler, a separate assembly so that Bearer.dll needs no
+// System.Net.Http) reads the client's freshness hint and runs the blocking calls off-thread.
+[assembly: InternalsVisibleTo("Bearer.Http")]

@@ -44,6 +44,11 @@ namespace Bearer
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int bearer_client_take_refresh_problem(BearerClientHandle client, out int refresh_status_out, out IntPtr refresh_problem_out, out IntPtr problem_out);
 
+        // C's bool is one byte: U1, not the four-byte Win32 BOOL that is the default.
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int bearer_client_token_refused(BearerClientHandle client, byte[] token,
+                                                               [MarshalAs(UnmanagedType.U1)] out bool dropped_out, out IntPtr problem_out);
+
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern void bearer_client_free(IntPtr client);
 
@@ -68,6 +73,10 @@ namespace Bearer
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int bearer_fetch_token_response(byte[] config_json, out IntPtr json_out, out IntPtr problem_out);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int bearer_token_refused(byte[] config_json, byte[] token,
+                                                        [MarshalAs(UnmanagedType.U1)] out bool dropped_out, out IntPtr problem_out);
     }
 
     /// <summary>

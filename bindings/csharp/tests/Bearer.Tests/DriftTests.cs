@@ -60,6 +60,7 @@ namespace Bearer.Tests
             { "const bearer_login*", "Bearer.BearerLoginHandle" },
             { "bearer_login*", "System.IntPtr" },                      // only bearer_login_free takes ownership
             { "unsigned int", "System.UInt32" },
+            { "bool*", "System.Boolean&" },                            // out bool, marshalled as one byte
         };
 
         static MethodInfo[] Declared()
@@ -89,7 +90,14 @@ namespace Bearer.Tests
                     Assert.AreEqual(pair.Value.Item2[i].Item2, ps[i].Name, pair.Key + " parameter " + i + " name");
                     Assert.AreEqual(Expected[pair.Value.Item2[i].Item1], ps[i].ParameterType.FullName,
                         pair.Key + " parameter " + ps[i].Name + " (" + pair.Value.Item2[i].Item1 + ")");
-                    if (pair.Value.Item2[i].Item1.EndsWith("**") || pair.Value.Item2[i].Item1 == "bearer_status*") Assert.IsTrue(ps[i].IsOut, pair.Key + " " + ps[i].Name + " is out");
+                    string cType = pair.Value.Item2[i].Item1;
+                    if (cType.EndsWith("**") || cType == "bearer_status*" || cType == "bool*") Assert.IsTrue(ps[i].IsOut, pair.Key + " " + ps[i].Name + " is out");
+                    if (cType == "bool*")
+                    {
+                        var marshal = (MarshalAsAttribute)ps[i].GetCustomAttributes(typeof(MarshalAsAttribute), false).SingleOrDefault();
+                        Assert.IsNotNull(marshal, pair.Key + " " + ps[i].Name + " has MarshalAs");
+                        Assert.AreEqual(UnmanagedType.U1, marshal.Value, pair.Key + " " + ps[i].Name + ": C bool is one byte");
+                    }
                 }
                 var import = (DllImportAttribute)m.GetCustomAttributes(typeof(DllImportAttribute), false)[0];
                 Assert.AreEqual(CallingConvention.Cdecl, import.CallingConvention, pair.Key);

@@ -47,6 +47,29 @@ namespace Bearer.Tests
             return null;
         }
 
+        /// <summary>The HttpClient example compiles as written and runs with its API URL pointed at
+        /// the local server's protected resource.</summary>
+        [Test]
+        public void HttpClientExampleRuns()
+        {
+            const string api = "https://app.open-cosmos.com/api/data/v0/stac/collections";
+            string source = Block("new BearerHandler(");
+            StringAssert.Contains(api, source);
+            string dir = Child.TempDir();
+            File.WriteAllText(Path.Combine(dir, "Program.cs"), source.Replace(api, Server.Base + "/api/data/v0/stac/collections"));
+            File.Copy(Path.Combine(Paths.Build, "Bearer.dll"), Path.Combine(dir, "Bearer.dll"));
+            File.Copy(Path.Combine(Paths.Build, "Bearer.Http.dll"), Path.Combine(dir, "Bearer.Http.dll"));
+            File.WriteAllText(Path.Combine(dir, "data_cosmos_api_credentials.json"), Server.ToJson(Server.Auth0()));
+            var compiled = Child.Run("mcs", "-r:Bearer.dll -r:Bearer.Http.dll -r:System.Net.Http -out:Example.exe Program.cs", dir);
+            Assert.AreEqual(0, compiled.Item1, compiled.Item2 + compiled.Item3);
+            var run = Child.Run("mono", "Example.exe", dir, new Dictionary<string, string> { { "BEARER_LIBRARY", BearerClient.LibraryPath } });
+            Assert.AreEqual(0, run.Item1, run.Item3);
+            var echo = Json.ParseObject(run.Item2.Trim());
+            Assert.AreEqual("demo-client@clients", echo["sub"]);
+            Assert.AreEqual("/api/data/v0/stac/collections", echo["path"]);
+            Directory.Delete(dir, true);
+        }
+
         /// <summary>The web-app fragment compiles inside a method that provides what it assumes.</summary>
         [Test]
         public void WebAppSignInFragmentCompiles()

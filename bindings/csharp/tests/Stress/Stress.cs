@@ -91,6 +91,18 @@ namespace Bearer.Stress
                     }) },
                 { "one-shot", new KeyValuePair<int, Action>(2, () =>
                     Check(BearerClient.FetchToken(oneShot) == BearerClient.FetchTokenResponse(oneShot).AccessToken, "one-shot")) },
+                { "refused", new KeyValuePair<int, Action>(7, () =>
+                    {
+                        using (var client = new BearerClient(Server.Auth0()))
+                        {
+                            string token = client.GetToken();
+                            Check(client.TokenRefused(token), "the current token is dropped");
+                            Check(client.GetToken() != token, "a new token after the drop");
+                            Check(!client.TokenRefused(token), "a replaced token drops nothing");
+                        }
+                        Check(!BearerClient.TokenRefused(oneShot, "not-the-cached-token"), "one-shot refusal of another token");
+                        ExpectProblem(() => BearerClient.TokenRefused("{\"client_id\": ", "x"), BearerStatus.InvalidConfig, ":invalid-config");
+                    }) },
                 { "wrong-secret", new KeyValuePair<int, Action>(1, () =>
                     {
                         var config = Server.Auth0();
@@ -158,7 +170,7 @@ namespace Bearer.Stress
             };
 
             string[] mix = { "client", "shared", "shared", "one-shot", "wrong-secret", "closed-port", "invalid-config",
-                "invalid-utf8", "authorize", "shared", "client", "wrong-secret", "one-shot", "shared" };
+                "invalid-utf8", "authorize", "shared", "client", "wrong-secret", "one-shot", "shared", "refused" };
             var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
             var failures = new List<string>();
             int done = 0;
