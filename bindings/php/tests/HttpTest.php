@@ -8,7 +8,9 @@ use Bearer\Client;
 use Bearer\Http\BearerClient;
 use Bearer\Http\BearerMiddleware;
 use GuzzleHttp\Client as Guzzle;
+use GuzzleHttp\Handler\CurlMultiHandler;
 use GuzzleHttp\HandlerStack;
+use GuzzleHttp\Promise\Utils as PromiseUtils;
 use GuzzleHttp\Psr7\NoSeekStream;
 use GuzzleHttp\Psr7\Request;
 use GuzzleHttp\Psr7\Utils;
@@ -145,6 +147,30 @@ final class HttpTest extends TestCase
         }
     }
 
+    /**
+     * The same in one process: sixteen async requests on Guzzle's curl
+     * multi handler all leave with the revoked token before any answer.
+     *
+     * @requires extension curl
+     */
+    public function testSixteenAsyncGuzzleRequestsOnARevokedTokenGetOneNewToken(): void
+    {
+        $client = self::client();
+        $client->token();
+        self::revoke();
+        $before = LocalServer::stats();
+        $stack = HandlerStack::create(new CurlMultiHandler());
+        $stack->push(BearerMiddleware::create($client), 'bearer');
+        $http = new Guzzle(['handler' => $stack, 'http_errors' => false]);
+        $promises = [];
+        for ($i = 0; $i < 16; $i++) {
+            $promises[] = $http->getAsync(LocalServer::url() . '/api/whoami');
+        }
+        $statuses = array_map(static fn (ResponseInterface $r): int => $r->getStatusCode(), PromiseUtils::all($promises)->wait());
+        self::assertSame(array_fill(0, 16, 200), $statuses);
+        self::assertSame(['auth0' => 1, 'api' => 32, 'api_refused' => 16], self::delta($before));
+    }
+
     /** @dataProvider integrations */
     public function testInsufficientScopePassesThroughWithoutANewTokenOrASecondTry(string $kind): void
     {
@@ -223,6 +249,9 @@ final class HttpTest extends TestCase
                 self::assertSame(['sub' => null, 'authorization' => false], array_intersect_key(self::json($response), ['sub' => 1, 'authorization' => 1]));
                 self::assertNotContains('authorization', self::json($response)['headers']);
                 self::assertSame(1, $seen['api']);
+                // A redirect Guzzle follows gets no token from the middleware, even to the same origin.
+                $same = self::send($kind, $client, 'GET', LocalServer::url() . '/api/redirect?to=' . rawurlencode(LocalServer::url() . '/api/open'));
+                self::assertFalse(self::json($same)['authorization']);
             } else {
                 self::assertSame(302, $response->getStatusCode());
                 self::assertSame($target, $response->getHeaderLine('Location'));
