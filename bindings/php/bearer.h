@@ -43,6 +43,11 @@ bearer_status bearer_client_take_refresh_problem(const bearer_client *client,
                                                  char **refresh_problem_out,
                                                  char **problem_out);
 
+bearer_status bearer_client_token_refused(const bearer_client *client,
+                                          const char *token,
+                                          bool *dropped_out,
+                                          char **problem_out);
+
 void bearer_client_free(bearer_client *client);
 
 bearer_status bearer_authorize_start(const char *config_json,
@@ -74,3 +79,8 @@ bearer_status bearer_fetch_token(const char *config_json,
 bearer_status bearer_fetch_token_response(const char *config_json,
                                           char **json_out,
                                           char **problem_out);
+
+bearer_status bearer_token_refused(const char *config_json,
+                                   const char *token,
+                                   bool *dropped_out,
+                                   char **problem_out);

@@ -45,6 +45,19 @@ final class Bearer
     }
 
     /**
+     * Client::tokenRefused() for the one-shot cache of fetchToken(): drops
+     * the process-wide cached token for $config only if it is still $token.
+     *
+     * @param array<string, mixed>|string $config
+     * @return bool whether a token was dropped
+     * @throws ProblemException
+     */
+    public static function tokenRefused(#[\SensitiveParameter] array|string $config, #[\SensitiveParameter] string $token): bool
+    {
+        return Native::refused('bearer_token_refused', Native::configText($config), $token);
+    }
+
+    /**
      * Starts a user's sign-in (authorization code with PKCE, or implicit,
      * after the configuration's grant_type): no request is made, the
      * library only builds the authorize URL with a fresh state.

@@ -44,6 +44,23 @@ final class Client
     }
 
     /**
+     * Reports that an API refused $token (a 401 with
+     * `WWW-Authenticate: Bearer error="invalid_token"`, or a bare 401):
+     * the cached token is dropped, here and in a shared store, only if it is
+     * still $token, so a late refusal of a token already replaced does
+     * nothing. At most one drop per client every two seconds. The next
+     * token() then fetches a new one.
+     *
+     * @return bool whether a token was dropped
+     * @throws ProblemException
+     * @throws \ValueError for a NUL byte in $token
+     */
+    public function tokenRefused(#[\SensitiveParameter] string $token): bool
+    {
+        return Native::refused('bearer_client_token_refused', $this->live(), $token);
+    }
+
+    /**
      * The token with its expiry and the other members of the response, like
      * league/oauth2-client's getAccessToken().
      *

@@ -59,7 +59,9 @@ final class DriftTest extends TestCase
     public function testFunctionsAndParametersMatch(): void
     {
         $c = self::functions(self::cHeader());
-        self::assertCount(17, $c);
+        self::assertCount(19, $c);
+        self::assertSame('bearer_status(const bearer_client *client, const char *token, bool *dropped_out, char **problem_out)', $c['bearer_client_token_refused']);
+        self::assertSame('bearer_status(const char *config_json, const char *token, bool *dropped_out, char **problem_out)', $c['bearer_token_refused']);
         self::assertSame('bearer_status(const char *config_json, bearer_client **client_out, char **problem_out)', $c['bearer_client_new']);
         self::assertSame('bearer_status(const char *config_json, char **request_out, char **problem_out)', $c['bearer_authorize_start']);
         self::assertSame('bearer_status(const char *config_json, const char *request_json, const char *redirect_url, char **json_out, char **problem_out)', $c['bearer_authorize_complete']);
@@ -75,8 +77,8 @@ final class DriftTest extends TestCase
         $declared = self::functions(self::cHeader());
         $used = [];
         foreach (glob(dirname(__DIR__) . '/src/{,*/}*.php', GLOB_BRACE) ?: [] as $file) {
-            // Calls: $ffi->bearer_x(...) and Native::call('bearer_x', ...).
-            preg_match_all("/->(bearer_[a-z_]+)\\(|Native::call\\(\\s*'(bearer_[a-z_]+)'/", (string) file_get_contents($file), $m);
+            // Calls: $ffi->bearer_x(...) and Native::call('bearer_x', ...) / Native::refused('bearer_x', ...).
+            preg_match_all("/->(bearer_[a-z_]+)\\(|Native::(?:call|refused)\\(\\s*'(bearer_[a-z_]+)'/", (string) file_get_contents($file), $m);
             $used = array_merge($used, array_filter($m[1]), array_filter($m[2]));
         }
         $used = array_unique($used);

@@ -96,32 +96,13 @@ final class ForkTest extends TestCase
         return preg_replace('/@clients$/', '', $claims['sub']);
     }
 
-    /**
-     * Runs $child in a forked process whose exit code is what it returns. The
-     * child ends by exec, so the parent's shutdown functions (one stops the
-     * suite's server) never run in it.
-     */
     private static function fork(\Closure $child): int
     {
-        $pid = pcntl_fork();
-        self::assertGreaterThanOrEqual(0, $pid, 'fork failed');
-        if ($pid === 0) {
-            try {
-                $code = min($child(), 255);
-            } catch (\Throwable) {
-                $code = 99;
-            }
-            pcntl_exec('/bin/sh', ['-c', "exit $code"]);
-            posix_kill(posix_getpid(), SIGKILL); // only if the exec failed
-        }
-
-        return $pid;
+        return Fork::run($child);
     }
 
     private static function exitCode(int $pid): int
     {
-        self::assertSame($pid, pcntl_waitpid($pid, $status));
-
-        return pcntl_wexitstatus($status);
+        return Fork::exitCode($pid);
     }
 }

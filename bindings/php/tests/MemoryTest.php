@@ -36,13 +36,20 @@ final class MemoryTest extends TestCase
         for ($i = 0; $i < $n; $i++) {
             switch ($i % 10) {
                 case 0: $client->token(); break;
-                case 1: $client->getAuthorizationHeader(); break;
+                case 1:
+                    $client->getAuthorizationHeader();
+                    $client->tokenRefused('not-the-current-token');
+                    break;
                 case 2: $client->tokenResponse(); break;
                 case 3: $client->getAccessToken(); break;
                 case 4: Bearer::fetchToken($oneShot); break;
                 case 5:
                     try {
                         Bearer::fetchToken('{"client_id":"x"');
+                    } catch (ProblemException) {
+                    }
+                    try {
+                        Bearer::tokenRefused('{"client_id":"x"', 'x');
                     } catch (ProblemException) {
                     }
                     break;

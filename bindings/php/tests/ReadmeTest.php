@@ -73,6 +73,29 @@ final class ReadmeTest extends TestCase
         }
     }
 
+    /** The Guzzle and PSR-18 blocks as written, with the local server's /api/ for api.example.com. */
+    public function testHttpClientExamplesSendTheToken(): void
+    {
+        $blocks = array_values(array_filter(self::blocks(), static fn (string $b): bool => str_contains($b, 'https://api.example.com/')));
+        self::assertCount(2, $blocks);
+        foreach ($blocks as $code) {
+            $dir = sys_get_temp_dir() . '/bearer-readme-' . getmypid() . '-' . bin2hex(random_bytes(3));
+            mkdir("$dir/vendor", 0700, true);
+            try {
+                file_put_contents("$dir/vendor/autoload.php", "<?php\nrequire '/usr/share/php/GuzzleHttp/autoload.php';\nrequire " . var_export(dirname(__DIR__) . '/autoload.php', true) . ";\n");
+                file_put_contents("$dir/example.php", str_replace('https://api.example.com/', LocalServer::url() . '/api/', $code));
+                file_put_contents("$dir/credentials.json", LocalServer::json(LocalServer::auth0(LocalServer::unique())));
+                $r = Proc::run([PHP_BINARY, 'example.php'], [], $dir);
+                self::assertSame(0, $r['exit'], $r['err']);
+                self::assertSame('', $r['err']);
+                $seen = json_decode($r['out'], true, 8, JSON_THROW_ON_ERROR);
+                self::assertSame(['sub' => 'demo-client@clients', 'path' => '/api/items'], array_intersect_key($seen, ['sub' => 1, 'path' => 1]));
+            } finally {
+                exec('rm -rf ' . escapeshellarg($dir));
+            }
+        }
+    }
+
     /** The loopback login block as written; this test is the browser while the example waits. */
     public function testLoopbackExampleSignsIn(): void
     {

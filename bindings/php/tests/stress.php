@@ -78,6 +78,15 @@ $ops = [
         check($shared->getAuthorizationHeader() === "Bearer $token", 'header');
         check($shared->tokenResponse()['token_type'] === 'Bearer', 'token response');
     }],
+    'refused' => [7, static function (): void {
+        $client = new Client(LocalServer::auth0(LocalServer::unique()));
+        $old = $client->token();
+        check($client->tokenRefused($old), 'the current token was not dropped');
+        check($client->token() !== $old, 'no new token after a drop');
+        check(!$client->tokenRefused($old), 'a replaced token was dropped');
+        $client->close();
+        expectProblem(static fn () => Bearer::tokenRefused('{"client_id": ', $old), Status::INVALID_CONFIG, ':invalid-config');
+    }],
     'one-shot' => [2, static function () use ($oneShot): void {
         check(Bearer::fetchToken($oneShot) === Bearer::fetchTokenResponse($oneShot)['access_token'], 'one-shot');
     }],
@@ -106,7 +115,7 @@ $ops = [
     }],
 ];
 $mix = ['client', 'shared', 'shared', 'one-shot', 'wrong-secret', 'closed-port', 'invalid-config', 'invalid-utf8',
-    'authorize', 'shared', 'client', 'wrong-secret', 'one-shot', 'shared'];
+    'authorize', 'shared', 'client', 'wrong-secret', 'one-shot', 'shared', 'refused'];
 
 $counts = [];
 $failures = [];

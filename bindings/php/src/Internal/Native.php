@@ -164,6 +164,26 @@ final class Native
         return self::take($status, $out, $problem);
     }
 
+    /**
+     * Calls a compare-and-invalidate function shaped f(client or config,
+     * token, bool *dropped_out, char **problem_out): whether it dropped.
+     *
+     * @param string $function bearer_client_token_refused or bearer_token_refused
+     */
+    public static function refused(string $function, #[\SensitiveParameter] string|CData $target, #[\SensitiveParameter] string $token): bool
+    {
+        $ffi = self::ffi();
+        $dropped = $ffi->new('bool');
+        $problem = $ffi->new('char*');
+        $status = $ffi->$function($target, self::text($token, 'the token'), FFI::addr($dropped), FFI::addr($problem));
+        if ($status !== 0) {
+            self::take($status, $ffi->new('char*'), $problem);
+        }
+        $ffi->bearer_string_free($problem);
+
+        return (bool) $dropped->cdata;
+    }
+
     /** Makes a client handle for the configuration text. */
     public static function clientNew(#[\SensitiveParameter] string $config): CData
     {
