@@ -1,0 +1,71 @@
+# frozen_string_literal: true
+
+require "faraday"
+require_relative "../bearer"
+require_relative "refusal"
+
+module Bearer
+  # Faraday request middleware: loaded by `require "bearer/faraday"` only, so
+  # `require "bearer"` never needs the faraday gem.
+  #
+  #   conn = Faraday.new(url: "https://api.example.com") do |f|
+  #     f.request :bearer, client                   # a Bearer::Client
+  #   end
+  #   conn.get("/things")
+  module Faraday
+    # Sets Authorization (overwriting any) from the client's cached token on
+    # every attempt. On a refusal (401 invalid_token, or a bare 401) it
+    # reports the token (Client#token_refused) and sends the request once
+    # more with the new token when the body can be sent again (none, a
+    # String, or a stream that rewinds); with retry_on_refusal: false it
+    # only reports. Everything else passes through. Place it before
+    # response middleware such as raise_error (whose 401 it also handles)
+    # and follow_redirects, which then strips the header across origins.
+    class Middleware < ::Faraday::Middleware
+      HEADER = "Authorization"
+
+      def initialize(app, client, retry_on_refusal: true)
+        super(app)
+        @client = client
+        @retry_on_refusal = retry_on_refusal
+      end
+
+      def call(env)
+        original = copy(env)
+        token = @client.token
+        env.request_headers[HEADER] = "Bearer #{token}"
+        begin
+          response = @app.call(env)
+          status = response.status
+          challenge = response.headers["WWW-Authenticate"]
+        rescue ::Faraday::UnauthorizedError => e
+          raised = e
+          status = 401
+          challenge = e.response.is_a?(Hash) && e.response[:headers] ? e.response[:headers]["WWW-Authenticate"] : nil
+        end
+        fresh = Refusal.retry_token(@client, token, status, challenge,
+                                    retry_on_refusal: @retry_on_refusal,
+                                    replay: -> { Refusal.replayable?(original.request_body) })
+        unless fresh
+          raise raised if raised
+
+          return response
+        end
+
+        again = copy(original)
+        again.request_headers[HEADER] = "Bearer #{fresh}"
+        @app.call(again)
+      end
+
+      private
+
+      # A copy of the request as it was before the adapter wrote the response
+      # into it: the retry gets its own env and headers.
+      def copy(env)
+        env.dup.tap { |copy| copy.request_headers = env.request_headers.dup }
+      end
+    end
+  end
+end
+
+::Faraday::Request.register_middleware(bearer: -> { Bearer::Faraday::Middleware })
