@@ -18,11 +18,14 @@ module Bearer
     # reports the token (Client#token_refused) and sends the request once
     # more with the new token when the body can be sent again (none, a
     # String, or a stream that rewinds); with retry_on_refusal: false it
-    # only reports. Everything else passes through. Place it before
-    # response middleware such as raise_error (whose 401 it also handles)
-    # and follow_redirects, which then strips the header across origins.
+    # only reports. Everything else passes through, and so does a 401 from
+    # another origin than the request's. Place it before response
+    # middleware such as raise_error (whose 401 it also handles) and
+    # faraday_middleware's follow_redirects, which then drops the header on
+    # a redirect to another origin.
     class Middleware < ::Faraday::Middleware
       HEADER = "Authorization"
+      ORIGIN = :bearer_origin
 
       def initialize(app, client, retry_on_refusal: true)
         super(app)
@@ -31,11 +34,24 @@ module Bearer
       end
 
       def call(env)
+        # The origin the request started at. A redirect follower placed in
+        # front of this middleware passes each hop through it with the same
+        # env: a hop to another origin goes without the token.
+        env[ORIGIN] ||= origin(env.url)
+        unless env[ORIGIN] == origin(env.url)
+          env.request_headers.delete(HEADER)
+          return @app.call(env)
+        end
+
         original = copy(env)
         token = @client.token
         env.request_headers[HEADER] = "Bearer #{token}"
         begin
           response = @app.call(env)
+          # A 401 from elsewhere (after a redirect, which went without the
+          # token) says nothing about the token.
+          return response unless origin(response.env.url) == env[ORIGIN]
+
           status = response.status
           challenge = response.headers["WWW-Authenticate"]
         rescue ::Faraday::UnauthorizedError => e
@@ -58,6 +74,10 @@ module Bearer
       end
 
       private
+
+      def origin(url)
+        url && [url.scheme&.downcase, url.host&.downcase, url.port]
+      end
 
       # A copy of the request as it was before the adapter wrote the response
       # into it: the retry gets its own env and headers.
