@@ -43,7 +43,7 @@ module Bearer
           return @app.call(env)
         end
 
-        original = copy(env)
+        body = env.request_body # the adapter writes the response into env
         token = @client.token
         env.request_headers[HEADER] = "Bearer #{token}"
         begin
@@ -61,16 +61,14 @@ module Bearer
         end
         fresh = Refusal.retry_token(@client, token, status, challenge,
                                     retry_on_refusal: @retry_on_refusal,
-                                    replay: -> { Refusal.replayable?(original.request_body) })
+                                    replay: -> { Refusal.replayable?(body) })
         unless fresh
           raise raised if raised
 
           return response
         end
 
-        again = copy(original)
-        again.request_headers[HEADER] = "Bearer #{fresh}"
-        @app.call(again)
+        @app.call(retry_env(env, body, fresh))
       end
 
       private
@@ -79,10 +77,15 @@ module Bearer
         url && [url.scheme&.downcase, url.host&.downcase, url.port]
       end
 
-      # A copy of the request as it was before the adapter wrote the response
-      # into it: the retry gets its own env and headers.
-      def copy(env)
-        env.dup.tap { |copy| copy.request_headers = env.request_headers.dup }
+      # The request again, in an env of its own: the answer cleared, the
+      # original body, the new token.
+      def retry_env(env, body, token)
+        env.dup.tap do |again|
+          again.status = again.response = again.response_headers = again.response_body = again.reason_phrase = nil
+          again.request_body = body
+          again.request_headers = env.request_headers.dup
+          again.request_headers[HEADER] = "Bearer #{token}"
+        end
       end
     end
   end
