@@ -86,6 +86,17 @@ class HttpIntegrationsTest < Minitest::Test
     end
   end
 
+  each_integration "sends_nothing_without_a_token" do |name|
+    Bearer::Client.open(auth0_config(client_secret: "wrong")) do |client|
+      error = nil
+      _, delta = counting do
+        error = assert_raises(Bearer::ProblemError) { send_with(name, client, :get, "/api/whoami") }
+      end
+      assert_equal :rejected, error.code_name
+      assert_equal({ "auth0" => 1, "api" => 0 }, delta.slice("auth0", "api"))
+    end
+  end
+
   each_integration "retries_once_with_a_new_token_after_revoke" do |name|
     warm_client do |client|
       old = client.token
