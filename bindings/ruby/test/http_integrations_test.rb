@@ -205,6 +205,26 @@ class HttpIntegrationsTest < Minitest::Test
     end
   end
 
+  # Net::HTTP's block form: the block sees the answer to the retry only, and
+  # a connection not yet started starts and goes through the module too.
+  def test_net_http_block_sees_only_the_final_response
+    warm_client do |client|
+      uri = URI(TestServer.base)
+      http = Net::HTTP.new(uri.host, uri.port)
+      http.extend(Bearer::NetHTTP.for(client))
+      revoke
+      seen = []
+      response, delta = counting do
+        http.request(Net::HTTP::Get.new("/api/whoami")) { |res| seen << [res.code, res.read_body] }
+      end
+      assert_equal "200", response.code
+      assert_equal 1, seen.size
+      assert_equal "200", seen.first.first
+      assert_equal "demo-client@clients", JSON.parse(seen.first.last)["sub"]
+      assert_equal({ "auth0" => 1, "api" => 2 }, delta.slice("auth0", "api"))
+    end
+  end
+
   each_integration "reports_but_does_not_retry_when_retry_is_off" do |name|
     warm_client do |client|
       old = client.token
