@@ -16,5 +16,11 @@ Gem::Specification.new do |spec|
   spec.files = Dir["lib/**/*.rb"] + Dir["lib/bearer/native/libbearer.so"] + ["README.md"]
   spec.require_paths = ["lib"]
   spec.add_dependency "ffi", "~> 1.15"
+  # Optional, not a dependency: `require "bearer/faraday"` needs the faraday
+  # gem the application already uses (Debian ruby-faraday); nothing else
+  # loads it. Bearer::NetHTTP needs only the standard library.
+  spec.requirements << "optional: faraday >= 1.0, for require \"bearer/faraday\" (Debian: ruby-faraday)"
+  spec.metadata["optional_dependencies"] = "faraday >= 1.0 (require \"bearer/faraday\")"
   spec.add_development_dependency "minitest", "~> 5.0"
+  spec.add_development_dependency "faraday", ">= 1.0"
 end

@@ -10,6 +10,8 @@ for cmd in ruby gem; do
 done
 ruby -e 'require "ffi"; require "minitest"' 2>/dev/null \
     || { echo "missing ruby-ffi or ruby-minitest: apt-get install ruby-ffi ruby-minitest" >&2; exit 1; }
+ruby -e 'require "faraday"' 2>/dev/null \
+    || { echo "missing faraday (for the Faraday middleware's tests): apt-get install ruby-faraday" >&2; exit 1; }
 
 # Tests load the library from the checkout, unless BEARER_LIBRARY says otherwise.
 exec ruby -w -Ilib -Itest -e 'Dir["test/**/*_test.rb"].sort.each { |f| require File.expand_path(f) }' -- "$@"

@@ -34,6 +34,14 @@ module Bearer
     AccessToken.from_json(Native.call_out(:bearer_fetch_token_response, Config.to_json_bytes(config)))
   end
 
+  # Client#token_refused for the one-shot calls: an API refused +token+,
+  # which fetch_token gave for +config+. The process-wide cache drops it only
+  # if it is still current, at most once every two seconds. Returns whether
+  # it was dropped.
+  def token_refused(config, token)
+    Native.call_refused(:bearer_token_refused, Config.to_json_bytes(config), Config.to_text_bytes(token, "token"))
+  end
+
   # Starts a user's sign-in for +config+ (grant_type "authorization_code",
   # with PKCE, or "implicit"; a redirect_uri; an authorize_url or issuer).
   # Returns a Bearer::AuthorizationRequest: redirect the browser to its #url

@@ -49,7 +49,8 @@ class DriftTest < Minitest::Test
     blocking = Bearer::Native::FUNCTIONS.select { |_, (_, _, b)| b }.keys
     assert_equal %i[bearer_client_new bearer_client_token bearer_client_token_response
                     bearer_client_authorization_header bearer_fetch_token bearer_fetch_token_response
-                    bearer_authorize_start bearer_authorize_complete bearer_login_start bearer_login_wait].sort,
+                    bearer_authorize_start bearer_authorize_complete bearer_login_start bearer_login_wait
+                    bearer_client_token_refused bearer_token_refused].sort,
                  blocking.sort
   end
 

@@ -3,7 +3,7 @@
 require "setup"
 
 # 100,000 calls through every path that returns a library string (token,
-# header, token response, problem, authorization request) must leave RSS flat: a leaked 1 KB string
+# header, token response, problem, authorization request, token_refused) must leave RSS flat: a leaked 1 KB string
 # per call would add about 100 MB.
 class MemoryTest < Minitest::Test
   CALLS = 100_000
@@ -24,12 +24,19 @@ class MemoryTest < Minitest::Test
     sign_in = { "client_id" => "native-client", "grant_type" => "authorization_code",
                 "redirect_uri" => "http://127.0.0.1:9/callback", "authorize_url" => "#{TestServer.base}/authorize" }
     work = lambda do |i|
-      case i % 6
+      case i % 8
       when 0 then client.token
       when 1 then client.authorization_header
       when 2 then client.token_response
       when 3 then Bearer.fetch_token(one_shot)
       when 4 then Bearer.authorize_start(sign_in).url
+      when 5 then client.token_refused("not-the-current-token")
+      when 6
+        begin
+          Bearer.token_refused("{", "x")
+        rescue Bearer::ProblemError => e
+          e.message
+        end
       else
         begin
           Bearer.fetch_token(missing)

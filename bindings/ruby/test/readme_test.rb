@@ -25,6 +25,23 @@ class ReadmeTest < Minitest::Test
       flunk "no ```ruby block with #{marker} in README.md"
   end
 
+  # The Net::HTTP and Faraday examples, with the Cobuilder API's origin
+  # replaced by the local server's.
+  %w[bearer/net_http bearer/faraday].each do |feature|
+    define_method("test_readme_#{feature.split('/').last}_example_runs") do
+      example = block_with("require '#{feature}'").gsub("https://api.cobuilder.com", TestServer.base)
+      Dir.mktmpdir do |dir|
+        File.write(File.join(dir, "cobuilder_credentials.json"), JSON.generate(cobuilder_config))
+        (out, err, status), delta = counting { ruby_subprocess(example, chdir: dir) }
+        assert status.success?, err
+        json = JSON.parse(out)
+        assert_equal "/api/your/resource", json["path"]
+        assert_equal 1, json["headers"].count("authorization")
+        assert_equal({ "cobuilder" => 1, "api" => 1 }, delta.slice("cobuilder", "api"))
+      end
+    end
+  end
+
   def sign_in_config(**extra)
     { "client_id" => "native-client", "audience" => "https://beeapp.open-cosmos.com",
       "grant_type" => "authorization_code", "authorize_url" => "#{TestServer.base}/authorize",

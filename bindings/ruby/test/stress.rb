@@ -2,8 +2,8 @@
 
 # A few thousand mixed calls through the gem, for bindings/valgrind.sh:
 # clients made and closed, tokens, token responses, headers, one-shot
-# fetches, every kind of error, authorize_start, and threads sharing one
-# client. Prints what it did; exits 1 on any unexpected outcome.
+# fetches, every kind of error, authorize_start, token_refused, and threads
+# sharing one client. Prints what it did; exits 1 on any unexpected outcome.
 #
 #   BEARER_STRESS_CALLS=3000 ruby -Ilib -Itest test/stress.rb
 
@@ -79,6 +79,16 @@ module Stress
           bad_key = auth0_config(client_secrett: CANARY)
           expect_problem(:invalid_config, ":invalid-config") { Bearer.fetch_token(bad_key) }
         }],
+        "refused" => [5, lambda {
+          Bearer::Client.open(auth0_config) do |client|
+            token = client.token
+            check(client.token_refused(token) == true, "the current token was not dropped")
+            fresh = client.token
+            check(fresh != token, "no new token after a drop")
+            check(client.token_refused(token) == false, "a replaced token was dropped")
+          end
+          expect_problem(:invalid_config, ":invalid-config") { Bearer.token_refused('{"client_id": ', "x") }
+        }],
         "invalid-utf8" => [1, lambda {
           text = "{\"client_id\": \"\xFF\xFE\", \"client_secret\": \"#{CANARY}\"}".b
           expect_problem(:invalid_argument, ":invalid-argument") { Bearer.fetch_token(text) }
@@ -107,7 +117,7 @@ module Stress
         }]
       }
       mix = %w[client shared shared one-shot wrong-secret closed-port invalid-config invalid-utf8
-               authorize shared client wrong-secret one-shot shared]
+               authorize shared client wrong-secret one-shot shared refused]
       counts = Hash.new(0)
       failures = []
       done = 0

@@ -71,6 +71,17 @@ module Bearer
       use { |handle| Native.take_refresh_problem(handle) }
     end
 
+    # Tells the client that an API refused +token+ (a 401 with
+    # error="invalid_token", or a bare 401): the cached token is dropped only
+    # if it is still +token+, at most once every two seconds, so the next
+    # #token is a new one. Returns true when it was dropped, false when it
+    # was kept (already replaced, or within the window). Bearer::Faraday and
+    # Bearer::NetHTTP call it for you.
+    def token_refused(token)
+      token = Config.to_text_bytes(token, "token")
+      use { |handle| Native.call_refused(:bearer_client_token_refused, handle, token) }
+    end
+
     def inspect
       "#<#{self.class.name}#{closed? ? ' (closed)' : ''}>"
     end

@@ -75,6 +75,10 @@ module Bearer
                                                              ["bearer_status *", "refresh_status_out"],
                                                              ["char **", "refresh_problem_out"],
                                                              ["char **", "problem_out"]], false],
+      bearer_client_token_refused: ["bearer_status", [["const bearer_client *", "client"],
+                                                      ["const char *", "token"],
+                                                      ["bool *", "dropped_out"],
+                                                      ["char **", "problem_out"]], true],
       bearer_client_free: ["void", [["bearer_client *", "client"]], false],
       bearer_authorize_start: ["bearer_status", [["const char *", "config_json"],
                                                  ["char **", "request_out"],
@@ -98,7 +102,11 @@ module Bearer
                                              ["char **", "problem_out"]], true],
       bearer_fetch_token_response: ["bearer_status", [["const char *", "config_json"],
                                                       ["char **", "json_out"],
-                                                      ["char **", "problem_out"]], true]
+                                                      ["char **", "problem_out"]], true],
+      bearer_token_refused: ["bearer_status", [["const char *", "config_json"],
+                                               ["const char *", "token"],
+                                               ["bool *", "dropped_out"],
+                                               ["char **", "problem_out"]], true]
     }.freeze
 
     # C type -> FFI type. Inputs are passed as :string (FFI copies the bytes
@@ -108,6 +116,7 @@ module Bearer
       "void" => :void,
       "bearer_status" => :bearer_status,
       "bearer_status *" => :pointer,
+      "bool *" => :pointer,
       "const char *" => :string,
       "char *" => :pointer,
       "char **" => :pointer,
@@ -163,6 +172,21 @@ module Bearer
       refresh_status = FFI::MemoryPointer.new(:int)
       json = call_out(:bearer_client_take_refresh_problem, client, refresh_status)
       json && ProblemError.from_json(json, refresh_status.read_int)
+    end
+
+    # Calls bearer_client_token_refused or bearer_token_refused (+name+) with
+    # +args+ (the client or configuration, then the token): true when the
+    # library dropped the token, false when it kept it (already replaced, or
+    # within the two-second window). Raises ProblemError.
+    def self.call_refused(name, *args)
+      dropped = FFI::MemoryPointer.new(:bool)
+      problem = FFI::MemoryPointer.new(:pointer)
+      status = public_send(name, *args, dropped, problem)
+      raise ProblemError.from_json(read_string(problem.read_pointer), status) unless status == :ok
+
+      dropped.read(:bool)
+    ensure
+      bearer_string_free(problem.read_pointer) if problem
     end
 
     # Calls bearer_test_panic (status 8 and a problem), for tests of the error path.
