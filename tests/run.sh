@@ -12,11 +12,12 @@ cd "$(dirname "$0")/.."
 # runtime and test framework (Mono and NUnit, JDK and JUnit 5, PHP with FFI
 # and PHPUnit, Ruby with ruby-ffi and minitest, Python with pytest), and the
 # HTTP clients each binding's integrations attach tokens to (Apache
-# HttpClient 5 and OkHttp; Guzzle; Faraday; requests and httpx).
+# HttpClient 5 and OkHttp; Guzzle with PHP's curl; Faraday; requests and
+# httpx).
 packages=(gcc g++ valgrind git redis-server
     mono-devel nunit-console
     default-jdk-headless junit5 libhttpclient5-java libokhttp-java
-    php-cli php-cgi phpunit php-guzzlehttp-guzzle
+    php-cli php-cgi php-curl phpunit php-guzzlehttp-guzzle
     ruby ruby-ffi ruby-minitest ruby-faraday
     python3 python3-pytest python3-pip python3-setuptools python3-wheel
     python3-requests python3-httpx)
