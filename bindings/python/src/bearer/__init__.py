@@ -14,13 +14,14 @@ Users sign in with :func:`authorize_start` / :func:`authorize_complete`
 """
 
 from ._client import (
-    BearerAuth,
     Client,
     fetch_token,
     fetch_token_response,
     global_cleanup,
+    token_refused,
     version,
 )
+from ._auth import BearerAuth
 from ._flows import (
     AuthorizationRequest,
     LoopbackLogin,
@@ -50,6 +51,7 @@ __all__ = [
     "fetch_token",
     "fetch_token_response",
     "global_cleanup",
+    "token_refused",
     "version",
 ]
 
@@ -68,6 +70,6 @@ for _cls in (
     Status,
 ):
     _cls.__module__ = __name__
-for _fn in (authorize_start, authorize_complete):
+for _fn in (authorize_start, authorize_complete, token_refused):
     _fn.__module__ = __name__
 del _cls, _fn

@@ -13,7 +13,7 @@ import ctypes
 import os
 import pathlib
 import threading
-from ctypes import POINTER, c_char_p, c_int, c_uint, c_void_p
+from ctypes import POINTER, c_bool, c_char_p, c_int, c_uint, c_void_p
 from typing import List, Optional, Tuple
 
 from ._errors import LibraryNotFoundError, ProblemError
@@ -59,6 +59,10 @@ SIGNATURES = {
             ("problem_out", _p_out),
         ],
     ),
+    "bearer_client_token_refused": (
+        c_int,
+        [("client", c_void_p), ("token", c_char_p), ("dropped_out", POINTER(c_bool)), ("problem_out", _p_out)],
+    ),
     "bearer_client_free": (None, [("client", c_void_p)]),
     "bearer_authorize_start": (
         c_int,
@@ -90,6 +94,10 @@ SIGNATURES = {
     "bearer_fetch_token_response": (
         c_int,
         [("config_json", c_char_p), ("json_out", _p_out), ("problem_out", _p_out)],
+    ),
+    "bearer_token_refused": (
+        c_int,
+        [("config_json", c_char_p), ("token", c_char_p), ("dropped_out", POINTER(c_bool)), ("problem_out", _p_out)],
     ),
 }
 
@@ -210,6 +218,21 @@ def take_refresh_problem(fn, client) -> Optional[ProblemError]:
     refresh_status = c_int()
     text = call_optional(fn, client, ctypes.byref(refresh_status))
     return None if text is None else ProblemError._from_json(refresh_status.value, text)
+
+
+def refused(fn, *args) -> bool:
+    """Runs a ``bearer_status fn(args..., bool *dropped_out, char **problem_out)``
+    (the two ``token_refused`` calls): whether the token was dropped."""
+    dropped = c_bool(False)
+    problem = c_void_p()
+    try:
+        status = fn(*args, ctypes.byref(dropped), ctypes.byref(problem))
+        if status != 0:
+            raise ProblemError._from_json(status, take_string(problem))
+        return bool(dropped.value)
+    finally:
+        if problem.value:
+            take_string(problem)
 
 
 def test_panic() -> None:
