@@ -298,3 +298,30 @@ def test_a_revoked_token_is_replaced_behind_a_same_origin_redirect(server, clien
     assert status == 200 and body["path"] == "/api/whoami" and body["authorization"] is True
     after = server.stats()
     assert after["auth0"] - before["auth0"] == 1 and after["api_refused"] - before["api_refused"] == 1
+
+
+def test_the_async_flow_fetches_a_token_off_the_event_loop(server):
+    """The token server stalls 0.3 s; meanwhile the loop keeps running."""
+    with bearer.Client(server.auth0(query={"fault": "stall", "stall_ms": 300})) as client:
+        auth = bearer.httpx.BearerAuth(client)
+
+        async def go():
+            ticks = 0
+            done = asyncio.Event()
+
+            async def ticker():
+                nonlocal ticks
+                while not done.is_set():
+                    ticks += 1
+                    await asyncio.sleep(0.01)
+
+            task = asyncio.ensure_future(ticker())
+            async with httpx.AsyncClient(auth=auth, trust_env=False, timeout=10) as http:
+                r = await http.get(server.base + "/api/whoami")
+            done.set()
+            await task
+            return r.status_code, ticks
+
+        status, ticks = asyncio.run(go())
+        assert status == 200
+        assert ticks >= 5  # a blocked loop would have ticked once
