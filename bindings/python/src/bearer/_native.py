@@ -21,7 +21,9 @@ from ._errors import LibraryNotFoundError, ProblemError
 LIBRARY_NAME = "libbearer.so"
 ENV_VAR = "BEARER_LIBRARY"
 
-_p_out = POINTER(c_void_p)  # char ** / bearer_client ** / bearer_login ** out-parameters
+_p_out = POINTER(c_void_p)
+_byref = ctypes.byref
+_string_at = ctypes.string_at  # char ** / bearer_client ** / bearer_login ** out-parameters
 
 #: The header's opaque handle types; each is a c_void_p here.
 OPAQUE_TYPES = ("bearer_client", "bearer_login")
@@ -175,12 +177,13 @@ def library_path() -> pathlib.Path:
 
 def take_string(ptr: c_void_p) -> Optional[str]:
     """Copies a string the library returned, then frees it (exactly once)."""
-    if not ptr.value:
+    address = ptr.value
+    if not address:
         return None
     try:
-        return ctypes.string_at(ptr.value).decode("utf-8")
+        return ctypes.string_at(address).decode("utf-8")
     finally:
-        load().bearer_string_free(ptr)
+        (_lib or load()).bearer_string_free(ptr)
         ptr.value = None
 
 
@@ -190,8 +193,21 @@ def call(fn, *args) -> str:
     Returns the copied out-string or raises the copied problem; both
     strings are freed before this returns, on every path.
     """
-    text = call_optional(fn, *args)
-    return "" if text is None else text
+    # call_optional inlined: this is the path of every header and token.
+    out = c_void_p()
+    problem = c_void_p()
+    try:
+        status = fn(*args, _byref(out), _byref(problem))
+        if status == 0:
+            address = out.value
+            return _string_at(address).decode("utf-8") if address else ""
+        raise ProblemError._from_json(status, take_string(problem))
+    finally:
+        # Only one of them is ever set; freeing here covers a decode error.
+        if out.value:
+            (_lib or load()).bearer_string_free(out)
+        if problem.value:
+            take_string(problem)
 
 
 def call_optional(fn, *args) -> Optional[str]:
