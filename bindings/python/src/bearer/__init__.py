@@ -9,6 +9,11 @@ one RFC 9457 problem without the secret; this package only marshals.
     with bearer.Client(credentials) as client:
         headers = {"Authorization": client.authorization_header()}
 
+With requests, ``session.auth = bearer.BearerAuth(client)``; with httpx,
+``httpx.Client(auth=bearer.httpx.BearerAuth(client))`` (``bearer.httpx``
+imports httpx; this package imports neither). Both retry once when the API
+refuses a token (:meth:`Client.token_refused`).
+
 Users sign in with :func:`authorize_start` / :func:`authorize_complete`
 (a web app) or :class:`LoopbackLogin` (a native app or a script).
 """

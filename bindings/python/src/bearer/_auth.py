@@ -118,7 +118,8 @@ class BearerAuth:
         if not is_refusal(401, r.headers.get("WWW-Authenticate")):
             return r
         self.client.token_refused(token)
-        if not self.retry or not _replayable(req):
+        connection = getattr(r, "connection", None)  # the adapter that sent it
+        if not self.retry or connection is None or not _replayable(req):
             return r
         header = self.client.authorization_header()
         if header == sent:
@@ -135,7 +136,7 @@ class BearerAuth:
 
         extract_cookies_to_jar(prep._cookies, req, r.raw)
         prep.prepare_cookies(prep._cookies)
-        new = r.connection.send(prep, **kwargs)
+        new = connection.send(prep, **kwargs)
         new.history.append(r)
         new.request = prep
         return new
