@@ -169,12 +169,13 @@ def main():
             for _, name, run in rows[k:] + rows[:k]:
                 samples[name] += run(PER_ROUND)
 
-        print("python integration            us/request  added us  ratio to floor")
+        width = max(30, max(len(name) for _, name, _ in rows) + 2)
+        print(f"{'python integration':<{width}}us/request  added us  ratio to floor")
         floor = {}
         for group, name, _ in rows:
             us = statistics.median(samples[name]) / 1000
             floor.setdefault(group, us)
-            print(f"{name:<30}{us:>10.1f}{us - floor[group]:>10.1f}{us / floor[group]:>16.2f}")
+            print(f"{name:<{width}}{us:>10.1f}{us - floor[group]:>10.1f}{us / floor[group]:>16.2f}")
         for note in notes:
             print("note:", note, file=sys.stderr)
         print(
