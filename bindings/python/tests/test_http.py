@@ -67,9 +67,9 @@ class Requests:
         session.auth = self.auth
         return session
 
-    def call(self, method, url, body=None, stream=False, session=None):
+    def call(self, method, url, body=None, stream=False, session=None, files=None):
         data = chunks() if stream else body
-        r = (session or self.session).request(method, url, data=data, timeout=10)
+        r = (session or self.session).request(method, url, data=data, files=files, timeout=10)
         return r.status_code, r.json() if r.headers.get("content-type") == "application/json" else None
 
     def concurrent(self, url, n):
@@ -84,8 +84,8 @@ class HttpxSync:
         self.auth = bearer.httpx.BearerAuth(client, retry=retry)
         self.http = httpx.Client(auth=self.auth, follow_redirects=True, trust_env=False, timeout=10)
 
-    def call(self, method, url, body=None, stream=False):
-        r = self.http.request(method, url, content=chunks() if stream else body)
+    def call(self, method, url, body=None, stream=False, files=None):
+        r = self.http.request(method, url, content=chunks() if stream else body, files=files)
         return r.status_code, r.json() if r.headers.get("content-type") == "application/json" else None
 
     def concurrent(self, url, n):
@@ -105,10 +105,11 @@ class HttpxAsync:
     def _result(r):
         return r.status_code, r.json() if r.headers.get("content-type") == "application/json" else None
 
-    def call(self, method, url, body=None, stream=False):
+    def call(self, method, url, body=None, stream=False, files=None):
         async def go():
             async with self._http() as http:
-                return self._result(await http.request(method, url, content=achunks() if stream else body))
+                content = achunks() if stream else body
+                return self._result(await http.request(method, url, content=content, files=files))
 
         return asyncio.run(go())
 
@@ -222,6 +223,18 @@ def test_a_post_body_is_sent_again_on_the_retry(server, client, kind):
     status, body = http.call("POST", server.base + "/api/items", body=b'{"name": "ok"}')
     assert status == 200
     assert body["method"] == "POST" and body["body"] == '{"name": "ok"}'
+    assert delta(before, server.stats()) == {"auth0": 1, "api": 2, "api_refused": 1}
+
+
+def test_an_uploaded_file_is_sent_again_on_the_retry(server, client, kind):
+    import io
+
+    http = kind(client)
+    client.token()
+    revoke(server)
+    before = server.stats()
+    status, body = http.call("POST", server.base + "/api/upload", files={"report": ("r.txt", io.BytesIO(b"file body"))})
+    assert status == 200 and "file body" in body["body"] and 'name="report"' in body["body"]
     assert delta(before, server.stats()) == {"auth0": 1, "api": 2, "api_refused": 1}
 
 
