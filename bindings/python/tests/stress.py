@@ -91,6 +91,15 @@ def main() -> int:
             expect_problem(lambda: bearer.authorize_complete(cfg, request, forged),
                            bearer.Status.INVALID_ARGUMENT, ":invalid-callback")
 
+        def refused():
+            with bearer.Client(server.auth0()) as client:
+                token = client.token()
+                assert client.token_refused(token) is True
+                assert client.token() != token
+                assert client.token_refused(token) is False
+            expect_problem(lambda: bearer.token_refused('{"client_id": ', token),
+                           bearer.Status.INVALID_CONFIG, ":invalid-config")
+
         def threads():
             errors = []
 
@@ -110,13 +119,14 @@ def main() -> int:
             if errors:
                 raise errors[0]
 
-        # (operation, library calls it makes): a round is 36 calls.
+        # (operation, library calls it makes): a round is 41 calls.
         mix = [
             ("client", client_cycle, 6), ("shared", shared_calls, 3), ("shared", shared_calls, 3),
             ("one-shot", one_shot, 2), ("wrong-secret", wrong_secret, 1), ("closed-port", closed, 2),
             ("invalid-config", invalid_config, 2), ("invalid-utf8", invalid_utf8, 1),
             ("authorize", authorize, 2), ("shared", shared_calls, 3), ("client", client_cycle, 6),
             ("wrong-secret", wrong_secret, 1), ("one-shot", one_shot, 2), ("shared", shared_calls, 3),
+            ("refused", refused, 5),
         ]
         done, i = 0, 0
         while done < calls:

@@ -27,6 +27,7 @@ C_TO_CTYPES = {
     "bearer_login *": ctypes.c_void_p,
     "const bearer_login *": ctypes.c_void_p,
     "unsigned int": ctypes.c_uint,
+    "bool *": ctypes.POINTER(ctypes.c_bool),  # out flag
 }
 
 

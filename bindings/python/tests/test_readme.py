@@ -86,3 +86,24 @@ def test_readme_loopback_login_runs(server, tmp_path):
             proc.communicate()
     assert proc.returncode == 0, err
     assert re.fullmatch(r"Bearer \d+\n", out)
+
+
+API_URL = "https://app.open-cosmos.com/api/data/v0/stac/collections"
+HTTP = [b for b in re.findall(r"^```py\n(.*?)^```", (BINDING / "README.md").read_text(), flags=re.S | re.M) if API_URL in b]
+
+
+def test_readme_has_an_example_per_http_client():
+    assert len(HTTP) == 2
+    assert "requests.Session()" in HTTP[0] and "bearer.httpx.BearerAuth" in HTTP[1]
+
+
+@pytest.mark.parametrize("index", range(len(HTTP)), ids=["requests", "httpx"][: len(HTTP)])
+def test_readme_http_example_runs(server, tmp_path, index):
+    """The example as written, its API URL pointed at the local server."""
+    pytest.importorskip("requests" if index == 0 else "httpx")
+    (tmp_path / "data_cosmos_api_credentials.json").write_text(json.dumps(server.auth0()))
+    script = HTTP[index].replace(API_URL, server.base + "/api/data/v0/stac/collections")
+    env = {k: v for k, v in ENV.items() if not k.lower().endswith("_proxy")}  # 127.0.0.1 directly
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "'sub': 'demo-client@clients'" in out.stdout and "'path': '/api/data/v0/stac/collections'" in out.stdout

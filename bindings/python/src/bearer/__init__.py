@@ -9,18 +9,24 @@ one RFC 9457 problem without the secret; this package only marshals.
     with bearer.Client(credentials) as client:
         headers = {"Authorization": client.authorization_header()}
 
+With requests, ``session.auth = bearer.BearerAuth(client)``; with httpx,
+``httpx.Client(auth=bearer.httpx.BearerAuth(client))`` (``bearer.httpx``
+imports httpx; this package imports neither). Both retry once when the API
+refuses a token (:meth:`Client.token_refused`).
+
 Users sign in with :func:`authorize_start` / :func:`authorize_complete`
 (a web app) or :class:`LoopbackLogin` (a native app or a script).
 """
 
 from ._client import (
-    BearerAuth,
     Client,
     fetch_token,
     fetch_token_response,
     global_cleanup,
+    token_refused,
     version,
 )
+from ._auth import BearerAuth
 from ._flows import (
     AuthorizationRequest,
     LoopbackLogin,
@@ -50,6 +56,7 @@ __all__ = [
     "fetch_token",
     "fetch_token_response",
     "global_cleanup",
+    "token_refused",
     "version",
 ]
 
@@ -68,6 +75,6 @@ for _cls in (
     Status,
 ):
     _cls.__module__ = __name__
-for _fn in (authorize_start, authorize_complete):
+for _fn in (authorize_start, authorize_complete, token_refused):
     _fn.__module__ = __name__
 del _cls, _fn

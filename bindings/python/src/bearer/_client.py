@@ -1,4 +1,4 @@
-"""The Python surface: Client, the one-shot calls, BearerAuth."""
+"""The Python surface: Client and the one-shot calls."""
 
 import collections.abc
 import ctypes
@@ -9,7 +9,7 @@ from . import _native
 from ._errors import ProblemError
 from ._handle import NativeHandle
 
-__all__ = ["Client", "BearerAuth", "fetch_token", "fetch_token_response", "version", "global_cleanup"]
+__all__ = ["Client", "fetch_token", "fetch_token_response", "token_refused", "version", "global_cleanup"]
 
 Config = Union[Mapping[str, Any], str, bytes, bytearray, memoryview]
 
@@ -53,6 +53,32 @@ def fetch_token_response(config: Config) -> Dict[str, Any]:
     ``expires_in``, ``expires_at``, and ``scope`` when given) as a dict."""
     lib = _native.load()
     return json.loads(_native.call(lib.bearer_fetch_token_response, _encode(config)))
+
+
+def _token(token: Union[str, bytes]) -> bytes:
+    """A token argument as C-string bytes; None and other types are a TypeError."""
+    if token is None:
+        raise TypeError("token must be a str, not None")
+    if isinstance(token, str):
+        data = token.encode("utf-8", "surrogatepass")
+    elif isinstance(token, (bytes, bytearray, memoryview)):
+        data = bytes(token)
+    else:
+        raise TypeError(f"token must be a str, not {type(token).__name__}")
+    if b"\0" in data:
+        raise ValueError("token contains a NUL character")
+    return data
+
+
+def token_refused(config: Config, token: Union[str, bytes]) -> bool:
+    """An API refused ``token`` (a 401), which :func:`fetch_token` gave for
+    ``config``: the one-shot cache drops it if it is still the current token.
+
+    Returns whether it was dropped: False for a token already replaced, and
+    within two seconds of the last drop for this configuration.
+    """
+    lib = _native.load()
+    return _native.refused(lib.bearer_token_refused, _encode(config), _token(token))
 
 
 def version() -> str:
@@ -105,6 +131,17 @@ class Client(NativeHandle):
         """The ``Authorization`` header value, ``"Bearer <token>"``."""
         return self._call(self._lib.bearer_client_authorization_header)
 
+    def token_refused(self, token: Union[str, bytes]) -> bool:
+        """An API refused ``token`` (a 401): the cache drops it, in every
+        tier (memory, a shared file or Redis store), if it is still the
+        current token, so that the next :meth:`token` fetches a new one.
+
+        Returns whether it was dropped: False for a token already replaced
+        (a late refusal), and within two seconds of this client's last drop.
+        A refresh token is never dropped.
+        """
+        return self._call(self._lib.bearer_client_token_refused, _token(token), run=_native.refused)
+
     def take_refresh_problem(self) -> Optional[ProblemError]:
         """Why the last refresh failed while the cached token was served, or None.
 
@@ -121,25 +158,3 @@ class Client(NativeHandle):
     def __repr__(self) -> str:
         # Never the configuration: it holds the secret.
         return f"<bearer.Client {'closed' if self._handle is None else 'open'}>"
-
-
-class BearerAuth:
-    """Sets ``Authorization: Bearer <token>`` on an outgoing request.
-
-    Follows ``requests.auth.AuthBase`` (``session.auth = BearerAuth(client)``)
-    without importing requests: anything with a ``headers`` mapping works.
-    The token comes from the client's cache, so this costs no request while
-    the token is fresh.
-    """
-
-    def __init__(self, client: Client) -> None:
-        if not isinstance(client, Client):
-            raise TypeError(f"BearerAuth needs a bearer.Client, not {type(client).__name__}")
-        self.client = client
-
-    def __call__(self, r):
-        r.headers["Authorization"] = self.client.authorization_header()
-        return r
-
-    def __repr__(self) -> str:
-        return f"BearerAuth({self.client!r})"

@@ -24,7 +24,8 @@ class NativeHandle:
         # __init__ fails before it has a handle.
         self._handle = None
         self._busy = 0
-        self._cond = threading.Condition(threading.Lock())
+        self._mutex = threading.Lock()  # entered directly on the hot path (a C-level with)
+        self._cond = threading.Condition(self._mutex)
 
     def _adopt(self, lib, handle: int) -> None:
         self._lib = lib
@@ -33,15 +34,15 @@ class NativeHandle:
     def _call(self, fn, *args, run=_native.call):
         """Runs ``fn(handle, *args, &out, &problem)`` with the handle held,
         through ``run`` (:func:`_native.call` or :func:`_native.call_optional`)."""
-        with self._cond:
-            if self._handle is None:
-                raise ClientClosedError(self._closed_message)
+        with self._mutex:
             handle = self._handle
+            if handle is None:
+                raise ClientClosedError(self._closed_message)
             self._busy += 1
         try:
             return run(fn, handle, *args)
         finally:
-            with self._cond:
+            with self._mutex:
                 self._busy -= 1
                 if self._busy == 0:
                     self._cond.notify_all()

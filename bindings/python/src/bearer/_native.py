@@ -13,7 +13,7 @@ import ctypes
 import os
 import pathlib
 import threading
-from ctypes import POINTER, c_char_p, c_int, c_uint, c_void_p
+from ctypes import POINTER, c_bool, c_char_p, c_int, c_uint, c_void_p
 from typing import List, Optional, Tuple
 
 from ._errors import LibraryNotFoundError, ProblemError
@@ -21,7 +21,9 @@ from ._errors import LibraryNotFoundError, ProblemError
 LIBRARY_NAME = "libbearer.so"
 ENV_VAR = "BEARER_LIBRARY"
 
-_p_out = POINTER(c_void_p)  # char ** / bearer_client ** / bearer_login ** out-parameters
+_p_out = POINTER(c_void_p)
+_byref = ctypes.byref
+_string_at = ctypes.string_at  # char ** / bearer_client ** / bearer_login ** out-parameters
 
 #: The header's opaque handle types; each is a c_void_p here.
 OPAQUE_TYPES = ("bearer_client", "bearer_login")
@@ -59,6 +61,10 @@ SIGNATURES = {
             ("problem_out", _p_out),
         ],
     ),
+    "bearer_client_token_refused": (
+        c_int,
+        [("client", c_void_p), ("token", c_char_p), ("dropped_out", POINTER(c_bool)), ("problem_out", _p_out)],
+    ),
     "bearer_client_free": (None, [("client", c_void_p)]),
     "bearer_authorize_start": (
         c_int,
@@ -90,6 +96,10 @@ SIGNATURES = {
     "bearer_fetch_token_response": (
         c_int,
         [("config_json", c_char_p), ("json_out", _p_out), ("problem_out", _p_out)],
+    ),
+    "bearer_token_refused": (
+        c_int,
+        [("config_json", c_char_p), ("token", c_char_p), ("dropped_out", POINTER(c_bool)), ("problem_out", _p_out)],
     ),
 }
 
@@ -167,12 +177,13 @@ def library_path() -> pathlib.Path:
 
 def take_string(ptr: c_void_p) -> Optional[str]:
     """Copies a string the library returned, then frees it (exactly once)."""
-    if not ptr.value:
+    address = ptr.value
+    if not address:
         return None
     try:
-        return ctypes.string_at(ptr.value).decode("utf-8")
+        return ctypes.string_at(address).decode("utf-8")
     finally:
-        load().bearer_string_free(ptr)
+        (_lib or load()).bearer_string_free(ptr)
         ptr.value = None
 
 
@@ -182,8 +193,21 @@ def call(fn, *args) -> str:
     Returns the copied out-string or raises the copied problem; both
     strings are freed before this returns, on every path.
     """
-    text = call_optional(fn, *args)
-    return "" if text is None else text
+    # call_optional inlined: this is the path of every header and token.
+    out = c_void_p()
+    problem = c_void_p()
+    try:
+        status = fn(*args, _byref(out), _byref(problem))
+        if status == 0:
+            address = out.value
+            return _string_at(address).decode("utf-8") if address else ""
+        raise ProblemError._from_json(status, take_string(problem))
+    finally:
+        # Only one of them is ever set; freeing here covers a decode error.
+        if out.value:
+            (_lib or load()).bearer_string_free(out)
+        if problem.value:
+            take_string(problem)
 
 
 def call_optional(fn, *args) -> Optional[str]:
@@ -210,6 +234,21 @@ def take_refresh_problem(fn, client) -> Optional[ProblemError]:
     refresh_status = c_int()
     text = call_optional(fn, client, ctypes.byref(refresh_status))
     return None if text is None else ProblemError._from_json(refresh_status.value, text)
+
+
+def refused(fn, *args) -> bool:
+    """Runs a ``bearer_status fn(args..., bool *dropped_out, char **problem_out)``
+    (the two ``token_refused`` calls): whether the token was dropped."""
+    dropped = c_bool(False)
+    problem = c_void_p()
+    try:
+        status = fn(*args, ctypes.byref(dropped), ctypes.byref(problem))
+        if status != 0:
+            raise ProblemError._from_json(status, take_string(problem))
+        return bool(dropped.value)
+    finally:
+        if problem.value:
+            take_string(problem)
 
 
 def test_panic() -> None:
