@@ -2,6 +2,7 @@ package com.bearer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +11,7 @@ import com.bearer.HttpClients.Answer;
 import com.bearer.HttpClients.Kind;
 import com.bearer.http.TokenRefusal;
 import com.bearer.http.jdk.BearerHttpClient;
+import com.bearer.http.okhttp.BearerOkHttp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -282,9 +284,41 @@ class HttpIntegrationTest {
         try (BearerClient client = BearerClient.fromMap(server.auth0("", "client_secret", "wrong"));
                 HttpClients http = kind.make.apply(client, true)) {
             long api = server.stat("api");
-            BearerException e = assertThrows(BearerException.class, () -> http.get(api("whoami")));
+            Exception thrown = assertThrows(Exception.class, () -> http.get(api("whoami")));
+            if (kind == Kind.OKHTTP) {
+                // OkHttp passes on IOExceptions only; the problem is the cause.
+                assertTrue(thrown instanceof BearerOkHttp.TokenUnavailableException, thrown.toString());
+                thrown = (Exception) thrown.getCause();
+            }
+            BearerException e = assertInstanceOf(BearerException.class, thrown);
             assertEquals(BearerStatus.REJECTED, e.getCode());
             assertEquals(api, server.stat("api"), "no request without its token");
+        }
+    }
+
+    /** An enqueued OkHttp call learns of a missing token through onFailure. */
+    @Test
+    void okHttpEnqueuedCallFailsWithTheProblem() throws Exception {
+        try (BearerClient client = BearerClient.fromMap(server.auth0("", "client_secret", "wrong"))) {
+            BearerOkHttp bearer = new BearerOkHttp(client);
+            okhttp3.OkHttpClient http = bearer.install(new okhttp3.OkHttpClient.Builder()).build();
+            java.util.concurrent.CompletableFuture<IOException> failure = new java.util.concurrent.CompletableFuture<>();
+            http.newCall(new okhttp3.Request.Builder().url(api("whoami")).build()).enqueue(new okhttp3.Callback() {
+                @Override
+                public void onFailure(okhttp3.Call call, IOException e) {
+                    failure.complete(e);
+                }
+
+                @Override
+                public void onResponse(okhttp3.Call call, okhttp3.Response response) {
+                    response.close();
+                    failure.completeExceptionally(new AssertionError("sent without a token"));
+                }
+            });
+            IOException e = failure.get(30, TimeUnit.SECONDS);
+            assertEquals(BearerStatus.REJECTED,
+                    ((BearerOkHttp.TokenUnavailableException) e).getProblem().getCode());
+            http.dispatcher().executorService().shutdown();
         }
     }
 

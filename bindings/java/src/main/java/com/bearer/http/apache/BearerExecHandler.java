@@ -75,7 +75,8 @@ public final class BearerExecHandler implements ExecChainHandler {
         }
         String token = client.getToken();
         ClassicHttpResponse response = chain.proceed(withToken(request, token), scope);
-        if (!TokenRefusal.isRefusal(response.getCode(), challenges(response)) || !answers(scope, token)) {
+        if (response.getCode() != 401 || !TokenRefusal.isRefusal(401, challenges(response))
+                || !answers(scope, token)) {
             return response;
         }
         HttpEntity entity = request.getEntity();

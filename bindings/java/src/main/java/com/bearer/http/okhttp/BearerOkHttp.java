@@ -1,6 +1,7 @@
 package com.bearer.http.okhttp;
 
 import com.bearer.BearerClient;
+import com.bearer.BearerException;
 import com.bearer.http.TokenRefusal;
 import java.io.IOException;
 import java.util.Objects;
@@ -28,6 +29,8 @@ import okhttp3.internal.http.UnrepeatableRequestBody;
  * The authenticator retries once: a 401 after an earlier 401 goes back as is.
  * OkHttp 3.13 replays every request body except those marked
  * {@code UnrepeatableRequestBody} (its own streamed ones); so does this.
+ * When no token can be had the call fails with a {@link TokenUnavailableException}
+ * (an {@code IOException} whose cause is the {@link BearerException}).
  */
 public final class BearerOkHttp implements Interceptor, Authenticator {
     private final BearerClient client;
@@ -56,12 +59,40 @@ public final class BearerOkHttp implements Interceptor, Authenticator {
     public Response intercept(Interceptor.Chain chain) throws IOException {
         Request request = chain.request();
         return chain.proceed(request.newBuilder()
-                .header(TokenRefusal.AUTHORIZATION, TokenRefusal.header(client.getToken()))
+                .header(TokenRefusal.AUTHORIZATION, TokenRefusal.header(token()))
                 .build());
     }
 
+    private String token() throws TokenUnavailableException {
+        try {
+            return client.getToken();
+        } catch (BearerException e) {
+            throw new TokenUnavailableException(e);
+        }
+    }
+
+    /**
+     * No token could be had, so the request was not sent; {@link #getCause()}
+     * and {@link #getProblem()} are the {@link BearerException}. An
+     * {@code IOException} because OkHttp 3 hands only those to an enqueued
+     * call's {@code Callback.onFailure} (any other exception ends on its
+     * dispatcher thread and the callback never runs).
+     */
+    public static final class TokenUnavailableException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        TokenUnavailableException(BearerException problem) {
+            super(problem.getMessage(), problem);
+        }
+
+        /** The problem the library reported. */
+        public BearerException getProblem() {
+            return (BearerException) getCause();
+        }
+    }
+
     @Override
-    public Request authenticate(Route route, Response response) {
+    public Request authenticate(Route route, Response response) throws IOException {
         for (Response prior = response.priorResponse(); prior != null; prior = prior.priorResponse()) {
             if (prior.code() == 401) {
                 return null; // this was the retry
@@ -73,7 +104,12 @@ public final class BearerOkHttp implements Interceptor, Authenticator {
             return null;
         }
         boolean replayable = request.body() == null || !(request.body() instanceof UnrepeatableRequestBody);
-        String next = TokenRefusal.afterRefusal(client, token, retryOnRefusal, replayable);
+        String next;
+        try {
+            next = TokenRefusal.afterRefusal(client, token, retryOnRefusal, replayable);
+        } catch (BearerException e) {
+            throw new TokenUnavailableException(e);
+        }
         if (next == null) {
             return null;
         }
