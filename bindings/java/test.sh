@@ -23,7 +23,7 @@ echo "== tests"
 # pre-touched heap keeps the Java heap's own growth out of the memory test's
 # RSS figures, so what it measures is native memory.
 "$JAVA_HOME/bin/java" -Xcheck:jni -Xms256m -Xmx256m -XX:+AlwaysPreTouch \
-    -Dbearer.root="$ROOT" -jar "$JUNIT" \
+    -Dbearer.root="$ROOT" -Dbearer.httpJars="$HTTP_JARS" -jar "$JUNIT" \
     --class-path "build/bearer.jar:build/test-classes:$HTTP_JARS" \
     --scan-class-path build/test-classes \
     --fail-if-no-tests --disable-banner --disable-ansi-colors --details=tree

@@ -154,7 +154,7 @@ public final class Stress {
         cost.put("threads", THREADS * 10);
 
         String[] mix = {"client", "shared", "shared", "one-shot", "wrong-secret", "closed-port", "invalid-config",
-            "invalid-utf8", "authorize", "shared", "client", "wrong-secret", "one-shot", "shared"};
+            "invalid-utf8", "authorize", "shared", "client", "wrong-secret", "one-shot", "shared", "refused"};
         Map<String, Integer> counts = new TreeMap<>();
         List<String> failures = new ArrayList<>();
         int done = 0;
