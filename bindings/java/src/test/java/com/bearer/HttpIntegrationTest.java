@@ -346,6 +346,45 @@ class HttpIntegrationTest {
         }
     }
 
+    /**
+     * Why each integration handles redirects as it does: what the libraries
+     * themselves do with an Authorization header set on the request when a
+     * redirect goes to another origin.
+     */
+    @Test
+    void librariesOnTheirOwnWithACrossOriginRedirect() throws Exception {
+        String url = api("redirect?to=" + URLEncoder.encode(other.base + "/api/open", StandardCharsets.UTF_8));
+        String header = "Bearer not-a-real-token";
+
+        // Apache HttpClient 5.2: RedirectExec copies the original request's headers to the new host.
+        try (org.apache.hc.client5.http.impl.classic.CloseableHttpClient apache =
+                org.apache.hc.client5.http.impl.classic.HttpClients.createDefault()) {
+            org.apache.hc.client5.http.classic.methods.HttpGet get =
+                    new org.apache.hc.client5.http.classic.methods.HttpGet(url);
+            get.setHeader("Authorization", header);
+            String body = apache.execute(get,
+                    response -> org.apache.hc.core5.http.io.entity.EntityUtils.toString(response.getEntity()));
+            assertEquals(Boolean.TRUE, Json.parseObject(body).get("authorization"), body);
+        }
+
+        // java.net.http (JDK 17) following redirects: the same.
+        java.net.http.HttpClient jdk = java.net.http.HttpClient.newBuilder()
+                .followRedirects(java.net.http.HttpClient.Redirect.NORMAL).build();
+        String body = jdk.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url))
+                .header("Authorization", header).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertEquals(Boolean.TRUE, Json.parseObject(body).get("authorization"), body);
+
+        // OkHttp 3 drops it.
+        okhttp3.OkHttpClient ok = new okhttp3.OkHttpClient();
+        try (okhttp3.Response response = ok.newCall(new okhttp3.Request.Builder().url(url)
+                .header("Authorization", header).build()).execute()) {
+            String okBody = response.body().string();
+            assertEquals(Boolean.FALSE, Json.parseObject(okBody).get("authorization"), okBody);
+        }
+        ok.dispatcher().executorService().shutdown();
+    }
+
     @Test
     void challengesAreRead() {
         assertTrue(TokenRefusal.isRefusal(401, List.of()));
