@@ -35,7 +35,8 @@ import org.apache.hc.core5.http.io.entity.EntityUtils;
  * connection, for each HTTP client with a fixed Authorization header (the
  * floor) and with its bearer integration, and for the peer found in Debian
  * (Google's OAuth client {@code Credential} on google-http-client). Rows are
- * measured interleaved, in rounds, in one run.
+ * measured interleaved in rounds (a block of requests per row in turn), in one
+ * run.
  */
 public final class Bench {
     private static final int WARMUP = 2000;
@@ -187,8 +188,11 @@ public final class Bench {
                     row.call.run();
                 }
             }
+            // Every other round runs the rows in reverse, so that no row always follows the same one.
+            List<Row> reversed = new ArrayList<>(rows);
+            java.util.Collections.reverse(reversed);
             for (int round = 0; round < ROUNDS; round++) {
-                for (Row row : rows) {
+                for (Row row : round % 2 == 0 ? rows : reversed) {
                     for (int i = 0; i < PER_ROUND; i++) {
                         long start = System.nanoTime();
                         row.call.run();

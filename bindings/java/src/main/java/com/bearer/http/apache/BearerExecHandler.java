@@ -3,7 +3,6 @@ package com.bearer.http.apache;
 import com.bearer.BearerClient;
 import com.bearer.http.TokenRefusal;
 import java.io.IOException;
-import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -16,9 +15,9 @@ import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.HttpException;
 import org.apache.hc.core5.http.HttpHeaders;
 import org.apache.hc.core5.http.HttpRequest;
-import org.apache.hc.core5.http.ProtocolException;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.http.io.support.ClassicRequestBuilder;
+import org.apache.hc.core5.net.URIAuthority;
 
 /**
  * Apache HttpClient 5 (classic): an exec-chain handler that sends every
@@ -118,15 +117,27 @@ public final class BearerExecHandler implements ExecChainHandler {
         return values;
     }
 
-    private static boolean sameOrigin(HttpRequest request, HttpRequest original) throws ProtocolException {
+    /** Same scheme, host and port, read from the request line's parts (no URI is parsed). */
+    private static boolean sameOrigin(HttpRequest request, HttpRequest original) {
         if (original == null || original == request) {
             return true;
         }
-        try {
-            return TokenRefusal.sameOrigin(request.getUri(), original.getUri());
-        } catch (URISyntaxException e) {
-            throw new ProtocolException("bearer: cannot read the request URI", e);
+        String scheme = request.getScheme();
+        URIAuthority authority = request.getAuthority();
+        URIAuthority originalAuthority = original.getAuthority();
+        if (scheme == null || authority == null || originalAuthority == null
+                || !scheme.equalsIgnoreCase(original.getScheme())) {
+            return false;
         }
+        return authority.getHostName().equalsIgnoreCase(originalAuthority.getHostName())
+                && port(scheme, authority) == port(scheme, originalAuthority);
+    }
+
+    private static int port(String scheme, URIAuthority authority) {
+        if (authority.getPort() >= 0) {
+            return authority.getPort();
+        }
+        return scheme.equalsIgnoreCase("https") ? 443 : scheme.equalsIgnoreCase("http") ? 80 : -1;
     }
 
     @Override
