@@ -260,6 +260,23 @@ class HttpIntegrationTest {
         }
     }
 
+    /** A request given as a path with the target host apart gets the token too. */
+    @Test
+    void apacheRequestForAHost() throws Exception {
+        try (BearerClient client = client();
+                org.apache.hc.client5.http.impl.classic.CloseableHttpClient http =
+                        org.apache.hc.client5.http.impl.classic.HttpClients.custom()
+                                .addExecInterceptorAfter(org.apache.hc.client5.http.impl.ChainElement.REDIRECT.name(),
+                                        com.bearer.http.apache.BearerExecHandler.NAME,
+                                        new com.bearer.http.apache.BearerExecHandler(client))
+                                .build()) {
+            org.apache.hc.core5.http.HttpHost host = org.apache.hc.core5.http.HttpHost.create(server.base);
+            String body = http.execute(host, new org.apache.hc.client5.http.classic.methods.HttpGet("/api/whoami"),
+                    response -> org.apache.hc.core5.http.io.entity.EntityUtils.toString(response.getEntity()));
+            assertEquals("demo-client@clients", Json.parseObject(body).get("sub"), body);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Kind.class)
     void retryOffReturnsTheRefusal(Kind kind) throws Exception {

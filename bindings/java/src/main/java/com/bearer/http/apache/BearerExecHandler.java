@@ -117,20 +117,26 @@ public final class BearerExecHandler implements ExecChainHandler {
         return values;
     }
 
-    /** Same scheme, host and port, read from the request line's parts (no URI is parsed). */
+    /**
+     * Same scheme, host and port, read from the request's parts (no URI is
+     * parsed). A request without an authority (a path, sent with
+     * {@code execute(HttpHost, request)}) is the same origin only as another
+     * one without: a redirect to an absolute URL does not get the token.
+     */
     private static boolean sameOrigin(HttpRequest request, HttpRequest original) {
         if (original == null || original == request) {
             return true;
         }
-        String scheme = request.getScheme();
         URIAuthority authority = request.getAuthority();
         URIAuthority originalAuthority = original.getAuthority();
-        if (scheme == null || authority == null || originalAuthority == null
-                || !scheme.equalsIgnoreCase(original.getScheme())) {
-            return false;
+        if (authority == null || originalAuthority == null) {
+            return authority == null && originalAuthority == null;
         }
-        return authority.getHostName().equalsIgnoreCase(originalAuthority.getHostName())
-                && port(scheme, authority) == port(scheme, originalAuthority);
+        String scheme = request.getScheme() == null ? "http" : request.getScheme();
+        String originalScheme = original.getScheme() == null ? "http" : original.getScheme();
+        return scheme.equalsIgnoreCase(originalScheme)
+                && authority.getHostName().equalsIgnoreCase(originalAuthority.getHostName())
+                && port(scheme, authority) == port(originalScheme, originalAuthority);
     }
 
     private static int port(String scheme, URIAuthority authority) {
