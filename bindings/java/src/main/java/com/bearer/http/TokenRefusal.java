@@ -3,7 +3,6 @@ package com.bearer.http;
 import com.bearer.BearerClient;
 import java.net.URI;
 import java.util.Locale;
-import java.util.Objects;
 
 /**
  * What every HTTP integration under {@code com.bearer.http} decides the same
@@ -107,7 +106,6 @@ public final class TokenRefusal {
         if (value == null) {
             return null;
         }
-        Objects.requireNonNull(value);
         int i = 0;
         int n = value.length();
         boolean inBearer = false;
