@@ -19,6 +19,7 @@
  */
 #include <jni.h>
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,7 @@ static __typeof__(bearer_client_token) *p_client_token;
 static __typeof__(bearer_client_token_response) *p_client_token_response;
 static __typeof__(bearer_client_authorization_header) *p_client_authorization_header;
 static __typeof__(bearer_client_take_refresh_problem) *p_client_take_refresh_problem;
+static __typeof__(bearer_client_token_refused) *p_client_token_refused;
 static __typeof__(bearer_client_free) *p_client_free;
 static __typeof__(bearer_authorize_start) *p_authorize_start;
 static __typeof__(bearer_authorize_complete) *p_authorize_complete;
@@ -43,6 +45,7 @@ static __typeof__(bearer_login_wait) *p_login_wait;
 static __typeof__(bearer_login_free) *p_login_free;
 static __typeof__(bearer_fetch_token) *p_fetch_token;
 static __typeof__(bearer_fetch_token_response) *p_fetch_token_response;
+static __typeof__(bearer_token_refused) *p_token_refused;
 
 static void *library;
 static jclass exception_class;
@@ -60,6 +63,7 @@ static const struct { const char *name; void **slot; } symbols[] = {
     SYMBOL(client_token_response),
     SYMBOL(client_authorization_header),
     SYMBOL(client_take_refresh_problem),
+    SYMBOL(client_token_refused),
     SYMBOL(client_free),
     SYMBOL(authorize_start),
     SYMBOL(authorize_complete),
@@ -68,6 +72,7 @@ static const struct { const char *name; void **slot; } symbols[] = {
     SYMBOL(login_free),
     SYMBOL(fetch_token),
     SYMBOL(fetch_token_response),
+    SYMBOL(token_refused),
 };
 #define SYMBOL_COUNT (sizeof symbols / sizeof symbols[0])
 
@@ -302,6 +307,30 @@ JNIEXPORT jobject JNICALL Java_com_bearer_Native_clientTakeRefreshProblem(JNIEnv
     return new_problem(env, refresh_status, out);
 }
 
+/*
+ * Compare-and-invalidate: whether the library dropped `token` (still the
+ * cached one, outside the 2-second window). A null token is passed on as NULL,
+ * which the library reports as its invalid-argument problem.
+ */
+JNIEXPORT jboolean JNICALL Java_com_bearer_Native_clientTokenRefused(JNIEnv *env, jclass cls, jlong client,
+                                                                     jbyteArray token) {
+    (void)cls;
+    if (not_open(env)) return JNI_FALSE;
+    int failed;
+    char *text = from_bytes(env, token, &failed);
+    if (failed) return JNI_FALSE;
+    bool dropped = false;
+    char *problem = NULL;
+    bearer_status status = p_client_token_refused((const bearer_client *)(intptr_t)client, text, &dropped, &problem);
+    free(text);
+    if (status != BEARER_STATUS_OK) {
+        throw_problem(env, status, problem);
+        return JNI_FALSE;
+    }
+    p_string_free(problem);
+    return dropped ? JNI_TRUE : JNI_FALSE;
+}
+
 JNIEXPORT void JNICALL Java_com_bearer_Native_clientFree(JNIEnv *env, jclass cls, jlong client) {
     (void)cls;
     if (not_open(env)) return;
@@ -400,4 +429,30 @@ JNIEXPORT void JNICALL Java_com_bearer_Native_loginFree(JNIEnv *env, jclass cls,
     (void)cls;
     if (not_open(env)) return;
     p_login_free((bearer_login *)(intptr_t)login);
+}
+
+/* bearer_token_refused: the one-shot cache's compare-and-invalidate. */
+JNIEXPORT jboolean JNICALL Java_com_bearer_Native_tokenRefused(JNIEnv *env, jclass cls, jbyteArray config,
+                                                               jbyteArray token) {
+    (void)cls;
+    if (not_open(env)) return JNI_FALSE;
+    int failed;
+    char *config_text = from_bytes(env, config, &failed);
+    if (failed) return JNI_FALSE;
+    char *token_text = from_bytes(env, token, &failed);
+    if (failed) {
+        free(config_text);
+        return JNI_FALSE;
+    }
+    bool dropped = false;
+    char *problem = NULL;
+    bearer_status status = p_token_refused(config_text, token_text, &dropped, &problem);
+    free(config_text);
+    free(token_text);
+    if (status != BEARER_STATUS_OK) {
+        throw_problem(env, status, problem);
+        return JNI_FALSE;
+    }
+    p_string_free(problem);
+    return dropped ? JNI_TRUE : JNI_FALSE;
 }

@@ -44,6 +44,24 @@ public final class Bearer {
     }
 
     /**
+     * {@link BearerClient#tokenRefused(String)} for the one-shot calls: an API
+     * refused {@code token}, which {@link #fetchToken(String)} gave for
+     * {@code configJson}. The process-wide cache drops it only if it is still
+     * the current token, at most once every two seconds.
+     *
+     * @return whether the token was dropped
+     * @throws NullPointerException when {@code configJson} or {@code token} is null
+     */
+    public static boolean tokenRefused(String configJson, String token) {
+        return tokenRefused(encode(configJson), token);
+    }
+
+    /** As {@link #tokenRefused(String, String)}, for a configuration given as a map. */
+    public static boolean tokenRefused(Map<String, ?> config, String token) {
+        return tokenRefused(encode(Json.write(Objects.requireNonNull(config, "config"))), token);
+    }
+
+    /**
      * Starts a user's sign-in (Authorization Code with PKCE, or Implicit, as the
      * configuration's {@code grant_type} says): the authorize URL with a fresh
      * {@code state}, verifier and nonce. No request is made. Send the browser
@@ -125,6 +143,12 @@ public final class Bearer {
     private static TokenResponse fetchTokenResponse(byte[] config) {
         Native.load();
         return TokenResponse.parse(Native.fetchTokenResponse(config));
+    }
+
+    private static boolean tokenRefused(byte[] config, String token) {
+        byte[] bytes = encode(token, "token", "token");
+        Native.load();
+        return Native.tokenRefused(config, bytes);
     }
 
     private static AuthorizationRequest authorizeStart(byte[] config) {

@@ -102,6 +102,25 @@ public final class BearerClient implements AutoCloseable {
         return Native.text(call(Native::clientAuthorizationHeader));
     }
 
+    /**
+     * Tells the client that an API refused {@code token} (an HTTP 401 with
+     * {@code WWW-Authenticate: Bearer error="invalid_token"}, or a bare 401):
+     * compare-and-invalidate. The cached token is dropped (in memory and in a
+     * shared store) only if it is still {@code token}, so a late refusal of a
+     * token already replaced does nothing; at most one drop per client every
+     * two seconds. The next {@link #getToken()} fetches a new token when this
+     * returns true. The HTTP integrations under {@code com.bearer.http} call it
+     * for you.
+     *
+     * @return whether the token was dropped
+     * @throws NullPointerException when {@code token} is null
+     * @throws IllegalStateException when the client is closed
+     */
+    public boolean tokenRefused(String token) {
+        byte[] bytes = Bearer.encode(token, "token", "token");
+        return call(pointer -> Native.clientTokenRefused(pointer, bytes));
+    }
+
     /** Whether {@link #close()} has run. */
     public boolean isClosed() {
         return handle.isFreed();

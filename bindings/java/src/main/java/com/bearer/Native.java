@@ -53,11 +53,17 @@ final class Native {
      */
     static native BearerException clientTakeRefreshProblem(long client);
 
+    /** Whether the library dropped {@code token}, the cached one, after an API refused it. */
+    static native boolean clientTokenRefused(long client, byte[] token);
+
     static native void clientFree(long client);
 
     static native byte[] fetchToken(byte[] configJson);
 
     static native byte[] fetchTokenResponse(byte[] configJson);
+
+    /** {@link #clientTokenRefused} for the one-shot cache of {@code configJson}. */
+    static native boolean tokenRefused(byte[] configJson, byte[] token);
 
     static native byte[] authorizeStart(byte[] configJson);
 

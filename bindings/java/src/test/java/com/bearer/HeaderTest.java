@@ -92,7 +92,7 @@ class HeaderTest {
      * {@code const char *} are UTF-8 {@code byte[]}, handle pointers
      * ({@code bearer_client}, {@code bearer_login}) are {@code long}, an
      * {@code unsigned int} is an {@code int}; the first out parameter becomes
-     * the return value, a further {@code char **} out a {@code byte[][]} of
+     * the return value (a {@code bool *} a {@code boolean}), a further {@code char **} out a {@code byte[][]} of
      * length 1; {@code problem_out} becomes the thrown BearerException. A
      * first out {@code bearer_status *} and the {@code char **} out after it
      * become a returned BearerException (null when that string is NULL).
@@ -124,6 +124,9 @@ class HeaderTest {
                 returns = "BearerException";
                 returnTaken = true;
                 statusTaken = true;
+            } else if (type.equals("bool *") && out && !returnTaken) {
+                returns = "boolean";
+                returnTaken = true;
             } else if (type.equals("char **") && out && statusTaken) {
                 statusTaken = false; // its problem JSON, joined to the status
             } else if (type.equals("char **") && out && !returnTaken) {

@@ -18,8 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The README's examples, exactly as written: every ```java block with a
- * main method is compiled against the jar and run in a child JVM, in a
- * folder holding the credentials files it reads (pointing at the local server).
+ * main method is compiled against the jar (and the HTTP libraries, for the
+ * integrations' examples) and run in a child JVM, in a folder holding the
+ * credentials files it reads (pointing at the local server).
  */
 class ReadmeTest {
     private static final Pattern BLOCK = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL);
@@ -42,21 +43,34 @@ class ReadmeTest {
         return run(dir, source, null);
     }
 
+    /** The class path for the HTTP-client examples: the jar, the test classes and the Debian jars. */
+    private static String httpClassPath() {
+        String jars = System.getProperty("bearer.httpJars", "");
+        return jars.isEmpty() ? AuthServer.classPath() : AuthServer.classPath() + java.io.File.pathSeparator + jars;
+    }
+
     /**
      * Compiles and runs one example; {@code browser}, when given, is handed
      * the program's first output line (while it runs) and plays the user.
      */
     private static String run(Path dir, String source, java.util.function.Consumer<String> browser)
             throws Exception {
+        return run(dir, source, browser, AuthServer.classPath());
+    }
+
+    private static String run(Path dir, String source, java.util.function.Consumer<String> browser,
+            String classPath, String... args) throws Exception {
         Matcher name = CLASS.matcher(source);
         assertTrue(name.find(), "no public class in\n" + source);
         Path file = dir.resolve(name.group(1) + ".java");
         Files.writeString(file, source);
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-        assertEquals(0, javac.run(null, null, null, "-cp", AuthServer.classPath(), "-d", dir.toString(),
+        assertEquals(0, javac.run(null, null, null, "-cp", classPath, "-d", dir.toString(),
                 file.toString()), "README example does not compile");
-        Process process = new ProcessBuilder(AuthServer.java(),
-                "-cp", AuthServer.classPath() + java.io.File.pathSeparator + dir, name.group(1))
+        List<String> command = new ArrayList<>(List.of(AuthServer.java(),
+                "-cp", classPath + java.io.File.pathSeparator + dir, name.group(1)));
+        command.addAll(List.of(args));
+        Process process = new ProcessBuilder(command)
                 .directory(dir.toFile())
                 .redirectErrorStream(true)
                 .start();
@@ -82,7 +96,7 @@ class ReadmeTest {
         Files.writeString(dir.resolve("data_cosmos_api_credentials.json"), AuthServer.json(server.auth0("")));
         Files.writeString(dir.resolve("native_app.json"), AuthServer.json(server.nativeApp("redirect_uri", null)));
         List<String> programs = programs();
-        assertEquals(3, programs.size(), "README java examples with a main method");
+        assertEquals(6, programs.size(), "README java examples with a main method");
 
         long before = server.stats().get("cobuilder");
         String token = run(dir, programs.get(0));
@@ -92,7 +106,13 @@ class ReadmeTest {
         String header = run(dir, programs.get(1));
         assertTrue(header.startsWith("Authorization: Bearer ey"), "second example printed: " + header);
 
-        String login = run(dir, programs.get(2), line -> {
+        // The HTTP-client examples (Apache, OkHttp, java.net.http) call the protected resource.
+        for (int i = 2; i < 5; i++) {
+            String answer = run(dir, programs.get(i), null, httpClassPath(), server.base + "/api/whoami");
+            assertTrue(answer.contains("\"sub\":\"demo-client@clients\""), "example " + i + " printed: " + answer);
+        }
+
+        String login = run(dir, programs.get(5), line -> {
             assertTrue(line.startsWith("Open " + server.base + "/authorize?"), line);
             AuthServer.Answer page = AuthServer.get(AuthServer.browse(line.substring("Open ".length())));
             assertEquals(200, page.status, page.body);

@@ -81,6 +81,17 @@ public final class Stress {
         ops.put("one-shot", () -> check(
                 Bearer.fetchToken(oneShot).equals(Bearer.fetchTokenResponse(oneShot).getAccessToken()), "one-shot"));
         cost.put("one-shot", 2);
+        ops.put("refused", () -> {
+            try (BearerClient client = BearerClient.fromMap(server.auth0(""))) {
+                String token = client.getToken();
+                check(client.tokenRefused(token), "the current token was not dropped");
+                check(!client.tokenRefused(token), "a replaced token was dropped");
+            }
+            check(!Bearer.tokenRefused(oneShot, "not-the-token"), "one-shot dropped another token");
+            expectProblem(() -> Bearer.tokenRefused("{\"client_id\": ", "x"), BearerStatus.INVALID_CONFIG,
+                    ":invalid-config");
+        });
+        cost.put("refused", 3);
         ops.put("wrong-secret", () -> {
             String config = AuthServer.json(server.auth0("", "client_secret", CANARY));
             expectProblem(() -> Bearer.fetchToken(config), BearerStatus.REJECTED, ":unauthorized");
@@ -143,7 +154,7 @@ public final class Stress {
         cost.put("threads", THREADS * 10);
 
         String[] mix = {"client", "shared", "shared", "one-shot", "wrong-secret", "closed-port", "invalid-config",
-            "invalid-utf8", "authorize", "shared", "client", "wrong-secret", "one-shot", "shared"};
+            "invalid-utf8", "authorize", "shared", "client", "wrong-secret", "one-shot", "shared", "refused"};
         Map<String, Integer> counts = new TreeMap<>();
         List<String> failures = new ArrayList<>();
         int done = 0;
