@@ -10,11 +10,13 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::assertion::{AssertionAlg, SigningKey};
 use crate::cache_setting::CacheSetting;
 use crate::endpoint::endpoint_for_display;
 use crate::problem::{Problem, ProblemKind, Redaction};
@@ -38,9 +40,13 @@ const MAX_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 const DEFAULT_RETRIES: u32 = 3;
 const MAX_RETRIES: u64 = 10;
 
-const AUTH0_KEYS: [&str; 8] = [
+const AUTH0_KEYS: [&str; 12] = [
     "client_id",
     "client_secret",
+    "private_key_file",
+    "key_id",
+    "assertion_alg",
+    "assertion_audience",
     "audience",
     "grant_type",
     "redirect_uri",
@@ -85,6 +91,16 @@ pub enum ClientAuth {
     SecretPost,
     /// Id and secret in an `Authorization: Basic` header.
     SecretBasic,
+    /// A JWT signed with the client's private key (RFC 7523 2.2).
+    PrivateKeyJwt,
+}
+
+/// The `aud` of a client assertion: the token endpoint (RFC 7523), or the
+/// issuer, which some providers want instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AssertionAudience {
+    TokenEndpoint,
+    Issuer,
 }
 
 /// Which OAuth 2.0 flow the configuration is for (`grant_type`).
@@ -136,6 +152,9 @@ pub struct Config {
     pub refresh_token: Option<Secret>,
     pub scope: Option<String>,
     pub client_auth: ClientAuth,
+    /// The private key of `private_key_jwt`, wiped on drop.
+    pub signing_key: Option<Arc<SigningKey>>,
+    pub assertion_audience: AssertionAudience,
     pub body: BodyFormat,
     pub timeout: Duration,
     /// Further attempts after a 429, a 5xx or a reset connection, all
@@ -171,6 +190,8 @@ impl fmt::Debug for Config {
             .field("refresh_token", &masked(&self.refresh_token))
             .field("scope", &self.scope)
             .field("client_auth", &self.client_auth)
+            .field("signing_key", &self.signing_key)
+            .field("assertion_audience", &self.assertion_audience)
             .field("body", &self.body)
             .field("timeout", &self.timeout)
             .field("retries", &self.retries)
@@ -244,12 +265,35 @@ impl Config {
                 )
             })?,
         };
+        let client_auth = match take.optional_string("client_auth")?.as_deref() {
+            None | Some("client_secret_post") => ClientAuth::SecretPost,
+            Some("client_secret_basic") => ClientAuth::SecretBasic,
+            Some("private_key_jwt") if shape == Shape::Auth0 => ClientAuth::PrivateKeyJwt,
+            Some(other) => {
+                return Err(Problem::config_key(
+                    "client_auth",
+                    format!(
+                        "client_auth must be \"client_secret_post\", \"client_secret_basic\" or (not for Cobuilder) \"private_key_jwt\", not \"{other}\""
+                    ),
+                ));
+            }
+        };
+        let signing_key = signing_key(&mut take, client_auth)?;
         let (client_id, client_secret, audience, default_url) = match shape {
             Shape::Auth0 => {
                 let client_id = take.required_string("client_id")?;
                 // Only the machine-to-machine flow needs a secret; an app a
-                // user signs in to may be a public client (PKCE instead).
-                let client_secret = if grant == Grant::ClientCredentials {
+                // user signs in to may be a public client (PKCE instead),
+                // and a private_key_jwt client signs instead.
+                let client_secret = if signing_key.is_some() {
+                    if take.0.contains_key("client_secret") {
+                        return Err(Problem::config_key(
+                            "client_secret",
+                            "a private_key_jwt client signs with its key and sends no secret: remove \"client_secret\"",
+                        ));
+                    }
+                    None
+                } else if grant == Grant::ClientCredentials {
                     Some(take.required_string("client_secret")?)
                 } else {
                     take.optional_string("client_secret")?
@@ -307,18 +351,6 @@ impl Config {
                 ));
             }
         };
-        let client_auth = match take.optional_string("client_auth")?.as_deref() {
-            None | Some("client_secret_post") => ClientAuth::SecretPost,
-            Some("client_secret_basic") => ClientAuth::SecretBasic,
-            Some(other) => {
-                return Err(Problem::config_key(
-                    "client_auth",
-                    format!(
-                        "client_auth must be \"client_secret_post\" or \"client_secret_basic\", not \"{other}\""
-                    ),
-                ));
-            }
-        };
         let timeout = match take.0.remove("timeout_ms") {
             None => DEFAULT_TIMEOUT,
             Some(value) => match value.as_u64() {
@@ -351,6 +383,16 @@ impl Config {
             Some(value) => CacheSetting::parse(&value, "cache")?,
             None => CacheSetting::from_env()?,
         };
+        let assertion_audience = match take.optional_string("assertion_audience")?.as_deref() {
+            None | Some("token_endpoint") => AssertionAudience::TokenEndpoint,
+            Some("issuer") if issuer.is_some() => AssertionAudience::Issuer,
+            Some(_) => {
+                return Err(Problem::config_key(
+                    "assertion_audience",
+                    "assertion_audience must be \"token_endpoint\" or, with an \"issuer\", \"issuer\"",
+                ));
+            }
+        };
         let config = Config {
             shape,
             grant,
@@ -364,6 +406,8 @@ impl Config {
             refresh_token,
             scope: take.optional_string("scope")?,
             client_auth,
+            signing_key,
+            assertion_audience,
             body,
             timeout,
             retries,
@@ -396,7 +440,58 @@ impl Config {
     }
 }
 
+/// The key of `private_key_jwt`, with its `assertion_alg` and `key_id`;
+/// those keys without that client_auth are a mistake worth naming.
+fn signing_key(
+    take: &mut Fields<'_>,
+    client_auth: ClientAuth,
+) -> Result<Option<Arc<SigningKey>>, Problem> {
+    let path = take.optional_string("private_key_file")?;
+    let alg = take.optional_string("assertion_alg")?;
+    let key_id = take.optional_string("key_id")?;
+    if client_auth != ClientAuth::PrivateKeyJwt {
+        if let Some(key) = [
+            ("private_key_file", path.is_some()),
+            ("assertion_alg", alg.is_some()),
+            ("key_id", key_id.is_some()),
+        ]
+        .into_iter()
+        .find_map(|(key, given)| given.then_some(key))
+        {
+            return Err(Problem::config_key(
+                key,
+                format!("\"{key}\" is for client_auth \"private_key_jwt\""),
+            ));
+        }
+        return Ok(None);
+    }
+    let Some(path) = path else {
+        return Err(Problem::config_key(
+            "private_key_file",
+            "client_auth \"private_key_jwt\" needs \"private_key_file\", a PEM private key (RSA or P-256)",
+        ));
+    };
+    let alg = match alg {
+        None => None,
+        Some(name) => Some(AssertionAlg::parse(&name).ok_or_else(|| {
+            Problem::config_key(
+                "assertion_alg",
+                format!("assertion_alg must be \"RS256\", \"PS256\" or \"ES256\", not \"{name}\""),
+            )
+        })?),
+    };
+    SigningKey::load(Path::new(&path), alg, key_id).map(|key| Some(Arc::new(key)))
+}
+
 impl Config {
+    /// The `aud` of a client assertion.
+    pub fn assertion_audience(&self) -> &str {
+        match (self.assertion_audience, &self.issuer) {
+            (AssertionAudience::Issuer, Some(issuer)) => issuer,
+            _ => &self.token_url,
+        }
+    }
+
     /// The endpoint to send the browser to, or a problem naming what to set.
     pub fn require_redirect_uri(&self) -> Result<&str, Problem> {
         self.redirect_uri.as_deref().ok_or_else(|| {

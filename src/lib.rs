@@ -15,6 +15,7 @@
 //!
 //! The C ABI is in [`ffi`]; its header is `include/bearer.h`.
 
+pub mod assertion;
 pub mod authorize;
 pub mod cache;
 pub mod cache_setting;

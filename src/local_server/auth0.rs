@@ -8,6 +8,7 @@ use base64::Engine;
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, PAD_INDIFFERENT};
 
+use super::assertion::verify_client_assertion;
 use super::grants::{code_grant, refresh_grant};
 use super::json::{push_i64, push_json_str};
 use super::knobs::Knobs;
@@ -36,10 +37,16 @@ pub(super) struct Auth0Params {
     pub(super) redirect_uri: Option<String>,
     pub(super) code_verifier: Option<String>,
     pub(super) refresh_token: Option<String>,
+    pub(super) client_assertion_type: Option<String>,
+    pub(super) client_assertion: Option<String>,
+    /// The client a verified client assertion authenticated.
+    pub(super) asserted_client: Option<&'static str>,
 }
 
 /// The parameters [`Auth0Params`] reads; a JSON body must give them as strings.
-const AUTH0_PARAM_NAMES: [&str; 9] = [
+const AUTH0_PARAM_NAMES: [&str; 11] = [
+    "client_assertion_type",
+    "client_assertion",
     "grant_type",
     "client_id",
     "client_secret",
@@ -64,6 +71,8 @@ impl Auth0Params {
             "redirect_uri" => &mut self.redirect_uri,
             "code_verifier" => &mut self.code_verifier,
             "refresh_token" => &mut self.refresh_token,
+            "client_assertion_type" => &mut self.client_assertion_type,
+            "client_assertion" => &mut self.client_assertion,
             _ => return,
         };
         if slot.is_none() && !value.is_empty() {
@@ -170,6 +179,31 @@ pub(super) fn auth0_token(
         }
     }
 
+    if params.client_assertion_type.is_some() || params.client_assertion.is_some() {
+        if params.client_secret.is_some() {
+            return out.json_error(
+                400,
+                "invalid_request",
+                "Multiple client authentication methods",
+            );
+        }
+        let now = out.now();
+        match verify_client_assertion(
+            shared,
+            params.client_assertion_type.as_deref(),
+            params.client_assertion.as_deref(),
+            params.client_id.as_deref(),
+            req.secure,
+            now,
+        ) {
+            Ok(client) => {
+                params.client_id = Some(client.to_owned());
+                params.asserted_client = Some(client);
+            }
+            Err(message) => return out.json_error(401, "invalid_client", &message),
+        }
+    }
+
     match params.grant_type.as_deref() {
         None => {
             return out.json_error(
@@ -202,8 +236,8 @@ pub(super) fn auth0_token(
         AUTH0_SECOND_CLIENT_ID => Some(AUTH0_SECOND_CLIENT_SECRET),
         _ => None,
     };
-    let secret_ok =
-        registered.is_some_and(|known| constant_time_eq(secret.as_bytes(), known.as_bytes()));
+    let secret_ok = params.asserted_client == Some(client_id)
+        || registered.is_some_and(|known| constant_time_eq(secret.as_bytes(), known.as_bytes()));
     if !secret_ok {
         return out.json_error(401, "access_denied", "Unauthorized");
     }

@@ -34,6 +34,7 @@
 //! | `knobs.rs` | the query switches (`expires_in`, `fault=`, `stall_ms`, `content_type`, `date_offset`, ...) |
 //! | `faults.rs` | what each `fault=` answers |
 //! | `auth0.rs` | the Auth0 token endpoint: JSON and form bodies, Basic credentials, the client credentials grant |
+//! | `assertion.rs` | `private_key_jwt`: checking a client assertion's signature and claims, replays |
 //! | `authorize.rs` | `GET /authorize`: codes with PKCE, the implicit redirect, redirect URIs, errors sent back |
 //! | `grants.rs` | the `authorization_code` and `refresh_token` grants (rotation), the user's tokens |
 //! | `discovery.rs` | `GET /.well-known/openid-configuration` |
@@ -56,6 +57,7 @@ use shared::{Shared, lock};
 use tls::tls_config;
 use wire::accept_loop;
 
+mod assertion;
 mod auth0;
 mod authorize;
 mod cobuilder;
@@ -84,6 +86,11 @@ pub const AUTH0_CLIENT_SECRET: &str = "demo-secret";
 pub const AUTH0_SECOND_CLIENT_ID: &str = "m2m-second";
 /// Secret of [`AUTH0_SECOND_CLIENT_ID`].
 pub const AUTH0_SECOND_CLIENT_SECRET: &str = "m2m-second-secret";
+/// A registered Auth0 client that authenticates with `private_key_jwt`
+/// (RFC 7523): its keys are the public halves of `tests/keys/rsa.key`
+/// (RS256, PS256) and `tests/keys/ec.key` (ES256). It may use the client
+/// credentials grant and the user flows.
+pub const JWT_CLIENT_ID: &str = "jwt-client";
 /// The registered Cobuilder client.
 pub const COBUILDER_CLIENT_ID: &str = "cobuilder-client";
 /// Secret of [`COBUILDER_CLIENT_ID`].
@@ -251,6 +258,7 @@ impl LocalAuthServer {
             seen: Mutex::new(HashMap::new()),
             codes: Mutex::new(HashMap::new()),
             refresh_tokens: Mutex::new(HashMap::new()),
+            assertion_ids: Mutex::new(HashMap::new()),
             stopping: AtomicBool::new(false),
             stop_flag: Mutex::new(false),
             stop_cv: Condvar::new(),

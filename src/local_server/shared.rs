@@ -31,6 +31,8 @@ pub(super) struct Shared {
     pub(super) seen: Mutex<HashMap<String, u64>>,
     /// Authorization codes not presented yet; presenting one removes it.
     pub(super) codes: Mutex<HashMap<String, CodeGrant>>,
+    /// The `jti`s of client assertions seen, until they expire: a replay is refused.
+    pub(super) assertion_ids: Mutex<HashMap<String, i64>>,
     /// Live refresh tokens; using one replaces it by a new one (rotation).
     pub(super) refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
     pub(super) stopping: AtomicBool,
