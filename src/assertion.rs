@@ -7,6 +7,7 @@
 //! token request is rare), so no parsed key outlives a request.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -78,6 +79,52 @@ impl std::fmt::Debug for SigningKey {
 }
 
 impl SigningKey {
+    /// The key the configuration names: `private_key_file`, with its
+    /// `assertion_alg` and `key_id`, for client_auth `private_key_jwt`
+    /// (`wanted`); those keys without it are a mistake worth naming.
+    pub fn from_settings(
+        path: Option<String>,
+        alg: Option<String>,
+        key_id: Option<String>,
+        wanted: bool,
+    ) -> Result<Option<Arc<SigningKey>>, Problem> {
+        if !wanted {
+            let given = [
+                ("private_key_file", path.is_some()),
+                ("assertion_alg", alg.is_some()),
+                ("key_id", key_id.is_some()),
+            ];
+            return match given
+                .into_iter()
+                .find_map(|(key, given)| given.then_some(key))
+            {
+                Some(key) => Err(Problem::config_key(
+                    key,
+                    format!("\"{key}\" is for client_auth \"private_key_jwt\""),
+                )),
+                None => Ok(None),
+            };
+        }
+        let Some(path) = path else {
+            return Err(Problem::config_key(
+                "private_key_file",
+                "client_auth \"private_key_jwt\" needs \"private_key_file\", a PEM private key (RSA or P-256)",
+            ));
+        };
+        let alg = match alg {
+            None => None,
+            Some(name) => Some(AssertionAlg::parse(&name).ok_or_else(|| {
+                Problem::config_key(
+                    "assertion_alg",
+                    format!(
+                        "assertion_alg must be \"RS256\", \"PS256\" or \"ES256\", not \"{name}\""
+                    ),
+                )
+            })?),
+        };
+        SigningKey::load(Path::new(&path), alg, key_id).map(|key| Some(Arc::new(key)))
+    }
+
     /// Reads a PEM private key (PKCS#8 RSA or P-256, PKCS#1 RSA, SEC1
     /// P-256). `alg` must suit the key; without it the key decides (RS256
     /// for RSA, ES256 for P-256). A problem names the file, never its content.

@@ -58,6 +58,9 @@ impl CacheKey {
                     .as_bytes(),
             );
         }
+        if let Some(identity) = &config.client_identity {
+            field(identity.fingerprint());
+        }
         // A private_key_jwt client's key is its secret.
         if let Some(key) = &config.signing_key {
             field(key.expose_der());

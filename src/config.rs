@@ -10,15 +10,16 @@
 
 use std::fmt;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::assertion::{AssertionAlg, SigningKey};
+use crate::assertion::SigningKey;
 use crate::cache_setting::CacheSetting;
 use crate::endpoint::endpoint_for_display;
+use crate::identity::ClientIdentity;
 use crate::problem::{Problem, ProblemKind, Redaction};
 use crate::secret::{Secret, basic_credential};
 
@@ -40,9 +41,11 @@ const MAX_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 const DEFAULT_RETRIES: u32 = 3;
 const MAX_RETRIES: u64 = 10;
 
-const AUTH0_KEYS: [&str; 12] = [
+const AUTH0_KEYS: [&str; 14] = [
     "client_id",
     "client_secret",
+    "client_cert_file",
+    "client_key_file",
     "private_key_file",
     "key_id",
     "assertion_alg",
@@ -93,6 +96,20 @@ pub enum ClientAuth {
     SecretBasic,
     /// A JWT signed with the client's private key (RFC 7523 2.2).
     PrivateKeyJwt,
+    /// The TLS client certificate, issued by a CA the provider trusts (RFC 8705 2.1).
+    TlsClientAuth,
+    /// A self-signed TLS client certificate registered with the provider (RFC 8705 2.2).
+    SelfSignedTlsClientAuth,
+}
+
+impl ClientAuth {
+    /// Whether the TLS handshake's client certificate authenticates the client.
+    pub fn is_mutual_tls(self) -> bool {
+        matches!(
+            self,
+            ClientAuth::TlsClientAuth | ClientAuth::SelfSignedTlsClientAuth
+        )
+    }
 }
 
 /// The `aud` of a client assertion: the token endpoint (RFC 7523), or the
@@ -154,6 +171,8 @@ pub struct Config {
     pub client_auth: ClientAuth,
     /// The private key of `private_key_jwt`, wiped on drop.
     pub signing_key: Option<Arc<SigningKey>>,
+    /// The client certificate and key of mutual TLS (RFC 8705).
+    pub client_identity: Option<Arc<ClientIdentity>>,
     pub assertion_audience: AssertionAudience,
     pub body: BodyFormat,
     pub timeout: Duration,
@@ -191,6 +210,7 @@ impl fmt::Debug for Config {
             .field("scope", &self.scope)
             .field("client_auth", &self.client_auth)
             .field("signing_key", &self.signing_key)
+            .field("client_identity", &self.client_identity)
             .field("assertion_audience", &self.assertion_audience)
             .field("body", &self.body)
             .field("timeout", &self.timeout)
@@ -269,27 +289,41 @@ impl Config {
             None | Some("client_secret_post") => ClientAuth::SecretPost,
             Some("client_secret_basic") => ClientAuth::SecretBasic,
             Some("private_key_jwt") if shape == Shape::Auth0 => ClientAuth::PrivateKeyJwt,
+            Some("tls_client_auth") if shape == Shape::Auth0 => ClientAuth::TlsClientAuth,
+            Some("self_signed_tls_client_auth") if shape == Shape::Auth0 => {
+                ClientAuth::SelfSignedTlsClientAuth
+            }
             Some(other) => {
                 return Err(Problem::config_key(
                     "client_auth",
                     format!(
-                        "client_auth must be \"client_secret_post\", \"client_secret_basic\" or (not for Cobuilder) \"private_key_jwt\", not \"{other}\""
+                        "client_auth must be \"client_secret_post\" or \"client_secret_basic\" (and, not for Cobuilder, \"private_key_jwt\", \"tls_client_auth\" or \"self_signed_tls_client_auth\"), not \"{other}\""
                     ),
                 ));
             }
         };
-        let signing_key = signing_key(&mut take, client_auth)?;
+        let signing_key = SigningKey::from_settings(
+            take.optional_string("private_key_file")?,
+            take.optional_string("assertion_alg")?,
+            take.optional_string("key_id")?,
+            client_auth == ClientAuth::PrivateKeyJwt,
+        )?;
+        let client_identity = ClientIdentity::from_settings(
+            take.optional_string("client_cert_file")?,
+            take.optional_string("client_key_file")?,
+            client_auth.is_mutual_tls(),
+        )?;
         let (client_id, client_secret, audience, default_url) = match shape {
             Shape::Auth0 => {
                 let client_id = take.required_string("client_id")?;
                 // Only the machine-to-machine flow needs a secret; an app a
                 // user signs in to may be a public client (PKCE instead),
                 // and a private_key_jwt client signs instead.
-                let client_secret = if signing_key.is_some() {
+                let client_secret = if signing_key.is_some() || client_auth.is_mutual_tls() {
                     if take.0.contains_key("client_secret") {
                         return Err(Problem::config_key(
                             "client_secret",
-                            "a private_key_jwt client signs with its key and sends no secret: remove \"client_secret\"",
+                            "a private_key_jwt or mutual-TLS client authenticates with its key and sends no secret: remove \"client_secret\"",
                         ));
                     }
                     None
@@ -407,6 +441,7 @@ impl Config {
             scope: take.optional_string("scope")?,
             client_auth,
             signing_key,
+            client_identity,
             assertion_audience,
             body,
             timeout,
@@ -438,49 +473,6 @@ impl Config {
         }
         redaction
     }
-}
-
-/// The key of `private_key_jwt`, with its `assertion_alg` and `key_id`;
-/// those keys without that client_auth are a mistake worth naming.
-fn signing_key(
-    take: &mut Fields<'_>,
-    client_auth: ClientAuth,
-) -> Result<Option<Arc<SigningKey>>, Problem> {
-    let path = take.optional_string("private_key_file")?;
-    let alg = take.optional_string("assertion_alg")?;
-    let key_id = take.optional_string("key_id")?;
-    if client_auth != ClientAuth::PrivateKeyJwt {
-        if let Some(key) = [
-            ("private_key_file", path.is_some()),
-            ("assertion_alg", alg.is_some()),
-            ("key_id", key_id.is_some()),
-        ]
-        .into_iter()
-        .find_map(|(key, given)| given.then_some(key))
-        {
-            return Err(Problem::config_key(
-                key,
-                format!("\"{key}\" is for client_auth \"private_key_jwt\""),
-            ));
-        }
-        return Ok(None);
-    }
-    let Some(path) = path else {
-        return Err(Problem::config_key(
-            "private_key_file",
-            "client_auth \"private_key_jwt\" needs \"private_key_file\", a PEM private key (RSA or P-256)",
-        ));
-    };
-    let alg = match alg {
-        None => None,
-        Some(name) => Some(AssertionAlg::parse(&name).ok_or_else(|| {
-            Problem::config_key(
-                "assertion_alg",
-                format!("assertion_alg must be \"RS256\", \"PS256\" or \"ES256\", not \"{name}\""),
-            )
-        })?),
-    };
-    SigningKey::load(Path::new(&path), alg, key_id).map(|key| Some(Arc::new(key)))
 }
 
 impl Config {
@@ -757,7 +749,7 @@ mod tests {
         assert!(refused(r#""body":"xml""#).contains("\"xml\""));
         assert!(refused(r#""grant_type":"password""#).contains("password"));
         assert!(refused(r#""extra_params":{"client_secret":"x"}"#).contains("may not set"));
-        assert!(refused(r#""client_auth":"private_key_jwt""#).contains("client_auth"));
+        assert!(refused(r#""client_auth":"client_secret_jwt""#).contains("client_auth"));
         let config = Config::from_json(&format!(
             r#"{{{base},"body":"form","client_auth":"client_secret_basic","timeout_ms":1500,"extra_params":{{"organization":"org_1"}}}}"#
         ))

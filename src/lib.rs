@@ -31,6 +31,7 @@ pub mod fork;
 pub mod fuzzing;
 mod grant;
 pub mod http;
+pub mod identity;
 #[cfg(feature = "local-server")]
 pub mod local_server;
 pub mod loopback;

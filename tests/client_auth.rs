@@ -250,3 +250,135 @@ fn a_bad_key_setting_is_an_invalid_config_problem_naming_the_key() {
         );
     }
 }
+
+fn mtls_config(server: &LocalAuthServer, client_id: &str, auth: &str, cert: &str) -> Value {
+    json!({
+        "client_id": client_id,
+        "client_auth": auth,
+        "client_cert_file": tls_file(&format!("{cert}.pem")),
+        "client_key_file": tls_file(&format!("{cert}.key")),
+        "audience": local_server::DEMO_AUDIENCE,
+        "ca_file": tls_file("ca.pem"),
+        "token_url": server.mtls_auth0_token_url(),
+    })
+}
+
+#[test]
+fn mutual_tls_clients_authenticate_with_their_certificates() {
+    let server = tls_server();
+    for (client_id, auth, cert) in [
+        (local_server::MTLS_CLIENT_ID, "tls_client_auth", "client"),
+        (
+            local_server::MTLS_SELF_SIGNED_CLIENT_ID,
+            "self_signed_tls_client_auth",
+            "self-signed",
+        ),
+    ] {
+        let config = mtls_config(&server, client_id, auth, cert);
+        let token = Client::from_json(&config.to_string())
+            .unwrap()
+            .token()
+            .unwrap_or_else(|p| panic!("{auth}: {p}"));
+        assert_eq!(
+            claims(&token.access_token)["sub"],
+            format!("{client_id}@clients")
+        );
+    }
+}
+
+#[test]
+fn the_discovery_documents_mtls_alias_is_where_a_mutual_tls_client_asks() {
+    let server = tls_server();
+    let mut config = mtls_config(
+        &server,
+        local_server::MTLS_CLIENT_ID,
+        "tls_client_auth",
+        "client",
+    );
+    config.as_object_mut().unwrap().remove("token_url");
+    config["issuer"] = format!("{}/", server.https_base_url()).into();
+    // The plain HTTPS token endpoint asks for no certificate, so only the
+    // alias can authenticate this client.
+    let token = Client::from_json(&config.to_string()).unwrap().token();
+    assert!(token.is_ok(), "{token:?}");
+}
+
+#[test]
+fn a_certificate_that_is_not_the_clients_is_refused() {
+    let server = tls_server();
+    // Another client's certificate: the handshake is fine, the client is not.
+    let wrong = mtls_config(
+        &server,
+        local_server::MTLS_CLIENT_ID,
+        "tls_client_auth",
+        "self-signed",
+    );
+    let problem = Client::from_json(&wrong.to_string())
+        .unwrap()
+        .token()
+        .unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::Unauthorized, "{problem}");
+    // A certificate no one registered: the handshake itself fails.
+    let mut stranger = mtls_config(
+        &server,
+        local_server::MTLS_CLIENT_ID,
+        "tls_client_auth",
+        "client",
+    );
+    stranger["client_cert_file"] = tls_file("server.pem").into();
+    stranger["client_key_file"] = tls_file("server.key").into();
+    let problem = Client::from_json(&stranger.to_string())
+        .unwrap()
+        .token()
+        .unwrap_err();
+    assert_ne!(problem.kind(), ProblemKind::Internal, "{problem}");
+    // The HTTPS endpoint that asks for no certificate cannot tell who it is.
+    let mut unasked = mtls_config(
+        &server,
+        local_server::MTLS_CLIENT_ID,
+        "tls_client_auth",
+        "client",
+    );
+    unasked["token_url"] = server.https_auth0_token_url().into();
+    let problem = Client::from_json(&unasked.to_string())
+        .unwrap()
+        .token()
+        .unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::Unauthorized, "{problem}");
+    let shown = problem.to_json();
+    let key = std::fs::read_to_string(tls_file("client.key")).unwrap();
+    assert!(!shown.contains(key.lines().nth(1).unwrap()), "{shown}");
+}
+
+#[test]
+fn mutual_tls_settings_are_checked() {
+    let server = tls_server();
+    let base = mtls_config(
+        &server,
+        local_server::MTLS_CLIENT_ID,
+        "tls_client_auth",
+        "client",
+    );
+    for (remove, key) in [
+        ("client_key_file", "client_key_file"),
+        ("client_cert_file", "client_cert_file"),
+    ] {
+        let mut config = base.clone();
+        config.as_object_mut().unwrap().remove(remove);
+        let problem = Config::from_json(&config.to_string()).unwrap_err();
+        assert_eq!(problem.extensions()["key"], key, "{problem}");
+    }
+    let mut neither = base.clone();
+    neither.as_object_mut().unwrap().remove("client_key_file");
+    neither.as_object_mut().unwrap().remove("client_cert_file");
+    let problem = Config::from_json(&neither.to_string()).unwrap_err();
+    assert_eq!(problem.extensions()["key"], "client_cert_file");
+    let mut not_a_key = base.clone();
+    not_a_key["client_key_file"] = tls_file("client.pem").into();
+    let problem = Config::from_json(&not_a_key.to_string()).unwrap_err();
+    assert_eq!(problem.extensions()["key"], "client_key_file");
+    let mut with_secret = base;
+    with_secret["client_secret"] = "s".into();
+    let problem = Config::from_json(&with_secret.to_string()).unwrap_err();
+    assert_eq!(problem.extensions()["key"], "client_secret");
+}

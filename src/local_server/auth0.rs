@@ -15,11 +15,12 @@ use super::knobs::Knobs;
 use super::request::{Request, form_decode, is_json_media, media_type};
 use super::response::Out;
 use super::shared::Shared;
+use super::tls::{CLIENT_CERT_PEM, SELF_SIGNED_PEM, first_der};
 use super::tokens::{Holder, jwt, opaque_token};
 use super::wire::Reply;
 use super::{
     AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET, AUTH0_DEFAULT_LIFETIME, AUTH0_SECOND_CLIENT_ID,
-    AUTH0_SECOND_CLIENT_SECRET, DEMO_AUDIENCE,
+    AUTH0_SECOND_CLIENT_SECRET, DEMO_AUDIENCE, MTLS_CLIENT_ID, MTLS_SELF_SIGNED_CLIENT_ID,
 };
 use crate::secret::constant_time_eq;
 
@@ -143,6 +144,19 @@ pub(super) fn basic_credentials(
     )))
 }
 
+/// Whether the connection's client certificate is the one registered for
+/// `client_id` (RFC 8705): the CA-issued `tests/tls/client.pem` stands for
+/// its subject DN, the self-signed one is matched byte for byte. rustls
+/// has checked the chain or the registration, and the key, already.
+fn mutual_tls_client(client_id: &str, cert: Option<&[u8]>) -> bool {
+    let registered = match client_id {
+        MTLS_CLIENT_ID => CLIENT_CERT_PEM,
+        MTLS_SELF_SIGNED_CLIENT_ID => SELF_SIGNED_PEM,
+        _ => return false,
+    };
+    cert.is_some_and(|cert| cert == first_der(registered).as_slice())
+}
+
 pub(super) fn auth0_token(
     shared: &Shared,
     req: &Request<'_>,
@@ -237,6 +251,7 @@ pub(super) fn auth0_token(
         _ => None,
     };
     let secret_ok = params.asserted_client == Some(client_id)
+        || mutual_tls_client(client_id, req.client_cert)
         || registered.is_some_and(|known| constant_time_eq(secret.as_bytes(), known.as_bytes()));
     if !secret_ok {
         return out.json_error(401, "access_denied", "Unauthorized");

@@ -14,6 +14,8 @@ pub(super) struct Shared {
     pub(super) base_url: String,
     /// `https://127.0.0.1:PORT` when there is a TLS listener.
     pub(super) tls_base_url: Option<String>,
+    /// `https://127.0.0.1:PORT` of the listener requiring client certificates.
+    pub(super) mtls_base_url: Option<String>,
     pub(super) auth0: AtomicU64,
     pub(super) cobuilder: AtomicU64,
     pub(super) authorize: AtomicU64,

@@ -43,13 +43,14 @@ impl Sealer {
     /// The keys for a configuration's credential; None when it has none to
     /// derive them from (such a client cannot share, and does not).
     pub fn for_config(config: &Config) -> Option<Sealer> {
-        let credential = match (
-            &config.client_secret,
-            &config.refresh_token,
-            &config.signing_key,
-        ) {
-            (Some(secret), _, _) | (None, Some(secret), _) => secret.expose().as_bytes(),
-            (None, None, Some(key)) => key.expose_der(),
+        let secret = config
+            .client_secret
+            .as_ref()
+            .or(config.refresh_token.as_ref());
+        let credential = match (secret, &config.signing_key, &config.client_identity) {
+            (Some(secret), _, _) => secret.expose().as_bytes(),
+            (None, Some(key), _) => key.expose_der(),
+            (None, None, Some(identity)) => identity.expose_key_der(),
             (None, None, None) => return None,
         };
         let prk = Salt::new(HKDF_SHA256, SALT).extract(credential);
