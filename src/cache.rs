@@ -58,6 +58,20 @@ impl CacheKey {
                     .as_bytes(),
             );
         }
+        if let Some(identity) = &config.client_identity {
+            field(identity.fingerprint());
+        }
+        // A private_key_jwt client's key is its secret.
+        if let Some(key) = &config.signing_key {
+            field(key.expose_der());
+            field(
+                format!(
+                    "{:?}|{:?}|{:?}",
+                    key.alg, key.key_id, config.assertion_audience
+                )
+                .as_bytes(),
+            );
+        }
         CacheKey(hasher.finalize().into())
     }
 

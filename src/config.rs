@@ -11,12 +11,15 @@
 use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::assertion::SigningKey;
 use crate::cache_setting::CacheSetting;
 use crate::endpoint::endpoint_for_display;
+use crate::identity::ClientIdentity;
 use crate::problem::{Problem, ProblemKind, Redaction};
 use crate::secret::{Secret, basic_credential};
 
@@ -38,9 +41,15 @@ const MAX_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 const DEFAULT_RETRIES: u32 = 3;
 const MAX_RETRIES: u64 = 10;
 
-const AUTH0_KEYS: [&str; 8] = [
+const AUTH0_KEYS: [&str; 14] = [
     "client_id",
     "client_secret",
+    "client_cert_file",
+    "client_key_file",
+    "private_key_file",
+    "key_id",
+    "assertion_alg",
+    "assertion_audience",
     "audience",
     "grant_type",
     "redirect_uri",
@@ -85,6 +94,30 @@ pub enum ClientAuth {
     SecretPost,
     /// Id and secret in an `Authorization: Basic` header.
     SecretBasic,
+    /// A JWT signed with the client's private key (RFC 7523 2.2).
+    PrivateKeyJwt,
+    /// The TLS client certificate, issued by a CA the provider trusts (RFC 8705 2.1).
+    TlsClientAuth,
+    /// A self-signed TLS client certificate registered with the provider (RFC 8705 2.2).
+    SelfSignedTlsClientAuth,
+}
+
+impl ClientAuth {
+    /// Whether the TLS handshake's client certificate authenticates the client.
+    pub fn is_mutual_tls(self) -> bool {
+        matches!(
+            self,
+            ClientAuth::TlsClientAuth | ClientAuth::SelfSignedTlsClientAuth
+        )
+    }
+}
+
+/// The `aud` of a client assertion: the token endpoint (RFC 7523), or the
+/// issuer, which some providers want instead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AssertionAudience {
+    TokenEndpoint,
+    Issuer,
 }
 
 /// Which OAuth 2.0 flow the configuration is for (`grant_type`).
@@ -136,6 +169,11 @@ pub struct Config {
     pub refresh_token: Option<Secret>,
     pub scope: Option<String>,
     pub client_auth: ClientAuth,
+    /// The private key of `private_key_jwt`, wiped on drop.
+    pub signing_key: Option<Arc<SigningKey>>,
+    /// The client certificate and key of mutual TLS (RFC 8705).
+    pub client_identity: Option<Arc<ClientIdentity>>,
+    pub assertion_audience: AssertionAudience,
     pub body: BodyFormat,
     pub timeout: Duration,
     /// Further attempts after a 429, a 5xx or a reset connection, all
@@ -171,6 +209,9 @@ impl fmt::Debug for Config {
             .field("refresh_token", &masked(&self.refresh_token))
             .field("scope", &self.scope)
             .field("client_auth", &self.client_auth)
+            .field("signing_key", &self.signing_key)
+            .field("client_identity", &self.client_identity)
+            .field("assertion_audience", &self.assertion_audience)
             .field("body", &self.body)
             .field("timeout", &self.timeout)
             .field("retries", &self.retries)
@@ -244,12 +285,49 @@ impl Config {
                 )
             })?,
         };
+        let client_auth = match take.optional_string("client_auth")?.as_deref() {
+            None | Some("client_secret_post") => ClientAuth::SecretPost,
+            Some("client_secret_basic") => ClientAuth::SecretBasic,
+            Some("private_key_jwt") if shape == Shape::Auth0 => ClientAuth::PrivateKeyJwt,
+            Some("tls_client_auth") if shape == Shape::Auth0 => ClientAuth::TlsClientAuth,
+            Some("self_signed_tls_client_auth") if shape == Shape::Auth0 => {
+                ClientAuth::SelfSignedTlsClientAuth
+            }
+            Some(other) => {
+                return Err(Problem::config_key(
+                    "client_auth",
+                    format!(
+                        "client_auth must be \"client_secret_post\" or \"client_secret_basic\" (and, not for Cobuilder, \"private_key_jwt\", \"tls_client_auth\" or \"self_signed_tls_client_auth\"), not \"{other}\""
+                    ),
+                ));
+            }
+        };
+        let signing_key = SigningKey::from_settings(
+            take.optional_string("private_key_file")?,
+            take.optional_string("assertion_alg")?,
+            take.optional_string("key_id")?,
+            client_auth == ClientAuth::PrivateKeyJwt,
+        )?;
+        let client_identity = ClientIdentity::from_settings(
+            take.optional_string("client_cert_file")?,
+            take.optional_string("client_key_file")?,
+            client_auth.is_mutual_tls(),
+        )?;
         let (client_id, client_secret, audience, default_url) = match shape {
             Shape::Auth0 => {
                 let client_id = take.required_string("client_id")?;
                 // Only the machine-to-machine flow needs a secret; an app a
-                // user signs in to may be a public client (PKCE instead).
-                let client_secret = if grant == Grant::ClientCredentials {
+                // user signs in to may be a public client (PKCE instead),
+                // and a private_key_jwt client signs instead.
+                let client_secret = if signing_key.is_some() || client_auth.is_mutual_tls() {
+                    if take.0.contains_key("client_secret") {
+                        return Err(Problem::config_key(
+                            "client_secret",
+                            "a private_key_jwt or mutual-TLS client authenticates with its key and sends no secret: remove \"client_secret\"",
+                        ));
+                    }
+                    None
+                } else if grant == Grant::ClientCredentials {
                     Some(take.required_string("client_secret")?)
                 } else {
                     take.optional_string("client_secret")?
@@ -307,18 +385,6 @@ impl Config {
                 ));
             }
         };
-        let client_auth = match take.optional_string("client_auth")?.as_deref() {
-            None | Some("client_secret_post") => ClientAuth::SecretPost,
-            Some("client_secret_basic") => ClientAuth::SecretBasic,
-            Some(other) => {
-                return Err(Problem::config_key(
-                    "client_auth",
-                    format!(
-                        "client_auth must be \"client_secret_post\" or \"client_secret_basic\", not \"{other}\""
-                    ),
-                ));
-            }
-        };
         let timeout = match take.0.remove("timeout_ms") {
             None => DEFAULT_TIMEOUT,
             Some(value) => match value.as_u64() {
@@ -351,6 +417,16 @@ impl Config {
             Some(value) => CacheSetting::parse(&value, "cache")?,
             None => CacheSetting::from_env()?,
         };
+        let assertion_audience = match take.optional_string("assertion_audience")?.as_deref() {
+            None | Some("token_endpoint") => AssertionAudience::TokenEndpoint,
+            Some("issuer") if issuer.is_some() => AssertionAudience::Issuer,
+            Some(_) => {
+                return Err(Problem::config_key(
+                    "assertion_audience",
+                    "assertion_audience must be \"token_endpoint\" or, with an \"issuer\", \"issuer\"",
+                ));
+            }
+        };
         let config = Config {
             shape,
             grant,
@@ -364,6 +440,9 @@ impl Config {
             refresh_token,
             scope: take.optional_string("scope")?,
             client_auth,
+            signing_key,
+            client_identity,
+            assertion_audience,
             body,
             timeout,
             retries,
@@ -397,6 +476,14 @@ impl Config {
 }
 
 impl Config {
+    /// The `aud` of a client assertion.
+    pub fn assertion_audience(&self) -> &str {
+        match (self.assertion_audience, &self.issuer) {
+            (AssertionAudience::Issuer, Some(issuer)) => issuer,
+            _ => &self.token_url,
+        }
+    }
+
     /// The endpoint to send the browser to, or a problem naming what to set.
     pub fn require_redirect_uri(&self) -> Result<&str, Problem> {
         self.redirect_uri.as_deref().ok_or_else(|| {
@@ -662,7 +749,7 @@ mod tests {
         assert!(refused(r#""body":"xml""#).contains("\"xml\""));
         assert!(refused(r#""grant_type":"password""#).contains("password"));
         assert!(refused(r#""extra_params":{"client_secret":"x"}"#).contains("may not set"));
-        assert!(refused(r#""client_auth":"private_key_jwt""#).contains("client_auth"));
+        assert!(refused(r#""client_auth":"client_secret_jwt""#).contains("client_auth"));
         let config = Config::from_json(&format!(
             r#"{{{base},"body":"form","client_auth":"client_secret_basic","timeout_ms":1500,"extra_params":{{"organization":"org_1"}}}}"#
         ))

@@ -19,6 +19,9 @@ const WELL_KNOWN: &str = "/.well-known/openid-configuration";
 #[derive(Clone)]
 struct Endpoints {
     token: String,
+    /// `mtls_endpoint_aliases.token_endpoint` (RFC 8705 5): where a
+    /// mutual-TLS client asks instead.
+    mtls_token: Option<String>,
     authorize: Option<String>,
     /// The document's `issuer`, as written: what RFC 9207's `iss` must equal.
     issuer: String,
@@ -88,7 +91,10 @@ pub fn resolve(config: &mut Config) -> Result<(), Problem> {
         }
     };
     if config.token_url.is_empty() {
-        config.token_url = endpoints.token;
+        config.token_url = match endpoints.mtls_token {
+            Some(alias) if config.client_auth.is_mutual_tls() => alias,
+            _ => endpoints.token,
+        };
     }
     if config.authorize_url.is_empty()
         && let Some(authorize) = endpoints.authorize
@@ -150,8 +156,21 @@ fn fetch(config: &Config, issuer: &str) -> Result<Endpoints, Problem> {
         check_url_is_safe(url, name).map_err(|_| invalid(&format!("has an unsafe {name}")))?;
         Ok(Some(url.to_owned()))
     };
+    let mtls_token = match document
+        .get("mtls_endpoint_aliases")
+        .and_then(|aliases| aliases.get("token_endpoint"))
+        .and_then(Value::as_str)
+    {
+        Some(url) => {
+            check_url_is_safe(url, "mtls_endpoint_aliases")
+                .map_err(|_| invalid("has an unsafe mtls_endpoint_aliases.token_endpoint"))?;
+            Some(url.to_owned())
+        }
+        None => None,
+    };
     Ok(Endpoints {
         token: endpoint("token_endpoint")?.ok_or_else(|| invalid("has no token_endpoint"))?,
+        mtls_token,
         authorize: endpoint("authorization_endpoint")?,
         issuer: named.to_owned(),
         sends_iss: document

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use ureq::Agent;
 use zeroize::Zeroizing;
 
+use crate::assertion::ASSERTION_TYPE;
 use crate::config::{BodyFormat, ClientAuth, Config, Shape};
 use crate::http::{self, Answer, Body, Failed};
 use crate::problem::{Problem, ProblemKind, Redaction};
@@ -62,9 +63,6 @@ pub fn fetch(
     grant: GrantRequest<'_>,
     deadline: Deadline,
 ) -> Result<Token, Failed> {
-    let (authorization, body) = request(config, grant);
-    let redaction = redaction(config, grant);
-    let authorization = authorization.as_deref().map(|header| header.as_str());
     // A code, or a refresh token the server rotates, is good for one
     // exchange: after a lost answer or a failure halfway a second try could
     // only be refused. Only answers saying the request was not taken (429,
@@ -72,6 +70,17 @@ pub fn fetch(
     let single_use = !matches!(grant, GrantRequest::ClientCredentials);
     let mut attempts = 1;
     let mut failed = loop {
+        // Built anew for every attempt: a client assertion is good for one.
+        let (authorization, body, assertion) =
+            request(config, grant).map_err(|problem| Failed {
+                problem,
+                retry: Retry::Never,
+            })?;
+        let mut redaction = redaction(config, grant);
+        if let Some(assertion) = &assertion {
+            redaction.add_exact(assertion);
+        }
+        let authorization = authorization.as_deref().map(|header| header.as_str());
         let failed = match http::post(agent, config, deadline, authorization, &body, &redaction) {
             Ok(answer) => {
                 let status = answer.status;
@@ -112,7 +121,11 @@ fn redaction(config: &Config, grant: GrantRequest<'_>) -> Redaction {
     redaction
 }
 
-fn request(config: &Config, grant: GrantRequest<'_>) -> (Option<Zeroizing<String>>, Body) {
+/// The request's Basic credential (if any), its body, and the client
+/// assertion in it (private_key_jwt).
+type Request = (Option<Zeroizing<String>>, Body, Option<Zeroizing<String>>);
+
+fn request(config: &Config, grant: GrantRequest<'_>) -> Result<Request, Problem> {
     let (id_key, secret_key, audience_key) = match config.shape {
         Shape::Auth0 => ("client_id", "client_secret", "audience"),
         Shape::Cobuilder => ("clientId", "clientSecret", "audienceUrl"),
@@ -122,6 +135,14 @@ fn request(config: &Config, grant: GrantRequest<'_>) -> (Option<Zeroizing<String
         fields.push(("grant_type", grant.grant_type()));
     }
     let secret = config.client_secret.as_ref().map(|secret| secret.expose());
+    let assertion = match &config.signing_key {
+        Some(key) => Some(key.assertion(&config.client_id, config.assertion_audience())?),
+        None => None,
+    };
+    if let Some(assertion) = &assertion {
+        fields.push(("client_assertion_type", ASSERTION_TYPE));
+        fields.push(("client_assertion", assertion));
+    }
     let authorization = match (config.client_auth, secret) {
         (ClientAuth::SecretBasic, Some(secret)) => {
             Some(basic_credential(&config.client_id, secret))
@@ -191,7 +212,7 @@ fn request(config: &Config, grant: GrantRequest<'_>) -> (Option<Zeroizing<String
             }
         }
     };
-    (authorization, body)
+    Ok((authorization, body, assertion))
 }
 
 /// Reads the endpoint's answer; what it says is scrubbed with `redaction`.
@@ -315,7 +336,7 @@ mod tests {
             r#"{"client_id":"id","client_secret":"s","audience":"https://beeapp.open-cosmos.com","grant_type":"client_credentials","extra_params":{"organization":"org_1"}}"#,
         )
         .unwrap();
-        let (authorization, body) = request(&config, GrantRequest::ClientCredentials);
+        let (authorization, body, _) = request(&config, GrantRequest::ClientCredentials).unwrap();
         assert!(authorization.is_none());
         assert_eq!(body.content_type, "application/json");
         assert_eq!(
@@ -330,7 +351,7 @@ mod tests {
             r#"{"client_id":"id","client_secret":"s&x","body":"form","client_auth":"client_secret_basic","scope":"a b"}"#,
         )
         .unwrap();
-        let (authorization, body) = request(&config, GrantRequest::ClientCredentials);
+        let (authorization, body, _) = request(&config, GrantRequest::ClientCredentials).unwrap();
         assert_eq!(
             authorization.as_deref().map(String::as_str),
             Some(basic_credential("id", "s&x").as_str())

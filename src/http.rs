@@ -16,6 +16,7 @@ use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use crate::config::Config;
 pub use crate::endpoint::endpoint_for_display;
 use crate::fork::{self, PerProcess};
+use crate::identity::ClientIdentity;
 use crate::problem::{Problem, ProblemKind, Redaction};
 use crate::retry::{Deadline, Retry};
 use crate::secret::Secret;
@@ -31,6 +32,8 @@ const MAX_CONNECT_TIME: Duration = Duration::from_secs(10);
 struct AgentKey {
     ca_file: Option<PathBuf>,
     proxy: Option<Secret>,
+    /// Mutual TLS: the client certificate shapes every handshake.
+    identity: Option<Arc<ClientIdentity>>,
 }
 
 /// How many agents the process keeps for sharing; agents no client uses
@@ -45,6 +48,7 @@ pub fn agent_for(config: &Config) -> Result<Arc<Agent>, Problem> {
     let key = AgentKey {
         ca_file: config.ca_file.clone(),
         proxy: config.proxy.clone(),
+        identity: config.client_identity.clone(),
     };
     let mut agents = agents();
     if let Some(agent) = agents.get(&key) {
@@ -95,13 +99,15 @@ fn new_agent(key: &AgentKey) -> Result<Agent, Problem> {
         .max_redirects(0)
         .user_agent(concat!("bearer/", env!("CARGO_PKG_VERSION")))
         .accept("application/json");
-    if let Some(ca_file) = &key.ca_file {
-        let roots = read_ca_file(ca_file)?;
-        builder = builder.tls_config(
-            TlsConfig::builder()
-                .root_certs(RootCerts::Specific(Arc::new(roots)))
-                .build(),
-        );
+    if key.ca_file.is_some() || key.identity.is_some() {
+        let mut tls = TlsConfig::builder();
+        if let Some(ca_file) = &key.ca_file {
+            tls = tls.root_certs(RootCerts::Specific(Arc::new(read_ca_file(ca_file)?)));
+        }
+        if let Some(identity) = &key.identity {
+            tls = tls.client_cert(Some(identity.client_cert().clone()));
+        }
+        builder = builder.tls_config(tls.build());
     }
     if let Some(proxy) = &key.proxy {
         let proxy = ureq::Proxy::new(proxy.expose())

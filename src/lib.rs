@@ -15,6 +15,7 @@
 //!
 //! The C ABI is in [`ffi`]; its header is `include/bearer.h`.
 
+pub mod assertion;
 pub mod authorize;
 pub mod cache;
 pub mod cache_setting;
@@ -30,6 +31,7 @@ pub mod fork;
 pub mod fuzzing;
 mod grant;
 pub mod http;
+pub mod identity;
 #[cfg(feature = "local-server")]
 pub mod local_server;
 pub mod loopback;

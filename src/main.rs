@@ -524,6 +524,7 @@ fn serve(options: &ServeArgs) -> ExitCode {
             "https cobuilder token endpoint: {}",
             server.https_cobuilder_token_url()
         );
+        println!("mutual-TLS listening on {}", server.mtls_base_url());
     }
     let _ = std::io::stdout().flush();
     server.serve_forever();

@@ -810,3 +810,39 @@ fn a_refused_access_token_leaves_the_shared_refresh_token_in_place() {
     assert_eq!(server.refresh_requests(), 2);
     let _ = std::fs::remove_dir_all(&folder);
 }
+
+#[test]
+fn a_private_key_jwt_client_exchanges_its_code_and_refreshes_with_assertions() {
+    let server = server();
+    let mut value = native_config(&server, "authorization_code");
+    value["client_id"] = local_server::JWT_CLIENT_ID.into();
+    value["client_auth"] = "private_key_jwt".into();
+    value["private_key_file"] = format!("{}/tests/keys/ec.key", env!("CARGO_MANIFEST_DIR")).into();
+    value["scope"] = "openid offline_access".into();
+    let signed_in = config(&value);
+    let request = authorize::start(&signed_in).unwrap();
+    let token = complete(&signed_in, &request, &browse(&request.url)).unwrap();
+    assert_eq!(
+        claims(&token.access_token)["azp"],
+        local_server::JWT_CLIENT_ID
+    );
+
+    value["grant_type"] = "refresh_token".into();
+    value["refresh_token"] = token.refresh_token.clone().unwrap().into();
+    let client = Client::from_json(&value.to_string()).unwrap();
+    let refreshed = client
+        .token()
+        .expect("the refresh is authenticated by an assertion");
+    assert_ne!(refreshed.access_token, token.access_token);
+    assert_eq!(server.refresh_requests(), 1);
+
+    // Without the assertion the code grant's client is not authenticated.
+    let mut unsigned = value.clone();
+    unsigned.as_object_mut().unwrap().remove("client_auth");
+    unsigned.as_object_mut().unwrap().remove("private_key_file");
+    let problem = Client::from_json(&unsigned.to_string())
+        .unwrap()
+        .token()
+        .unwrap_err();
+    assert_eq!(problem.kind(), ProblemKind::Unauthorized);
+}

@@ -254,7 +254,11 @@ fn the_protected_resource_answers_as_an_api_behind_auth0_does() {
         .call()
         .unwrap();
     assert_eq!(unknown.status(), 401);
-    assert!(challenge(&unknown).unwrap().contains("error=\"invalid_token\""));
+    assert!(
+        challenge(&unknown)
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
 
     let token = client(&auth0_config(&server)).token().unwrap();
     let mut echoed = agent
@@ -276,11 +280,20 @@ fn the_protected_resource_answers_as_an_api_behind_auth0_does() {
         .call()
         .unwrap();
     assert_eq!(admin.status(), 403);
-    assert!(challenge(&admin).unwrap().contains("error=\"insufficient_scope\""));
+    assert!(
+        challenge(&admin)
+            .unwrap()
+            .contains("error=\"insufficient_scope\"")
+    );
 
     let mut open = agent.get(server.api_url("open")).call().unwrap();
     assert_eq!(open.status(), 200);
-    assert!(open.body_mut().read_to_string().unwrap().contains("\"authorization\":false"));
+    assert!(
+        open.body_mut()
+            .read_to_string()
+            .unwrap()
+            .contains("\"authorization\":false")
+    );
     let redirect = agent
         .get(server.api_url("redirect?to=http%3A%2F%2F127.0.0.1%3A9%2Fx"))
         .call()

@@ -8,17 +8,19 @@ use base64::Engine;
 use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, PAD_INDIFFERENT};
 
+use super::assertion::verify_client_assertion;
 use super::grants::{code_grant, refresh_grant};
 use super::json::{push_i64, push_json_str};
 use super::knobs::Knobs;
 use super::request::{Request, form_decode, is_json_media, media_type};
 use super::response::Out;
 use super::shared::Shared;
+use super::tls::{CLIENT_CERT_PEM, SELF_SIGNED_PEM, first_der};
 use super::tokens::{Holder, jwt, opaque_token};
 use super::wire::Reply;
 use super::{
     AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET, AUTH0_DEFAULT_LIFETIME, AUTH0_SECOND_CLIENT_ID,
-    AUTH0_SECOND_CLIENT_SECRET, DEMO_AUDIENCE,
+    AUTH0_SECOND_CLIENT_SECRET, DEMO_AUDIENCE, MTLS_CLIENT_ID, MTLS_SELF_SIGNED_CLIENT_ID,
 };
 use crate::secret::constant_time_eq;
 
@@ -36,10 +38,16 @@ pub(super) struct Auth0Params {
     pub(super) redirect_uri: Option<String>,
     pub(super) code_verifier: Option<String>,
     pub(super) refresh_token: Option<String>,
+    pub(super) client_assertion_type: Option<String>,
+    pub(super) client_assertion: Option<String>,
+    /// The client a verified client assertion authenticated.
+    pub(super) asserted_client: Option<&'static str>,
 }
 
 /// The parameters [`Auth0Params`] reads; a JSON body must give them as strings.
-const AUTH0_PARAM_NAMES: [&str; 9] = [
+const AUTH0_PARAM_NAMES: [&str; 11] = [
+    "client_assertion_type",
+    "client_assertion",
     "grant_type",
     "client_id",
     "client_secret",
@@ -64,6 +72,8 @@ impl Auth0Params {
             "redirect_uri" => &mut self.redirect_uri,
             "code_verifier" => &mut self.code_verifier,
             "refresh_token" => &mut self.refresh_token,
+            "client_assertion_type" => &mut self.client_assertion_type,
+            "client_assertion" => &mut self.client_assertion,
             _ => return,
         };
         if slot.is_none() && !value.is_empty() {
@@ -134,6 +144,19 @@ pub(super) fn basic_credentials(
     )))
 }
 
+/// Whether the connection's client certificate is the one registered for
+/// `client_id` (RFC 8705): the CA-issued `tests/tls/client.pem` stands for
+/// its subject DN, the self-signed one is matched byte for byte. rustls
+/// has checked the chain or the registration, and the key, already.
+fn mutual_tls_client(client_id: &str, cert: Option<&[u8]>) -> bool {
+    let registered = match client_id {
+        MTLS_CLIENT_ID => CLIENT_CERT_PEM,
+        MTLS_SELF_SIGNED_CLIENT_ID => SELF_SIGNED_PEM,
+        _ => return false,
+    };
+    cert.is_some_and(|cert| cert == first_der(registered).as_slice())
+}
+
 pub(super) fn auth0_token(
     shared: &Shared,
     req: &Request<'_>,
@@ -170,6 +193,31 @@ pub(super) fn auth0_token(
         }
     }
 
+    if params.client_assertion_type.is_some() || params.client_assertion.is_some() {
+        if params.client_secret.is_some() {
+            return out.json_error(
+                400,
+                "invalid_request",
+                "Multiple client authentication methods",
+            );
+        }
+        let now = out.now();
+        match verify_client_assertion(
+            shared,
+            params.client_assertion_type.as_deref(),
+            params.client_assertion.as_deref(),
+            params.client_id.as_deref(),
+            req.secure,
+            now,
+        ) {
+            Ok(client) => {
+                params.client_id = Some(client.to_owned());
+                params.asserted_client = Some(client);
+            }
+            Err(message) => return out.json_error(401, "invalid_client", &message),
+        }
+    }
+
     match params.grant_type.as_deref() {
         None => {
             return out.json_error(
@@ -202,8 +250,9 @@ pub(super) fn auth0_token(
         AUTH0_SECOND_CLIENT_ID => Some(AUTH0_SECOND_CLIENT_SECRET),
         _ => None,
     };
-    let secret_ok =
-        registered.is_some_and(|known| constant_time_eq(secret.as_bytes(), known.as_bytes()));
+    let secret_ok = params.asserted_client == Some(client_id)
+        || mutual_tls_client(client_id, req.client_cert)
+        || registered.is_some_and(|known| constant_time_eq(secret.as_bytes(), known.as_bytes()));
     if !secret_ok {
         return out.json_error(401, "access_denied", "Unauthorized");
     }

@@ -12,7 +12,7 @@ use super::response::Out;
 use super::shared::{Shared, lock};
 use super::tokens::{Holder, jwt, opaque_token};
 use super::wire::Reply;
-use super::{AUTH0_CLIENT_ID, DEMO_AUDIENCE, NATIVE_CLIENT_ID, WEB_REDIRECT_URI};
+use super::{AUTH0_CLIENT_ID, DEMO_AUDIENCE, JWT_CLIENT_ID, NATIVE_CLIENT_ID, WEB_REDIRECT_URI};
 
 /// Auth0's default for tokens from the Implicit flow.
 const IMPLICIT_DEFAULT_LIFETIME: i64 = 7_200;
@@ -62,7 +62,7 @@ impl AuthorizeParams {
 
 /// The registered client of that id, as a `'static` name to keep in grants.
 pub(super) fn user_flow_client(client_id: &str) -> Option<&'static str> {
-    [AUTH0_CLIENT_ID, NATIVE_CLIENT_ID]
+    [AUTH0_CLIENT_ID, NATIVE_CLIENT_ID, JWT_CLIENT_ID]
         .into_iter()
         .find(|&c| c == client_id)
 }

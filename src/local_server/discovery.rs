@@ -25,6 +25,11 @@ pub(super) fn discovery(shared: &Shared, base: &str, out: &mut Out) -> Reply {
           ,\"token_endpoint_auth_methods_supported\":[\"client_secret_post\",\"client_secret_basic\",\"none\"]\
           ,\"scopes_supported\":[\"openid\",\"profile\",\"email\",\"offline_access\"]",
     );
+    if let Some(mtls_base) = &shared.mtls_base_url {
+        b.extend_from_slice(b",\"mtls_endpoint_aliases\":{\"token_endpoint\":");
+        push_json_parts(b, &[mtls_base, AUTH0_PATH]);
+        b.push(b'}');
+    }
     if shared.iss_parameter.load(Ordering::SeqCst) {
         b.extend_from_slice(b",\"authorization_response_iss_parameter_supported\":true");
     }

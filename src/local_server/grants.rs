@@ -16,7 +16,7 @@ use super::response::Out;
 use super::shared::{Shared, lock};
 use super::tokens::{Holder, id_token, jwt, opaque_token};
 use super::wire::Reply;
-use super::{AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET, AUTH0_DEFAULT_LIFETIME};
+use super::{AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET, AUTH0_DEFAULT_LIFETIME, JWT_CLIENT_ID};
 use crate::secret::constant_time_eq;
 
 /// What an authorization code stands for, until its one use.
@@ -62,6 +62,7 @@ fn user_flow_client_auth(params: &Auth0Params, out: &mut Out) -> Result<&'static
         Some(AUTH0_CLIENT_ID) => {
             secret.is_some_and(|s| constant_time_eq(s.as_bytes(), AUTH0_CLIENT_SECRET.as_bytes()))
         }
+        Some(JWT_CLIENT_ID) => params.asserted_client == Some(JWT_CLIENT_ID),
         Some(_) => secret.is_none(),
         None => false,
     };

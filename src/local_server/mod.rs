@@ -34,6 +34,7 @@
 //! | `knobs.rs` | the query switches (`expires_in`, `fault=`, `stall_ms`, `content_type`, `date_offset`, ...) |
 //! | `faults.rs` | what each `fault=` answers |
 //! | `auth0.rs` | the Auth0 token endpoint: JSON and form bodies, Basic credentials, the client credentials grant |
+//! | `assertion.rs` | `private_key_jwt`: checking a client assertion's signature and claims, replays |
 //! | `authorize.rs` | `GET /authorize`: codes with PKCE, the implicit redirect, redirect URIs, errors sent back |
 //! | `grants.rs` | the `authorization_code` and `refresh_token` grants (rotation), the user's tokens |
 //! | `discovery.rs` | `GET /.well-known/openid-configuration` |
@@ -53,9 +54,10 @@ use std::time::Duration;
 use rustls::ServerConfig;
 
 use shared::{Shared, lock};
-use tls::tls_config;
+use tls::{mtls_config, tls_config};
 use wire::accept_loop;
 
+mod assertion;
 mod auth0;
 mod authorize;
 mod cobuilder;
@@ -84,6 +86,18 @@ pub const AUTH0_CLIENT_SECRET: &str = "demo-secret";
 pub const AUTH0_SECOND_CLIENT_ID: &str = "m2m-second";
 /// Secret of [`AUTH0_SECOND_CLIENT_ID`].
 pub const AUTH0_SECOND_CLIENT_SECRET: &str = "m2m-second-secret";
+/// A registered Auth0 client that authenticates with `private_key_jwt`
+/// (RFC 7523): its keys are the public halves of `tests/keys/rsa.key`
+/// (RS256, PS256) and `tests/keys/ec.key` (ES256). It may use the client
+/// credentials grant and the user flows.
+pub const JWT_CLIENT_ID: &str = "jwt-client";
+/// A registered client that authenticates with `tls_client_auth` (RFC 8705
+/// 2.1) on the mutual-TLS listener: `tests/tls/client.pem`, issued by
+/// `tests/tls/client-ca.pem`, and its key `tests/tls/client.key`.
+pub const MTLS_CLIENT_ID: &str = "mtls-client";
+/// A registered client that authenticates with `self_signed_tls_client_auth`
+/// (RFC 8705 2.2): `tests/tls/self-signed.pem` and `self-signed.key`.
+pub const MTLS_SELF_SIGNED_CLIENT_ID: &str = "mtls-self-signed";
 /// The registered Cobuilder client.
 pub const COBUILDER_CLIENT_ID: &str = "cobuilder-client";
 /// Secret of [`COBUILDER_CLIENT_ID`].
@@ -219,17 +233,30 @@ impl LocalAuthServer {
         key_pem: &[u8],
     ) -> io::Result<Self> {
         let config = tls_config(cert_pem, key_pem)?;
-        Self::start_with(port, Some((tls_port, config)))
+        let mutual = mtls_config(cert_pem, key_pem)?;
+        Self::start_with(port, Some((tls_port, config, mutual)))
     }
 
-    fn start_with(port: u16, tls: Option<(u16, Arc<ServerConfig>)>) -> io::Result<Self> {
+    fn start_with(
+        port: u16,
+        tls: Option<(u16, Arc<ServerConfig>, Arc<ServerConfig>)>,
+    ) -> io::Result<Self> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, port))?;
         let addr = listener.local_addr()?;
         let tls = match tls {
-            Some((tls_port, config)) => {
+            Some((tls_port, config, mutual)) => {
                 let tls_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, tls_port))?;
                 let tls_addr = tls_listener.local_addr()?;
-                Some((tls_listener, tls_addr, config))
+                let mtls_listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+                let mtls_addr = mtls_listener.local_addr()?;
+                Some((
+                    tls_listener,
+                    tls_addr,
+                    config,
+                    mtls_listener,
+                    mtls_addr,
+                    mutual,
+                ))
             }
             None => None,
         };
@@ -237,7 +264,10 @@ impl LocalAuthServer {
             base_url: format!("http://127.0.0.1:{}", addr.port()),
             tls_base_url: tls
                 .as_ref()
-                .map(|(_, tls_addr, _)| format!("https://127.0.0.1:{}", tls_addr.port())),
+                .map(|(_, tls_addr, ..)| format!("https://127.0.0.1:{}", tls_addr.port())),
+            mtls_base_url: tls
+                .as_ref()
+                .map(|(.., mtls_addr, _)| format!("https://127.0.0.1:{}", mtls_addr.port())),
             auth0: AtomicU64::new(0),
             cobuilder: AtomicU64::new(0),
             authorize: AtomicU64::new(0),
@@ -251,6 +281,7 @@ impl LocalAuthServer {
             seen: Mutex::new(HashMap::new()),
             codes: Mutex::new(HashMap::new()),
             refresh_tokens: Mutex::new(HashMap::new()),
+            assertion_ids: Mutex::new(HashMap::new()),
             stopping: AtomicBool::new(false),
             stop_flag: Mutex::new(false),
             stop_cv: Condvar::new(),
@@ -260,13 +291,14 @@ impl LocalAuthServer {
         let mut server = Self {
             shared,
             addr,
-            tls_addr: tls.as_ref().map(|(_, tls_addr, _)| *tls_addr),
+            tls_addr: tls.as_ref().map(|(_, tls_addr, ..)| *tls_addr),
             accept_threads: Vec::with_capacity(2),
         };
         // On an error here, dropping `server` ends the threads already started.
         server.spawn_accept(listener, addr, None)?;
-        if let Some((tls_listener, tls_addr, config)) = tls {
+        if let Some((tls_listener, tls_addr, config, mtls_listener, mtls_addr, mutual)) = tls {
             server.spawn_accept(tls_listener, tls_addr, Some(config))?;
+            server.spawn_accept(mtls_listener, mtls_addr, Some(mutual))?;
         }
         Ok(server)
     }
@@ -318,6 +350,22 @@ impl LocalAuthServer {
             .tls_base_url
             .clone()
             .expect("the server was started with start_tls")
+    }
+
+    /// `https://127.0.0.1:MTLS_PORT`: the listener that requires a client
+    /// certificate (RFC 8705), started with [`start_tls`](Self::start_tls);
+    /// the discovery document names its token endpoint in
+    /// `mtls_endpoint_aliases`. Panics as [`https_base_url`](Self::https_base_url).
+    pub fn mtls_base_url(&self) -> String {
+        self.shared
+            .mtls_base_url
+            .clone()
+            .expect("the server was started with start_tls")
+    }
+
+    /// The Auth0 token endpoint on the mutual-TLS listener.
+    pub fn mtls_auth0_token_url(&self) -> String {
+        format!("{}{AUTH0_PATH}", self.mtls_base_url())
     }
 
     /// The Auth0 token endpoint over HTTPS; panics as [`https_base_url`](Self::https_base_url).

@@ -39,6 +39,8 @@ pub(super) struct Request<'a> {
     pub(super) authorization: Option<&'a str>,
     /// The header lines, raw (for the protected resource's echo).
     pub(super) headers: &'a [u8],
+    /// The client certificate of a mutual-TLS connection (DER).
+    pub(super) client_cert: Option<&'a [u8]>,
     pub(super) body: &'a [u8],
 }
 

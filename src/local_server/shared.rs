@@ -14,6 +14,8 @@ pub(super) struct Shared {
     pub(super) base_url: String,
     /// `https://127.0.0.1:PORT` when there is a TLS listener.
     pub(super) tls_base_url: Option<String>,
+    /// `https://127.0.0.1:PORT` of the listener requiring client certificates.
+    pub(super) mtls_base_url: Option<String>,
     pub(super) auth0: AtomicU64,
     pub(super) cobuilder: AtomicU64,
     pub(super) authorize: AtomicU64,
@@ -31,6 +33,8 @@ pub(super) struct Shared {
     pub(super) seen: Mutex<HashMap<String, u64>>,
     /// Authorization codes not presented yet; presenting one removes it.
     pub(super) codes: Mutex<HashMap<String, CodeGrant>>,
+    /// The `jti`s of client assertions seen, until they expire: a replay is refused.
+    pub(super) assertion_ids: Mutex<HashMap<String, i64>>,
     /// Live refresh tokens; using one replaces it by a new one (rotation).
     pub(super) refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
     pub(super) stopping: AtomicBool,

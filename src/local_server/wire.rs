@@ -67,6 +67,11 @@ pub(super) fn accept_loop(
 pub(super) trait Wire: Read + Write {
     fn tcp(&self) -> &TcpStream;
 
+    /// The client's certificate (DER), once a mutual-TLS handshake is done.
+    fn client_certificate(&self) -> Option<Vec<u8>> {
+        None
+    }
+
     /// Ends the sending side (TLS: close_notify first).
     fn shutdown_write(&mut self) {
         let _ = self.tcp().shutdown(Shutdown::Write);
@@ -87,6 +92,8 @@ struct Conn<S> {
     out: Out,
     /// Came in on the HTTPS listener.
     secure: bool,
+    /// The mutual-TLS client certificate, read after the handshake.
+    client_cert: Option<Vec<u8>>,
 }
 
 /// What the connection loop does after a handler ran.
@@ -121,6 +128,7 @@ fn serve_connection<S: Wire>(shared: &Shared, stream: S, secure: bool) {
             body_start: 0,
         },
         secure,
+        client_cert: None,
     };
     while !shared.is_stopping() {
         match serve_one(shared, &mut conn) {
@@ -158,6 +166,9 @@ fn serve_one<S: Wire>(shared: &Shared, conn: &mut Conn<S>) -> io::Result<bool> {
         return Ok(false);
     }
 
+    if conn.secure && conn.client_cert.is_none() {
+        conn.client_cert = conn.reader.get_ref().client_certificate();
+    }
     let text = |r: &Range<usize>| std::str::from_utf8(&conn.head[r.clone()]).unwrap_or("");
     let method = text(&head.method);
     let mut target = text(&head.target);
@@ -174,6 +185,7 @@ fn serve_one<S: Wire>(shared: &Shared, conn: &mut Conn<S>) -> io::Result<bool> {
         content_type: head.content_type.as_ref().map(text),
         authorization: head.authorization.as_ref().map(text),
         headers: &conn.head[head.headers.clone()],
+        client_cert: conn.client_cert.as_deref(),
         body: &conn.body,
     };
     let close = head.close || head.http10;

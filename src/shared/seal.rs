@@ -43,11 +43,17 @@ impl Sealer {
     /// The keys for a configuration's credential; None when it has none to
     /// derive them from (such a client cannot share, and does not).
     pub fn for_config(config: &Config) -> Option<Sealer> {
-        let credential = config
+        let secret = config
             .client_secret
             .as_ref()
-            .or(config.refresh_token.as_ref())?;
-        let prk = Salt::new(HKDF_SHA256, SALT).extract(credential.expose().as_bytes());
+            .or(config.refresh_token.as_ref());
+        let credential = match (secret, &config.signing_key, &config.client_identity) {
+            (Some(secret), _, _) => secret.expose().as_bytes(),
+            (None, Some(key), _) => key.expose_der(),
+            (None, None, Some(identity)) => identity.expose_key_der(),
+            (None, None, None) => return None,
+        };
+        let prk = Salt::new(HKDF_SHA256, SALT).extract(credential);
         let expand = |info: &[u8], len: usize| -> Option<zeroize::Zeroizing<Vec<u8>>> {
             let mut out = zeroize::Zeroizing::new(vec![0; len]);
             prk.expand(&[info], Len(len)).ok()?.fill(&mut out).ok()?;

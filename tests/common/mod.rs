@@ -91,7 +91,11 @@ pub fn spawn_with_stdin(command: &mut std::process::Command, stdin: &str) -> std
         .write_all(stdin.as_bytes());
     // A run that stops before reading (wrong usage) closes the pipe first.
     if let Err(error) = written {
-        assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "stdin: {error}");
+        assert_eq!(
+            error.kind(),
+            std::io::ErrorKind::BrokenPipe,
+            "stdin: {error}"
+        );
     }
     child
 }
