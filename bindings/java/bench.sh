@@ -11,6 +11,11 @@ source ./build.sh
 
 PEER_JARS=/usr/share/java/google-oauth-client.jar:/usr/share/java/google-http-client.jar:/usr/share/java/google-http-client-gson.jar:/usr/share/java/gson.jar:/usr/share/java/guava.jar:/usr/share/java/opencensus-api.jar:/usr/share/java/opencensus-contrib-http-util.jar:/usr/share/java/grpc-context.jar
 IFS=: read -ra jars <<<"$PEER_JARS"
+# The peer comes from Debian; installed here when missing and run as root.
+if [[ ! -f ${jars[0]} && $(id -u) == 0 ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        libgoogle-oauth-client-java >&2
+fi
 for jar in "${jars[@]}"; do
     if [[ ! -f $jar ]]; then
         echo "bench.sh: $jar is missing; install the Debian package libgoogle-oauth-client-java" >&2
