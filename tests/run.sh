@@ -77,6 +77,17 @@ if grep -n -i -E "$canaries" "$log"; then
     echo "a canary secret appeared in the output above ($log)" >&2
     exit 1
 fi
+echo "== no output of any suite shows a line of a test private key"
+# The keys of private_key_jwt and mutual TLS are secrets like the canaries:
+# no base64 line of theirs may show anywhere in the output.
+key_lines=$(mktemp)
+grep -h -v -e '-----' tests/keys/*.key tests/tls/client.key tests/tls/self-signed.key > "$key_lines"
+if grep -n -F -f "$key_lines" "$log"; then
+    rm -f "$key_lines"
+    echo "a line of a test private key appeared in the output above ($log)" >&2
+    exit 1
+fi
+rm -f "$key_lines"
 echo "== no shared cache entry the suites left holds a canary secret"
 # The host tier's folders of the Rust suites (tests/common: bearer-tests-PID);
 # entries are sealed, so not even a canary's bytes may show.
