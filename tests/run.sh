@@ -7,14 +7,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: C (gcc brings libasan, libubsan and nm) and valgrind for
-# the C programs; redis-server for the fleet tier's tests; each binding's
+# Debian packages: C (gcc brings libasan, libubsan and nm), valgrind and
+# libcurl (the README's libcurl example) for the C programs; redis-server for the fleet tier's tests; each binding's
 # runtime and test framework (Mono and NUnit, JDK and JUnit 5, PHP with FFI
 # and PHPUnit, Ruby with ruby-ffi and minitest, Python with pytest), and the
 # HTTP clients each binding's integrations attach tokens to (Apache
 # HttpClient 5 and OkHttp; Guzzle with PHP's curl; Faraday; requests and
 # httpx).
-packages=(gcc g++ valgrind git redis-server
+packages=(gcc g++ valgrind git redis-server libcurl4-openssl-dev
     mono-devel nunit-console
     default-jdk-headless junit5 libhttpclient5-java libokhttp-java
     php-cli php-cgi php-curl phpunit php-guzzlehttp-guzzle
@@ -81,7 +81,9 @@ echo "== no output of any suite shows a line of a test private key"
 # The keys of private_key_jwt and mutual TLS are secrets like the canaries:
 # no base64 line of theirs may show anywhere in the output.
 key_lines=$(mktemp)
-grep -h -v -e '-----' tests/keys/*.key tests/tls/client.key tests/tls/self-signed.key > "$key_lines"
+# Whole lines only: a short last line could match anything.
+grep -h -v -e '-----' tests/keys/*.key tests/tls/client.key tests/tls/self-signed.key \
+    | awk 'length >= 40' > "$key_lines"
 if grep -n -F -f "$key_lines" "$log"; then
     rm -f "$key_lines"
     echo "a line of a test private key appeared in the output above ($log)" >&2
