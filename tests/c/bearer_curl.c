@@ -11,6 +11,7 @@
  * 2 for an API that revoked the token, 2 for an API that refuses every
  * token; none for a 403, none for a redirect.
  */
+#define _GNU_SOURCE /* strcasestr */
 #include "bearer.h"
 
 #include <curl/curl.h>
@@ -37,7 +38,8 @@ static int passed, failed;
 
 struct answer {
     long status;
-    bool token_refused; /* a 401 whose challenge is invalid_token, or bare */
+    bool challenged;    /* a WWW-Authenticate came */
+    bool token_refused; /* its Bearer challenge is invalid_token, or has no error */
     char body[4096];
     size_t length;
 };
@@ -47,12 +49,14 @@ static size_t on_header(char *line, size_t size, size_t count, void *data) {
     size_t length = size * count;
     const char *name = "WWW-Authenticate:";
     if (length > strlen(name) && strncasecmp(line, name, strlen(name)) == 0) {
-        /* A Bearer challenge naming another error (invalid_request, ...) is
-           not about the token. */
+        /* Only a Bearer challenge is about the token, and not when it names
+           another error (invalid_request, ...). */
         char value[512];
         snprintf(value, sizeof value, "%.*s", (int)length, line);
-        answer->token_refused = strstr(value, "error=") == NULL ||
-                                strstr(value, "error=\"invalid_token\"") != NULL;
+        answer->challenged = true;
+        answer->token_refused = strcasestr(value, "bearer") != NULL &&
+                                (strstr(value, "error=") == NULL ||
+                                 strstr(value, "error=\"invalid_token\"") != NULL);
     }
     return length;
 }
@@ -104,7 +108,8 @@ static long api_request(CURL *curl, const bearer_client *client, const char *url
             return -1;
         }
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &answer->status);
-        if (answer->status != 401 || !answer->token_refused || attempt > 0) {
+        bool refusal = answer->status == 401 && (answer->token_refused || !answer->challenged);
+        if (!refusal || attempt > 0) {
             bearer_string_free(header);
             return answer->status;
         }
