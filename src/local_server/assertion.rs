@@ -18,9 +18,9 @@ use super::{AUTH0_PATH, JWT_CLIENT_ID};
 const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const RSA_PUBLIC_KEY: &[u8] = include_bytes!("../../tests/keys/rsa.pub");
 const EC_PUBLIC_KEY: &[u8] = include_bytes!("../../tests/keys/ec.pub");
-/// The longest an assertion may live, and the clock skew allowed.
+/// The longest an assertion may live, and the clock skew allowed: Auth0's.
 const MAX_LIFETIME: i64 = 300;
-const SKEW: i64 = 30;
+const SKEW: i64 = 10;
 
 /// The client an assertion authenticates, or why it does not.
 pub(super) fn verify_client_assertion(
