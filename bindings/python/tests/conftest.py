@@ -126,26 +126,51 @@ class Server:
         return self.auth0(**overrides) if shape == "auth0" else self.cobuilder(**overrides)
 
 
+TLS = ROOT / "tests" / "tls"
+KEYS = ROOT / "tests" / "keys"
+
+
+class TlsServer(Server):
+    """A `bearer serve` with `--tls-cert`: its plain base, ``https`` (a
+    listener that asks no certificate) and ``mtls`` (one that requires a
+    client certificate), each ``https://127.0.0.1:PORT``."""
+
+    def __init__(self, base: str, https: str, mtls: str) -> None:
+        super().__init__(base)
+        self.https = https
+        self.mtls = mtls
+
+
 @contextlib.contextmanager
-def local_server():
+def local_server(tls: bool = False):
     """Runs a `bearer serve --port 0` of its own for the block and yields its
-    Server: the suite's shared one, a test's own (to stop), tests/stress.py."""
+    Server: the suite's shared one, a test's own (to stop), tests/stress.py.
+    With ``tls``, it also serves HTTPS and mutual TLS (a :class:`TlsServer`)."""
     if not SERVER_BIN.is_file():
         pytest.exit(f"{SERVER_BIN} is missing: run `cargo build --release` in {ROOT}", returncode=2)
-    proc = subprocess.Popen(
-        [str(SERVER_BIN), "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    args = [str(SERVER_BIN), "serve", "--port", "0"]
+    if tls:
+        args += ["--tls-cert", str(TLS / "server.pem"), "--tls-key", str(TLS / "server.key")]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         line = proc.stdout.readline().strip()
         prefix = "listening on "
         if not line.startswith(prefix):
             pytest.exit(f"bearer serve did not start (first line: {line!r})", returncode=2)
+        base = line[len(prefix):].rstrip("/")
+        if tls:
+            found = {}
+            for line in proc.stdout:
+                for key, start in (("https", "https listening on "), ("mtls", "mutual-TLS listening on ")):
+                    if line.startswith(start):
+                        found[key] = line[len(start):].strip().rstrip("/")
+                if len(found) == 2:
+                    break
+            else:
+                pytest.exit("bearer serve --tls-cert did not print its HTTPS listeners", returncode=2)
         # Keep reading whatever else it prints, so a full pipe never blocks it.
         threading.Thread(target=proc.stdout.read, daemon=True).start()
-        yield Server(line[len(prefix):].rstrip("/"))
+        yield TlsServer(base, found["https"], found["mtls"]) if tls else Server(base)
     finally:
         stop(proc)
 
@@ -163,6 +188,12 @@ def stop(proc: subprocess.Popen) -> None:
 @pytest.fixture(scope="session")
 def server():
     with local_server() as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def tls_server():
+    with local_server(tls=True) as s:
         yield s
 
 

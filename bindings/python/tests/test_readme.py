@@ -8,10 +8,13 @@ Blocks fenced as ```python are run; blocks fenced as ```py are fragments
 - The web app's sign-in (the block defining `login` and `callback`) is
   executed as a module with `config` set, then driven like a web framework
   would: a dict as the session, the test as the browser.
+- The private_key_jwt script runs in a folder holding jwt_client.json
+  (the repository's test key, the local server's token endpoint).
 - The loopback script runs in a folder holding native_app.json; the test
   reads the URL it prints and plays the browser.
 """
 
+import base64
 import json
 import os
 import pathlib
@@ -21,18 +24,19 @@ import sys
 
 import pytest
 
-from conftest import browse, get
+from conftest import KEYS, browse, get
 
 BINDING = pathlib.Path(__file__).resolve().parents[1]
 BLOCKS = re.findall(r"^```python\n(.*?)^```", (BINDING / "README.md").read_text(), flags=re.S | re.M)
 WEB = [b for b in BLOCKS if "def callback(" in b]
 LOOPBACK = [b for b in BLOCKS if "LoopbackLogin(" in b]
-TOKEN = [b for b in BLOCKS if b not in WEB and b not in LOOPBACK]
+JWT = [b for b in BLOCKS if "jwt_client.json" in b]
+TOKEN = [b for b in BLOCKS if b not in WEB and b not in LOOPBACK and b not in JWT]
 ENV = dict(os.environ, PYTHONPATH=str(BINDING / "src"), PYTHONDONTWRITEBYTECODE="1")
 
 
 def test_readme_has_runnable_examples():
-    assert len(TOKEN) >= 2 and len(WEB) == 1 and len(LOOPBACK) == 1
+    assert len(TOKEN) >= 2 and len(WEB) == 1 and len(LOOPBACK) == 1 and len(JWT) == 1
     assert "bearer.fetch_token(oauth_body)" in TOKEN[0]
 
 
@@ -50,6 +54,21 @@ def test_readme_example_runs(server, tmp_path, index):
         assert re.fullmatch(r"eyJ[\w-]+\.[\w-]+\.[\w-]+\n", out.stdout)
     else:
         assert out.stdout.startswith("Bearer eyJ")
+
+
+def test_readme_private_key_jwt_runs(server, tmp_path):
+    cfg = {
+        "client_id": "jwt-client",
+        "client_auth": "private_key_jwt",
+        "private_key_file": str(KEYS / "rsa.key"),
+        "audience": "https://beeapp.open-cosmos.com",
+        "token_url": server.base + "/oauth/token",
+    }
+    (tmp_path / "jwt_client.json").write_text(json.dumps(cfg))
+    out = subprocess.run([sys.executable, "-c", JWT[0]], cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    payload = out.stdout.strip().split(".")[1]
+    assert json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"] == "jwt-client@clients"
 
 
 def test_readme_web_sign_in_runs(server):
