@@ -206,6 +206,11 @@ fn a_bad_key_setting_is_an_invalid_config_problem_naming_the_key() {
             "private_key_file",
         ),
         (
+            "endless",
+            &|c: &mut Value| c["private_key_file"] = "/dev/zero".into(),
+            "private_key_file",
+        ),
+        (
             "no key",
             &|c: &mut Value| {
                 c.as_object_mut().unwrap().remove("private_key_file");
@@ -373,6 +378,11 @@ fn mutual_tls_settings_are_checked() {
     neither.as_object_mut().unwrap().remove("client_cert_file");
     let problem = Config::from_json(&neither.to_string()).unwrap_err();
     assert_eq!(problem.extensions()["key"], "client_cert_file");
+    let mut endless = base.clone();
+    endless["client_cert_file"] = "/dev/zero".into();
+    let problem = Config::from_json(&endless.to_string()).unwrap_err();
+    assert_eq!(problem.extensions()["key"], "client_cert_file");
+    assert!(problem.detail().contains("1 MiB"), "{problem}");
     let mut not_a_key = base.clone();
     not_a_key["client_key_file"] = tls_file("client.pem").into();
     let problem = Config::from_json(&not_a_key.to_string()).unwrap_err();
