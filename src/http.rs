@@ -152,7 +152,7 @@ impl Resolver for LiteralFirstResolver {
     }
 }
 
-fn read_ca_file(path: &PathBuf) -> Result<Vec<Certificate<'static>>, Problem> {
+fn read_ca_file(path: &std::path::Path) -> Result<Vec<Certificate<'static>>, Problem> {
     let pem = crate::secret::read_key_file(path).map_err(|error| {
         Problem::config_key(
             "ca_file",
