@@ -392,3 +392,33 @@ fn mutual_tls_settings_are_checked() {
     let problem = Config::from_json(&with_secret.to_string()).unwrap_err();
     assert_eq!(problem.extensions()["key"], "client_secret");
 }
+
+#[test]
+fn clients_without_a_secret_share_the_host_tier_too() {
+    let server = tls_server();
+    let folder = Folder::new("client-auth-host");
+    for mut config in [
+        jwt_config(&server, "ec.key"),
+        mtls_config(
+            &server,
+            local_server::MTLS_CLIENT_ID,
+            "tls_client_auth",
+            "client",
+        ),
+    ] {
+        config["cache"] = folder.setting().into();
+        let before = server.auth0_requests();
+        // Two processes' clients: one request for both, sealed with the key.
+        let first = Client::from_json(&config.to_string())
+            .unwrap()
+            .token()
+            .unwrap();
+        let second = Client::from_json(&config.to_string())
+            .unwrap()
+            .token()
+            .unwrap();
+        assert_eq!(first.access_token, second.access_token);
+        assert_eq!(server.auth0_requests() - before, 1);
+    }
+    assert_eq!(folder.entries().len(), 2, "one entry per client");
+}
