@@ -9,7 +9,9 @@ import java.net.HttpURLConnection;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -25,12 +27,23 @@ final class AuthServer {
     private static AuthServer instance;
     private static final AtomicLong UNIQUE = new AtomicLong();
 
+    private static AuthServer tlsInstance;
+
     final String base;
+    /** With TLS ({@link #tls()}): the HTTPS listener that asks no certificate, and the mutual-TLS one. */
+    final String httpsBase;
+    final String mtlsBase;
     private final Process process;
 
     private AuthServer(Process process, String base) {
+        this(process, base, null, null);
+    }
+
+    private AuthServer(Process process, String base, String httpsBase, String mtlsBase) {
         this.process = process;
         this.base = base;
+        this.httpsBase = httpsBase;
+        this.mtlsBase = mtlsBase;
     }
 
     /** The checkout root: -Dbearer.root (test.sh sets it), else ../.. of the working folder. */
@@ -62,11 +75,32 @@ final class AuthServer {
         return instance;
     }
 
+    /**
+     * The server with HTTPS ({@code tests/tls/server.pem}), started once: plain
+     * HTTP at {@link #base}, HTTPS at {@link #httpsBase}, and mutual TLS (a
+     * client certificate required) at {@link #mtlsBase}.
+     */
+    static synchronized AuthServer tls() {
+        if (tlsInstance == null) {
+            tlsInstance = start(true);
+        }
+        return tlsInstance;
+    }
+
     /** A server of the caller's own, for a test that stops it; {@link #stop()} ends it. */
     static AuthServer start() {
+        return start(false);
+    }
+
+    private static AuthServer start(boolean tls) {
         Path binary = root().resolve("target/release/bearer");
+        List<String> command = new ArrayList<>(List.of(binary.toString(), "serve", "--port", "0"));
+        if (tls) {
+            command.addAll(List.of("--tls-cert", root().resolve("tests/tls/server.pem").toString(),
+                    "--tls-key", root().resolve("tests/tls/server.key").toString()));
+        }
         try {
-            Process process = new ProcessBuilder(binary.toString(), "serve", "--port", "0")
+            Process process = new ProcessBuilder(command)
                     .redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start();
             Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
@@ -77,6 +111,20 @@ final class AuthServer {
             if (first == null || !first.startsWith(prefix)) {
                 process.destroyForcibly();
                 throw new IllegalStateException("bearer serve said " + first);
+            }
+            String https = null;
+            String mtls = null;
+            while (tls && mtls == null) {
+                String line = out.readLine();
+                if (line == null) {
+                    process.destroyForcibly();
+                    throw new IllegalStateException("bearer serve --tls-cert named no mutual-TLS listener");
+                }
+                if (line.startsWith("https listening on ")) {
+                    https = line.substring("https listening on ".length()).trim();
+                } else if (line.startsWith("mutual-TLS listening on ")) {
+                    mtls = line.substring("mutual-TLS listening on ".length()).trim();
+                }
             }
             Thread drain = new Thread(() -> {
                 try {
@@ -89,7 +137,7 @@ final class AuthServer {
             }, "bearer-serve-stdout");
             drain.setDaemon(true);
             drain.start();
-            return new AuthServer(process, first.substring(prefix.length()).trim());
+            return new AuthServer(process, first.substring(prefix.length()).trim(), https, mtls);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + binary, e);
         }
