@@ -215,7 +215,7 @@ final class AuthServer {
         return stats.get("auth0") + stats.get("cobuilder");
     }
 
-    /** One counter of /_stats: auth0, cobuilder, authorize, refresh, discovery. */
+    /** One counter of /_stats: auth0, cobuilder, authorize, refresh, discovery, device, device_polls. */
     long stat(String name) {
         Long value = stats().get(name);
         if (value == null) {
@@ -237,6 +237,45 @@ final class AuthServer {
         config.put("authorize_url", base + "/authorize");
         config.put("token_url", auth0Url(""));
         return apply(config, overrides);
+    }
+
+    /** The device authorization endpoint, with the server's switches ({@code interval=0}, {@code expires_in=1}). */
+    String deviceUrl(String query) {
+        return base + "/oauth/device/code" + (query.isEmpty() ? "" : "?" + query);
+    }
+
+    /** The public native client for the device flow (no secret), with overrides. */
+    Map<String, Object> deviceApp(String query, Object... overrides) {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("client_id", "native-client");
+        config.put("grant_type", "device_code");
+        config.put("device_authorization_url", deviceUrl(query));
+        config.put("token_url", base + AUTH0_PATH);
+        config.put("audience", "https://beeapp.open-cosmos.com");
+        config.put("scope", "openid offline_access");
+        return apply(config, overrides);
+    }
+
+    /** What the user does on the verification page: {@code approve}, {@code deny} or {@code slow_down}. */
+    void device(String userCode, String action) {
+        try {
+            HttpURLConnection connection = (HttpURLConnection) new URL(base + "/_device?user_code="
+                    + java.net.URLEncoder.encode(userCode, StandardCharsets.UTF_8) + "&action=" + action)
+                    .openConnection();
+            connection.setRequestMethod("POST");
+            connection.setDoOutput(true);
+            connection.getOutputStream().close();
+            try {
+                int status = connection.getResponseCode();
+                if (status / 100 != 2) {
+                    throw new IllegalStateException("POST /_device " + action + ": " + status);
+                }
+            } finally {
+                connection.disconnect();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The status, Location and body of a GET that does not follow redirects. */
