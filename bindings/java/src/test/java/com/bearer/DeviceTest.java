@@ -73,6 +73,34 @@ class DeviceTest {
     }
 
     @Test
+    void startFromTheIssuersDiscoveryDocument() {
+        // No device_authorization_url or token_url: both come from /.well-known/openid-configuration.
+        long before = server.stat("device");
+        try (BearerDevice device = BearerDevice.start(server.deviceApp("",
+                "device_authorization_url", null, "token_url", null, "issuer", server.base + "/"))) {
+            assertTrue(device.getUserCode().matches(USER_CODE), device.getUserCode());
+            assertEquals(server.base + "/activate", device.getVerificationUri());
+            assertEquals(5, device.getInterval());
+        }
+        assertEquals(before + 1, server.stat("device"));
+    }
+
+    @Test
+    void forgottenDevicesAreFreedByTheCleaner() throws Exception {
+        // Nothing to observe from Java but the absence of a crash (valgrind.sh checks the frees).
+        for (int i = 0; i < 50; i++) {
+            BearerDevice.start(server.deviceApp("interval=0"));
+        }
+        System.gc();
+        Thread.sleep(100);
+        System.gc();
+        try (BearerDevice device = BearerDevice.start(server.deviceApp("interval=0"))) {
+            device.cancel();
+            assertEquals(BearerStatus.CANCELLED, assertThrows(BearerException.class, device::poll).getCode());
+        }
+    }
+
+    @Test
     void approved() throws Exception {
         try (BearerDevice device = BearerDevice.start(server.deviceApp("interval=0"))) {
             long polls = server.stat("device_polls");
