@@ -101,6 +101,35 @@ class ReadmeTest < Minitest::Test
     end
   end
 
+  # The device example as written (plus $stdout.sync = true) in a child
+  # process that prints the code; this test is the user and approves it.
+  def test_readme_device_example_runs
+    require "open3"
+    example = block_with("DeviceLogin")
+    config = { "client_id" => "native-client", "grant_type" => "device_code",
+               "device_authorization_url" => "#{TestServer.base}/oauth/device/code?interval=0",
+               "token_url" => "#{TestServer.base}/oauth/token", "audience" => "https://beeapp.open-cosmos.com",
+               "scope" => "openid offline_access" }
+    Dir.mktmpdir do |dir|
+      File.write(File.join(dir, "device.json"), JSON.generate(config))
+      lib = File.expand_path("../lib", __dir__)
+      Open3.popen3(RbConfig.ruby, "-I", lib, "-e", "$stdout.sync = true\n#{example}", chdir: dir) do |stdin, out, err, wait|
+        stdin.close
+        line = out.gets.to_s
+        match = line.match(/\AOpen (\S+) and enter (\S+)\n\z/) or
+          flunk "unexpected first line #{line.inspect}: #{err.read}"
+        uri, code = match.captures
+        assert_equal "#{TestServer.base}/activate", uri
+        query = URI.encode_www_form(user_code: code, action: "approve")
+        assert_equal "200", Net::HTTP.post(URI("#{TestServer.base}/_device?#{query}"), "", "Content-Type" => "text/plain").code
+        assert_match(/\ABearer eyJ[\w-]+\.[\w-]+\.[\w-]+\n\z/, out.read)
+        assert wait.value.success?, err.read
+      ensure
+        Process.kill(:KILL, wait.pid) if wait&.alive?
+      end
+    end
+  end
+
   # The loopback example as written, in a child process that prints the URL;
   # this test is the browser.
   def test_readme_loopback_example_runs
