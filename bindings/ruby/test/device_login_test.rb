@@ -149,14 +149,29 @@ class DeviceLoginTest < Minitest::Test
     end
   end
 
+  # While one thread polls (cancelled after 300 ms), this thread keeps
+  # running Ruby code without a long pause.
   def test_the_gvl_is_released_while_polling
     Bearer::DeviceLogin.start(device_config("interval=1")) do |login|
+      poller = Thread.new do
+        Thread.current.report_on_exception = false
+        login.poll
+      end
+      sleep 0.05 # lets the poller start its poll
+      canceller = later(0.3) { login.cancel }
       counter = 0
-      counting_thread = Thread.new { counter += 1 while counter >= 0 }
-      later(0.5) { login.cancel }
-      assert_cancelled { login.poll }
-      counting_thread.kill.join
-      assert_operator counter, :>, 1000
+      longest_pause = 0.0
+      last = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+      while poller.alive?
+        counter += 1
+        now = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+        longest_pause = now - last if now - last > longest_pause
+        last = now
+      end
+      canceller.join
+      assert_cancelled { poller.value }
+      assert_operator counter, :>, 10_000
+      assert_operator longest_pause, :<, 0.25
     end
   end
 

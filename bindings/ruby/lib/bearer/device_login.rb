@@ -114,7 +114,8 @@ module Bearer
         # that the handle outlives the call.
         if worker.alive?
           Native.bearer_device_cancel(handle)
-          begin
+          # A second Ctrl-C must not cut this wait short: the poll ends soon.
+          Thread.handle_interrupt(Object => :never) do
             worker.join
           rescue ProblemError
             nil # the cancelled problem; the interrupting exception goes on
