@@ -63,15 +63,13 @@ class DeviceLoginTest < Minitest::Test
       user_thread = later { user(login, "approve") }
       response, delta = counting { login.poll }
       user_thread.join
-      assert_kind_of Hash, response
-      assert jwt?(response["access_token"]), response.keys.inspect
-      assert_kind_of String, response["refresh_token"]
-      refute_empty response["refresh_token"]
+      assert_kind_of Bearer::AccessToken, response, "as LoopbackLogin#wait gives"
+      assert jwt?(response["access_token"]), response.to_h.keys.inspect
+      assert_kind_of String, response.refresh_token
+      refute_empty response.refresh_token
       assert_equal "Bearer", response["token_type"]
       assert_operator delta["device_polls"], :>=, 1
-      token = Bearer::AccessToken.new(response)
-      assert_equal response["access_token"], token.token
-      assert_equal response["refresh_token"], token.refresh_token
+      assert_equal response["access_token"], response.token
     end
   end
 

@@ -76,7 +76,7 @@ module Bearer
       json = use do |handle|
         @poll_lock.synchronize { poll_on_a_thread(handle) }
       end
-      JSON.parse(json)
+      AccessToken.from_json(json)
     end
 
     # Makes a #poll in progress (on another thread) raise the cancelled
