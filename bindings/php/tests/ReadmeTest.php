@@ -96,6 +96,28 @@ final class ReadmeTest extends TestCase
         }
     }
 
+    /** The private_key_jwt block, with the test key and the local server for the placeholders. */
+    public function testPrivateKeyJwtExampleSignsIn(): void
+    {
+        $code = array_values(array_filter(self::blocks(), static fn (string $b): bool => str_contains($b, "'private_key_jwt'")));
+        self::assertCount(1, $code);
+        $code = str_replace(
+            ["'my-client'", '/etc/app/client.key', 'https://tenant.example.com/oauth/token'],
+            ["'jwt-client'", LocalServer::checkout() . '/tests/keys/rsa.key', LocalServer::url() . '/oauth/token'],
+            $code[0],
+        );
+        $file = tempnam(sys_get_temp_dir(), 'bearer-readme-');
+        try {
+            file_put_contents($file, "<?php\nrequire " . var_export(dirname(__DIR__) . '/autoload.php', true) . ";\n" . $code);
+            $r = Proc::run([PHP_BINARY, $file]);
+        } finally {
+            @unlink($file);
+        }
+        self::assertSame(0, $r['exit'], $r['err']);
+        self::assertSame('', $r['err']);
+        self::assertMatchesRegularExpression('/^Bearer \S{20,}\n$/', $r['out']);
+    }
+
     /** The loopback login block as written; this test is the browser while the example waits. */
     public function testLoopbackExampleSignsIn(): void
     {
