@@ -208,6 +208,21 @@ final class DeviceLoginTest extends TestCase
         $login->close();
     }
 
+    /** An issuer instead: its discovery document names the device endpoint (and the token endpoint). */
+    public function testTheIssuersDiscoveryNamesTheDeviceEndpoint(): void
+    {
+        $config = self::config();
+        unset($config['device_authorization_url'], $config['token_url']);
+        $before = LocalServer::stats();
+        $login = DeviceLogin::start(['issuer' => LocalServer::url() . '/'] + $config);
+        self::assertSame(1, LocalServer::stats()['device'] - $before['device']);
+        self::act($login->userCode(), 'approve');
+        // The server's default interval (5 s) was asked for; approved first, the first poll succeeds.
+        self::assertSame(5, $login->interval());
+        self::assertArrayHasKey('access_token', $login->poll());
+        $login->close();
+    }
+
     public function testNoDeviceEndpointIsInvalidConfig(): void
     {
         $config = self::config();
