@@ -94,21 +94,19 @@ final class DeviceLogin
     }
 
     /**
-     * Waits until the user approves and returns the token response
-     * (access_token, token_type, expires_in, expires_at, refresh_token
-     * with offline_access, scope, id_token, ...).
+     * Waits until the user approves and returns the token response, as
+     * LoopbackLogin::wait() does (a refresh token with offline_access).
      *
-     * @return array<string, mixed>
      * @throws ProblemException authorization-denied (code 3) when the user declines,
      *                          device-code-expired (code 3) when the code expired first,
      *                          cancelled (code 9, Status::CANCELLED) after cancel()
      * @throws BearerException when closed
      */
-    public function poll(): array
+    public function poll(): AccessToken
     {
         $json = Native::call('bearer_device_poll', $this->live());
 
-        return json_decode($json, true, 64, JSON_THROW_ON_ERROR);
+        return new AccessToken(json_decode($json, true, 64, JSON_THROW_ON_ERROR));
     }
 
     /**

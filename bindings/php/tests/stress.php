@@ -134,7 +134,7 @@ $ops = [
         $login = DeviceLogin::start($device);
         $approve = "$base/_device?" . http_build_query(['user_code' => $login->userCode(), 'action' => 'approve']);
         check(file_get_contents($approve, false, stream_context_create(['http' => ['method' => 'POST']])) !== false, 'approve');
-        check(isset($login->poll()['refresh_token']), 'device token response');
+        check($login->poll()->getRefreshToken() !== null, 'device token response');
         $login->close();
     }],
     'device-cancel' => [4, static function () use ($device): void {
