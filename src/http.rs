@@ -152,8 +152,8 @@ impl Resolver for LiteralFirstResolver {
     }
 }
 
-fn read_ca_file(path: &PathBuf) -> Result<Vec<Certificate<'static>>, Problem> {
-    let pem = std::fs::read(path).map_err(|error| {
+fn read_ca_file(path: &std::path::Path) -> Result<Vec<Certificate<'static>>, Problem> {
+    let pem = crate::secret::read_key_file(path).map_err(|error| {
         Problem::config_key(
             "ca_file",
             format!("ca_file \"{}\" cannot be read: {error}", path.display()),
@@ -215,7 +215,27 @@ pub fn post(
     body: &Body,
     redaction: &Redaction,
 ) -> Result<Answer, Failed> {
-    let url = &config.token_url;
+    post_to(
+        agent,
+        config,
+        &config.token_url,
+        deadline,
+        authorization,
+        body,
+        redaction,
+    )
+}
+
+/// [`post`] to another endpoint of the same server (the device flow's).
+pub fn post_to(
+    agent: &Agent,
+    config: &Config,
+    url: &str,
+    deadline: Deadline,
+    authorization: Option<&str>,
+    body: &Body,
+    redaction: &Redaction,
+) -> Result<Answer, Failed> {
     let remaining = deadline.remaining();
     let mut request = agent
         .post(url)

@@ -9,6 +9,7 @@
 //! `_free`; both accept NULL.
 
 mod client;
+mod device;
 mod flows;
 mod token;
 
@@ -46,6 +47,8 @@ pub enum BearerStatus {
     BadResponse = 7,
     /// A bug in bearer (a caught panic).
     Internal = 8,
+    /// Another thread cancelled the wait (`bearer_device_cancel`).
+    Cancelled = 9,
 }
 
 impl From<ProblemKind> for BearerStatus {
@@ -58,7 +61,8 @@ impl From<ProblemKind> for BearerStatus {
             | ProblemKind::InvalidRequest
             | ProblemKind::UpstreamProblem
             | ProblemKind::InvalidGrant
-            | ProblemKind::AuthorizationDenied => Self::Rejected,
+            | ProblemKind::AuthorizationDenied
+            | ProblemKind::DeviceCodeExpired => Self::Rejected,
             ProblemKind::RateLimited => Self::RateLimited,
             ProblemKind::UpstreamError | ProblemKind::Redirected | ProblemKind::Unreachable => {
                 Self::Unavailable
@@ -66,6 +70,7 @@ impl From<ProblemKind> for BearerStatus {
             ProblemKind::Timeout => Self::Timeout,
             ProblemKind::InvalidResponse | ProblemKind::ResponseTooLarge => Self::BadResponse,
             ProblemKind::Internal => Self::Internal,
+            ProblemKind::Cancelled => Self::Cancelled,
         }
     }
 }
@@ -175,6 +180,17 @@ fn null_argument(name: &str) -> Problem {
         format!("{name} must not be NULL"),
     )
     .with_extension("argument", name)
+}
+
+/// Writes `value` through `out`, an optional out-parameter, unless it is NULL.
+///
+/// # Safety
+/// `out` must be NULL or valid for one write.
+unsafe fn write_optional<T>(out: *mut T, value: T) {
+    if !out.is_null() {
+        // SAFETY: not NULL, and valid for one write by the caller's contract.
+        unsafe { *out = value };
+    }
 }
 
 /// Hands a string to C; it comes back through `bearer_string_free`.
