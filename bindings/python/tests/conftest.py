@@ -70,6 +70,17 @@ def get(url: str):
             return exc.code, exc.read().decode("utf-8", "replace")
 
 
+def post(url: str) -> int:
+    """An empty POST (the test user's action at the local server): its status."""
+    req = urllib.request.Request(url, data=b"", method="POST")
+    try:
+        with _browser.open(req, timeout=10) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code
+
+
 class Server:
     def __init__(self, base: str) -> None:
         self.base = base

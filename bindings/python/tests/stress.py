@@ -1,7 +1,7 @@
 """A few thousand mixed calls through the binding, for bindings/valgrind.sh:
 clients made and closed, tokens, token responses, headers, one-shot
-fetches, every kind of error, authorize_start, and threads sharing one
-client. Prints what it did; exits 1 on any unexpected outcome.
+fetches, every kind of error, authorize_start, device sign-ins (approved,
+and cancelled), and threads sharing one client. Prints what it did; exits 1 on any unexpected outcome.
 
     PYTHONPATH=src BEARER_STRESS_CALLS=3000 python3 tests/stress.py
 """
@@ -14,7 +14,7 @@ import threading
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from conftest import APP_REDIRECT, local_server  # noqa: E402
+from conftest import APP_REDIRECT, local_server, post  # noqa: E402
 
 import bearer  # noqa: E402
 
@@ -100,6 +100,24 @@ def main() -> int:
             expect_problem(lambda: bearer.token_refused('{"client_id": ', token),
                            bearer.Status.INVALID_CONFIG, ":invalid-config")
 
+        device_cfg = {
+            "client_id": "native-client",
+            "grant_type": "device_code",
+            "device_authorization_url": server.base + "/oauth/device/code?interval=0",
+            "token_url": server.base + "/oauth/token",
+            "audience": "https://beeapp.open-cosmos.com",
+            "scope": "openid offline_access",
+        }
+
+        def device():
+            with bearer.DeviceLogin.start(device_cfg) as login:
+                assert post(f"{server.base}/_device?user_code={login.user_code}&action=approve") < 300
+                assert "refresh_token" in login.poll()
+            login = bearer.DeviceLogin.start(device_cfg)
+            login.cancel()
+            expect_problem(login.poll, bearer.Status.CANCELLED, ":cancelled")
+            login.close()
+
         def threads():
             errors = []
 
@@ -119,14 +137,14 @@ def main() -> int:
             if errors:
                 raise errors[0]
 
-        # (operation, library calls it makes): a round is 41 calls.
+        # (operation, library calls it makes): a round is 48 calls.
         mix = [
             ("client", client_cycle, 6), ("shared", shared_calls, 3), ("shared", shared_calls, 3),
             ("one-shot", one_shot, 2), ("wrong-secret", wrong_secret, 1), ("closed-port", closed, 2),
             ("invalid-config", invalid_config, 2), ("invalid-utf8", invalid_utf8, 1),
             ("authorize", authorize, 2), ("shared", shared_calls, 3), ("client", client_cycle, 6),
             ("wrong-secret", wrong_secret, 1), ("one-shot", one_shot, 2), ("shared", shared_calls, 3),
-            ("refused", refused, 5),
+            ("refused", refused, 5), ("device", device, 7),
         ]
         done, i = 0, 0
         while done < calls:

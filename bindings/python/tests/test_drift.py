@@ -26,6 +26,9 @@ C_TO_CTYPES = {
     "bearer_login **": _P,
     "bearer_login *": ctypes.c_void_p,
     "const bearer_login *": ctypes.c_void_p,
+    "bearer_device **": _P,
+    "bearer_device *": ctypes.c_void_p,
+    "const bearer_device *": ctypes.c_void_p,
     "unsigned int": ctypes.c_uint,
     "bool *": ctypes.POINTER(ctypes.c_bool),  # out flag
 }

@@ -10,6 +10,8 @@ Blocks fenced as ```python are run; blocks fenced as ```py are fragments
   would: a dict as the session, the test as the browser.
 - The private_key_jwt script runs in a folder holding jwt_client.json
   (the repository's test key, the local server's token endpoint).
+- The device script runs in a folder holding device_app.json; the test
+  reads the code it prints and approves it as the user would.
 - The loopback script runs in a folder holding native_app.json; the test
   reads the URL it prints and plays the browser.
 """
@@ -24,19 +26,20 @@ import sys
 
 import pytest
 
-from conftest import KEYS, browse, get
+from conftest import KEYS, browse, get, post
 
 BINDING = pathlib.Path(__file__).resolve().parents[1]
 BLOCKS = re.findall(r"^```python\n(.*?)^```", (BINDING / "README.md").read_text(), flags=re.S | re.M)
 WEB = [b for b in BLOCKS if "def callback(" in b]
 LOOPBACK = [b for b in BLOCKS if "LoopbackLogin(" in b]
 JWT = [b for b in BLOCKS if "jwt_client.json" in b]
-TOKEN = [b for b in BLOCKS if b not in WEB and b not in LOOPBACK and b not in JWT]
+DEVICE = [b for b in BLOCKS if "DeviceLogin" in b]
+TOKEN = [b for b in BLOCKS if b not in WEB and b not in LOOPBACK and b not in JWT and b not in DEVICE]
 ENV = dict(os.environ, PYTHONPATH=str(BINDING / "src"), PYTHONDONTWRITEBYTECODE="1")
 
 
 def test_readme_has_runnable_examples():
-    assert len(TOKEN) >= 2 and len(WEB) == 1 and len(LOOPBACK) == 1 and len(JWT) == 1
+    assert len(TOKEN) >= 2 and len(WEB) == 1 and len(LOOPBACK) == 1 and len(JWT) == 1 and len(DEVICE) == 1
     assert "bearer.fetch_token(oauth_body)" in TOKEN[0]
 
 
@@ -69,6 +72,33 @@ def test_readme_private_key_jwt_runs(server, tmp_path):
     assert out.returncode == 0, out.stderr
     payload = out.stdout.strip().split(".")[1]
     assert json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sub"] == "jwt-client@clients"
+
+
+def test_readme_device_sign_in_runs(server, tmp_path):
+    cfg = {
+        "client_id": "native-client",
+        "grant_type": "device_code",
+        "device_authorization_url": server.base + "/oauth/device/code?interval=0",
+        "token_url": server.base + "/oauth/token",
+        "audience": "https://beeapp.open-cosmos.com",
+        "scope": "openid offline_access",
+    }
+    (tmp_path / "device_app.json").write_text(json.dumps(cfg))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", DEVICE[0]], cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        first = proc.stdout.readline()
+        m = re.fullmatch(r"Open (http://\S+/activate) and enter (\S+)\n", first)
+        assert m, first + proc.stderr.read()
+        post(server.base + "/_device?user_code=" + m[2] + "&action=approve")
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert re.fullmatch(r"Bearer \d+\n", out)
 
 
 def test_readme_web_sign_in_runs(server):

@@ -15,7 +15,8 @@ imports httpx; this package imports neither). Both retry once when the API
 refuses a token (:meth:`Client.token_refused`).
 
 Users sign in with :func:`authorize_start` / :func:`authorize_complete`
-(a web app) or :class:`LoopbackLogin` (a native app or a script).
+(a web app), :class:`LoopbackLogin` (a native app or a script) or
+:class:`DeviceLogin` (a device without a browser, RFC 8628).
 """
 
 from ._client import (
@@ -33,6 +34,7 @@ from ._flows import (
     authorize_complete,
     authorize_start,
 )
+from ._device import DeviceLogin
 from ._errors import (
     BearerError,
     ClientClosedError,
@@ -47,6 +49,7 @@ __all__ = [
     "BearerError",
     "Client",
     "ClientClosedError",
+    "DeviceLogin",
     "LibraryNotFoundError",
     "LoopbackLogin",
     "ProblemError",
@@ -68,6 +71,7 @@ for _cls in (
     LoopbackLogin,
     BearerAuth,
     Client,
+    DeviceLogin,
     BearerError,
     ClientClosedError,
     LibraryNotFoundError,

@@ -29,6 +29,7 @@ class Status(enum.IntEnum):
     TIMEOUT = 6
     BAD_RESPONSE = 7
     INTERNAL = 8
+    CANCELLED = 9
 
 
 class BearerError(Exception):

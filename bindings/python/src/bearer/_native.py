@@ -23,10 +23,10 @@ ENV_VAR = "BEARER_LIBRARY"
 
 _p_out = POINTER(c_void_p)
 _byref = ctypes.byref
-_string_at = ctypes.string_at  # char ** / bearer_client ** / bearer_login ** out-parameters
+_string_at = ctypes.string_at  # char ** / bearer_client ** / bearer_login ** / bearer_device ** out-parameters
 
 #: The header's opaque handle types; each is a c_void_p here.
-OPAQUE_TYPES = ("bearer_client", "bearer_login")
+OPAQUE_TYPES = ("bearer_client", "bearer_login", "bearer_device")
 
 #: Every function of bearer.h: name -> (restype, [(parameter name, argtype)]).
 #: tests/test_drift.py compares this table, and the loaded functions, with
@@ -89,6 +89,16 @@ SIGNATURES = {
         [("login", c_void_p), ("timeout_ms", c_uint), ("json_out", _p_out), ("problem_out", _p_out)],
     ),
     "bearer_login_free": (None, [("login", c_void_p)]),
+    "bearer_device_start": (
+        c_int,
+        [("config_json", c_char_p), ("device_out", _p_out), ("json_out", _p_out), ("problem_out", _p_out)],
+    ),
+    "bearer_device_poll": (
+        c_int,
+        [("device", c_void_p), ("token_json_out", _p_out), ("problem_out", _p_out)],
+    ),
+    "bearer_device_cancel": (None, [("device", c_void_p)]),
+    "bearer_device_free": (None, [("device", c_void_p)]),
     "bearer_fetch_token": (
         c_int,
         [("config_json", c_char_p), ("token_out", _p_out), ("problem_out", _p_out)],
