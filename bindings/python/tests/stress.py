@@ -1,7 +1,7 @@
 """A few thousand mixed calls through the binding, for bindings/valgrind.sh:
 clients made and closed, tokens, token responses, headers, one-shot
-fetches, every kind of error, authorize_start, device sign-ins (approved,
-and cancelled), and threads sharing one client. Prints what it did; exits 1 on any unexpected outcome.
+fetches, every kind of error, authorize_start, private_key_jwt clients,
+device sign-ins (approved, and cancelled), and threads sharing one client. Prints what it did; exits 1 on any unexpected outcome.
 
     PYTHONPATH=src BEARER_STRESS_CALLS=3000 python3 tests/stress.py
 """
@@ -14,7 +14,7 @@ import threading
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from conftest import APP_REDIRECT, local_server, post  # noqa: E402
+from conftest import APP_REDIRECT, KEYS, local_server, post  # noqa: E402
 
 import bearer  # noqa: E402
 
@@ -100,6 +100,23 @@ def main() -> int:
             expect_problem(lambda: bearer.token_refused('{"client_id": ', token),
                            bearer.Status.INVALID_CONFIG, ":invalid-config")
 
+        def jwt_config(key):
+            return {
+                "client_id": "jwt-client",
+                "client_auth": "private_key_jwt",
+                "private_key_file": str(KEYS / key),
+                "audience": "https://beeapp.open-cosmos.com",
+                "token_url": server.base + "/oauth/token",
+            }
+
+        def private_key_jwt():
+            with bearer.Client(jwt_config("ec.key")) as client:
+                token = client.token()
+                assert client.token_refused(token) is True
+                assert client.token() != token
+            expect_problem(lambda: bearer.fetch_token(jwt_config("encrypted.key")),
+                           bearer.Status.INVALID_CONFIG, ":invalid-config")
+
         device_cfg = {
             "client_id": "native-client",
             "grant_type": "device_code",
@@ -137,14 +154,14 @@ def main() -> int:
             if errors:
                 raise errors[0]
 
-        # (operation, library calls it makes): a round is 48 calls.
+        # (operation, library calls it makes): a round is 54 calls.
         mix = [
             ("client", client_cycle, 6), ("shared", shared_calls, 3), ("shared", shared_calls, 3),
             ("one-shot", one_shot, 2), ("wrong-secret", wrong_secret, 1), ("closed-port", closed, 2),
             ("invalid-config", invalid_config, 2), ("invalid-utf8", invalid_utf8, 1),
             ("authorize", authorize, 2), ("shared", shared_calls, 3), ("client", client_cycle, 6),
             ("wrong-secret", wrong_secret, 1), ("one-shot", one_shot, 2), ("shared", shared_calls, 3),
-            ("refused", refused, 5), ("device", device, 7),
+            ("refused", refused, 5), ("device", device, 7), ("private-key-jwt", private_key_jwt, 6),
         ]
         done, i = 0, 0
         while done < calls:

@@ -75,6 +75,16 @@ def test_approved_before_the_first_poll(server):
         assert "refresh_token" in login.poll()
 
 
+def test_the_device_url_may_come_from_the_issuers_discovery(server):
+    cfg = device_config(server)
+    del cfg["device_authorization_url"], cfg["token_url"]
+    cfg["issuer"] = server.base + "/"
+    with bearer.DeviceLogin.start(cfg) as login:
+        assert login.verification_uri == server.base + "/activate"
+        user(server, login, "approve")  # before the first poll: no wait for the interval
+        assert "refresh_token" in login.poll()
+
+
 def test_denied_is_authorization_denied(server):
     with bearer.DeviceLogin.start(device_config(server)) as login:
         later(0.1, user, server, login, "deny")
