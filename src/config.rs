@@ -496,11 +496,12 @@ impl Config {
 }
 
 impl Config {
-    /// The `aud` of a client assertion.
-    pub fn assertion_audience(&self) -> &str {
+    /// The `aud` of a client assertion: the issuer, or the token endpoint
+    /// without query or user info, as providers compare it.
+    pub fn assertion_audience(&self) -> String {
         match (self.assertion_audience, &self.issuer) {
-            (AssertionAudience::Issuer, Some(issuer)) => issuer,
-            _ => &self.token_url,
+            (AssertionAudience::Issuer, Some(issuer)) => issuer.clone(),
+            _ => endpoint_for_display(&self.token_url),
         }
     }
 

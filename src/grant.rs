@@ -189,7 +189,7 @@ fn request(config: &Config, grant: GrantRequest<'_>) -> Result<Request, Problem>
     }
     let secret = config.client_secret.as_ref().map(|secret| secret.expose());
     let assertion = match &config.signing_key {
-        Some(key) => Some(key.assertion(&config.client_id, config.assertion_audience())?),
+        Some(key) => Some(key.assertion(&config.client_id, &config.assertion_audience())?),
         None => None,
     };
     if let Some(assertion) = &assertion {
