@@ -61,6 +61,10 @@ typedef enum {
    * A bug in bearer (a caught panic).
    */
   BEARER_STATUS_INTERNAL = 8,
+  /**
+   * Another thread cancelled the wait (`bearer_device_cancel`).
+   */
+  BEARER_STATUS_CANCELLED = 9,
 } bearer_status;
 
 /**
@@ -69,6 +73,14 @@ typedef enum {
  * taking a `const bearer_client *` may be called from many threads at once.
  */
 typedef struct bearer_client bearer_client;
+
+/**
+ * An opaque device sign-in: the codes to show the user, and the device
+ * code to poll with. Create it with `bearer_device_start`, free it with
+ * `bearer_device_free`. `bearer_device_cancel` may be called from any
+ * thread while another one polls.
+ */
+typedef struct bearer_device bearer_device;
 
 /**
  * A native app's sign-in in progress (RFC 8252): a listener on 127.0.0.1
@@ -225,6 +237,64 @@ bearer_status bearer_client_token_refused(const bearer_client *client,
  * `client` must be NULL or a live handle from `bearer_client_new`.
  */
 void bearer_client_free(bearer_client *client);
+
+/**
+ * Starts the device authorization grant for `config_json` (grant_type
+ * `"device_code"` is implied; `device_authorization_url`, or an `issuer`
+ * whose discovery document names one).
+ *
+ * On `BEARER_STATUS_OK`, `*device_out` is a new handle to free with
+ * `bearer_device_free`, and `*json_out` a JSON object to free with
+ * `bearer_string_free`, to show the user: `user_code`, `verification_uri`,
+ * `verification_uri_complete` (when the server gave one), `expires_in` and
+ * `interval` (seconds). On failure, as for `bearer_client_new`.
+ *
+ * # Safety
+ * `config_json` must be NULL or a NUL-terminated string; `device_out`,
+ * `json_out` and `problem_out` must be NULL or valid for one pointer write.
+ */
+bearer_status bearer_device_start(const char *config_json,
+                                  bearer_device **device_out,
+                                  char **json_out,
+                                  char **problem_out);
+
+/**
+ * Blocks, polling the token endpoint every `interval` seconds (`slow_down`
+ * adds 5), until the user approves: then `*token_json_out` is the token
+ * response JSON (as `bearer_fetch_token_response` writes it), to free with
+ * `bearer_string_free`. The user declining is `BEARER_STATUS_REJECTED`
+ * (`authorization-denied`), the code expiring too (`device-code-expired`),
+ * and `bearer_device_cancel` from another thread
+ * `BEARER_STATUS_CANCELLED` (`cancelled`), at once or when the request in
+ * flight ends. One poll at a time per handle.
+ *
+ * # Safety
+ * `device` must be NULL or a live handle from `bearer_device_start`;
+ * `token_json_out` and `problem_out` must be NULL or valid for one pointer
+ * write.
+ */
+bearer_status bearer_device_poll(const bearer_device *device,
+                                 char **token_json_out,
+                                 char **problem_out);
+
+/**
+ * Makes a poll in progress return `BEARER_STATUS_CANCELLED`, and every
+ * later one. NULL is allowed and does nothing. Thread-safe.
+ *
+ * # Safety
+ * `device` must be NULL or a live handle from `bearer_device_start`.
+ */
+void bearer_device_cancel(const bearer_device *device);
+
+/**
+ * Frees a device sign-in. NULL is allowed and does nothing; freeing twice,
+ * or while another thread polls it, is undefined behaviour (cancel, then
+ * wait for the poll to return, then free).
+ *
+ * # Safety
+ * `device` must be NULL or a live handle from `bearer_device_start`.
+ */
+void bearer_device_free(bearer_device *device);
 
 /**
  * Starts a sign-in: builds the authorize URL for the configuration's

@@ -127,7 +127,7 @@ pub(crate) fn start_with_redirect(
     let response_type = match config.grant {
         Grant::AuthorizationCode => ResponseType::Code,
         Grant::Implicit => ResponseType::Token,
-        Grant::ClientCredentials | Grant::RefreshToken => {
+        Grant::ClientCredentials | Grant::RefreshToken | Grant::DeviceCode => {
             return Err(Problem::config_key(
                 "grant_type",
                 "an authorize URL needs grant_type \"authorization_code\" or \"implicit\"",

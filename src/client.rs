@@ -148,10 +148,13 @@ impl Client {
     /// A client whose tokens live in `cache`, which may be shared. With an
     /// `issuer` and no `token_url`, this reads the discovery document.
     pub fn with_cache(mut config: Config, cache: Arc<dyn TokenCache>) -> Result<Client, Problem> {
-        if matches!(config.grant, Grant::AuthorizationCode | Grant::Implicit) {
+        if matches!(
+            config.grant,
+            Grant::AuthorizationCode | Grant::Implicit | Grant::DeviceCode
+        ) {
             return Err(Problem::config_key(
                 "grant_type",
-                "a client gets tokens by \"client_credentials\" or \"refresh_token\"; a user signs in through the authorize URL or the loopback login first",
+                "a client gets tokens by \"client_credentials\" or \"refresh_token\"; a user signs in through the authorize URL, the loopback login or the device flow first",
             ));
         }
         discovery::resolve(&mut config)?;

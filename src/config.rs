@@ -41,7 +41,8 @@ const MAX_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 const DEFAULT_RETRIES: u32 = 3;
 const MAX_RETRIES: u64 = 10;
 
-const AUTH0_KEYS: [&str; 14] = [
+const AUTH0_KEYS: [&str; 15] = [
+    "device_authorization_url",
     "client_id",
     "client_secret",
     "client_cert_file",
@@ -132,6 +133,8 @@ pub enum Grant {
     Implicit,
     /// A refresh token gets new access tokens, rotated as the server says.
     RefreshToken,
+    /// A user approves on another device; this one polls (RFC 8628).
+    DeviceCode,
 }
 
 impl Grant {
@@ -141,6 +144,7 @@ impl Grant {
             "authorization_code" => Grant::AuthorizationCode,
             "implicit" => Grant::Implicit,
             "refresh_token" => Grant::RefreshToken,
+            "device_code" | "urn:ietf:params:oauth:grant-type:device_code" => Grant::DeviceCode,
             _ => return None,
         })
     }
@@ -162,6 +166,9 @@ pub struct Config {
     /// Where the user flows send the browser; empty until discovery fills it
     /// when only `issuer` was given.
     pub authorize_url: String,
+    /// Where the device flow starts (RFC 8628 3.1); empty until discovery
+    /// fills it when only `issuer` was given.
+    pub device_authorization_url: String,
     /// Where the browser comes back to (authorization code and implicit).
     pub redirect_uri: Option<String>,
     /// Read `/.well-known/openid-configuration` here for missing endpoints.
@@ -204,6 +211,10 @@ impl fmt::Debug for Config {
             .field("audience", &self.audience)
             .field("token_url", &shown(&self.token_url))
             .field("authorize_url", &shown(&self.authorize_url))
+            .field(
+                "device_authorization_url",
+                &shown(&self.device_authorization_url),
+            )
             .field("redirect_uri", &self.redirect_uri.as_deref().map(shown))
             .field("issuer", &self.issuer.as_deref().map(shown))
             .field("refresh_token", &masked(&self.refresh_token))
@@ -280,7 +291,7 @@ impl Config {
                 Problem::config_key(
                     "grant_type",
                     format!(
-                        "grant_type \"{text}\" is not supported; use \"client_credentials\", \"authorization_code\", \"implicit\" or \"refresh_token\""
+                        "grant_type \"{text}\" is not supported; use \"client_credentials\", \"authorization_code\", \"implicit\", \"refresh_token\" or \"device_code\""
                     ),
                 )
             })?,
@@ -361,6 +372,14 @@ impl Config {
         let authorize_url = take
             .optional_url("authorize_url")?
             .unwrap_or_else(|| default_for(AUTH0_DEFAULT_AUTHORIZE_URL));
+        let device_authorization_url = take.optional_url("device_authorization_url")?;
+        if grant == Grant::DeviceCode && device_authorization_url.is_none() && issuer.is_none() {
+            return Err(Problem::config_key(
+                "device_authorization_url",
+                "grant_type \"device_code\" needs \"device_authorization_url\" (Auth0: https://TENANT/oauth/device/code), or an \"issuer\" whose discovery document names it",
+            ));
+        }
+        let device_authorization_url = device_authorization_url.unwrap_or_default();
         let redirect_uri = take.optional_url("redirect_uri")?;
         let refresh_token = take.optional_string("refresh_token")?.map(Secret::new);
         if grant == Grant::RefreshToken && refresh_token.is_none() {
@@ -435,6 +454,7 @@ impl Config {
             audience,
             token_url,
             authorize_url,
+            device_authorization_url,
             redirect_uri,
             issuer,
             refresh_token,

@@ -8,7 +8,7 @@ use std::sync::{Mutex, PoisonError};
 
 use serde_json::Value;
 
-use crate::config::{Config, check_url_is_safe};
+use crate::config::{Config, Grant, check_url_is_safe};
 use crate::fork::{self, PerProcess};
 use crate::http;
 use crate::problem::{Problem, ProblemKind};
@@ -22,6 +22,8 @@ struct Endpoints {
     /// `mtls_endpoint_aliases.token_endpoint` (RFC 8705 5): where a
     /// mutual-TLS client asks instead.
     mtls_token: Option<String>,
+    /// `device_authorization_endpoint` (RFC 8628 4).
+    device_authorization: Option<String>,
     authorize: Option<String>,
     /// The document's `issuer`, as written: what RFC 9207's `iss` must equal.
     issuer: String,
@@ -76,7 +78,9 @@ pub fn resolve(config: &mut Config) -> Result<(), Problem> {
     let Some(key) = DocumentKey::for_config(config) else {
         return Ok(());
     };
-    if !config.token_url.is_empty() && !config.authorize_url.is_empty() {
+    let device_url_missing =
+        config.grant == Grant::DeviceCode && config.device_authorization_url.is_empty();
+    if !config.token_url.is_empty() && !config.authorize_url.is_empty() && !device_url_missing {
         return Ok(());
     }
     let known = lock().as_ref().and_then(|map| map.get(&key).cloned());
@@ -100,6 +104,11 @@ pub fn resolve(config: &mut Config) -> Result<(), Problem> {
         && let Some(authorize) = endpoints.authorize
     {
         config.authorize_url = authorize;
+    }
+    if config.device_authorization_url.is_empty()
+        && let Some(device) = endpoints.device_authorization
+    {
+        config.device_authorization_url = device;
     }
     Ok(())
 }
@@ -171,6 +180,7 @@ fn fetch(config: &Config, issuer: &str) -> Result<Endpoints, Problem> {
     Ok(Endpoints {
         token: endpoint("token_endpoint")?.ok_or_else(|| invalid("has no token_endpoint"))?,
         mtls_token,
+        device_authorization: endpoint("device_authorization_endpoint")?,
         authorize: endpoint("authorization_endpoint")?,
         issuer: named.to_owned(),
         sends_iss: document

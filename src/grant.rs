@@ -15,6 +15,9 @@ use crate::retry::{Deadline, Retry};
 use crate::secret::basic_credential;
 use crate::token::Token;
 
+/// `grant_type` of the device flow's polls (RFC 8628 3.4).
+const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
 /// What to trade for a token at the token endpoint.
 #[derive(Clone, Copy)]
 pub enum GrantRequest<'a> {
@@ -28,21 +31,29 @@ pub enum GrantRequest<'a> {
     },
     /// A refresh token (§6).
     RefreshToken { refresh_token: &'a str },
+    /// The device code of an approved device flow (RFC 8628 3.4).
+    DeviceCode { device_code: &'a str },
+    /// Not a grant: the device authorization request itself (RFC 8628
+    /// 3.1), with the client's authentication, `audience` and `scope`.
+    DeviceAuthorization,
 }
 
 impl GrantRequest<'_> {
-    fn grant_type(&self) -> &'static str {
-        match self {
+    fn grant_type(&self) -> Option<&'static str> {
+        Some(match self {
             GrantRequest::ClientCredentials => "client_credentials",
             GrantRequest::AuthorizationCode { .. } => "authorization_code",
             GrantRequest::RefreshToken { .. } => "refresh_token",
-        }
+            GrantRequest::DeviceCode { .. } => DEVICE_CODE_GRANT,
+            GrantRequest::DeviceAuthorization => return None,
+        })
     }
 
     /// The one-time values on the wire, which no problem may show either.
     fn secrets(&self) -> Vec<&str> {
         match *self {
-            GrantRequest::ClientCredentials => vec![],
+            GrantRequest::ClientCredentials | GrantRequest::DeviceAuthorization => vec![],
+            GrantRequest::DeviceCode { device_code } => vec![device_code],
             GrantRequest::AuthorizationCode {
                 code,
                 code_verifier,
@@ -68,6 +79,8 @@ pub fn fetch(
     // only be refused. Only answers saying the request was not taken (429,
     // 503) are retried for them.
     let single_use = !matches!(grant, GrantRequest::ClientCredentials);
+    // A device flow's poll is made again by its loop, at its interval.
+    let polled = matches!(grant, GrantRequest::DeviceCode { .. });
     let mut attempts = 1;
     let mut failed = loop {
         // Built anew for every attempt: a client assertion is good for one.
@@ -85,7 +98,7 @@ pub fn fetch(
             Ok(answer) => {
                 let status = answer.status;
                 let mut retry = Retry::for_status(status, answer.retry_after);
-                if single_use && !matches!(status, 429 | 503) {
+                if polled || single_use && !matches!(status, 429 | 503) {
                     retry = Retry::Never;
                 }
                 match read_answer(config, &redaction, answer) {
@@ -111,6 +124,44 @@ pub fn fetch(
     Err(failed)
 }
 
+/// The device authorization request (RFC 8628 3.1), once: the endpoint's
+/// JSON object, or its error as a problem.
+pub fn device_authorization(
+    agent: &Agent,
+    config: &Config,
+    deadline: Deadline,
+) -> Result<Map<String, Value>, Problem> {
+    let url = &config.device_authorization_url;
+    let (authorization, body, assertion) = request(config, GrantRequest::DeviceAuthorization)?;
+    let mut redaction = redaction(config, GrantRequest::DeviceAuthorization);
+    if let Some(assertion) = &assertion {
+        redaction.add_exact(assertion);
+    }
+    let authorization = authorization.as_deref().map(|header| header.as_str());
+    let answer = http::post_to(
+        agent,
+        config,
+        url,
+        deadline,
+        authorization,
+        &body,
+        &redaction,
+    )
+    .map_err(|failed| failed.problem)?;
+    let instance = http::endpoint_for_display(url);
+    match answer.status {
+        200..=299 => match serde_json::from_slice(&answer.body) {
+            Ok(Value::Object(members)) => Ok(members),
+            _ => Err(Problem::new(
+                ProblemKind::InvalidResponse,
+                "the device authorization endpoint answered no JSON object",
+            )
+            .with_instance(instance)),
+        },
+        status => Err(error_answer(&answer, status, instance, &redaction)),
+    }
+}
+
 /// The secrets of the configuration and of the grant, to scrub from what
 /// the endpoint or the HTTP stack says about the request.
 fn redaction(config: &Config, grant: GrantRequest<'_>) -> Redaction {
@@ -131,8 +182,10 @@ fn request(config: &Config, grant: GrantRequest<'_>) -> Result<Request, Problem>
         Shape::Cobuilder => ("clientId", "clientSecret", "audienceUrl"),
     };
     let mut fields: Vec<(&str, &str)> = Vec::with_capacity(8);
-    if config.shape == Shape::Auth0 {
-        fields.push(("grant_type", grant.grant_type()));
+    if config.shape == Shape::Auth0
+        && let Some(grant_type) = grant.grant_type()
+    {
+        fields.push(("grant_type", grant_type));
     }
     let secret = config.client_secret.as_ref().map(|secret| secret.expose());
     let assertion = match &config.signing_key {
@@ -156,7 +209,7 @@ fn request(config: &Config, grant: GrantRequest<'_>) -> Result<Request, Problem>
         }
     };
     match grant {
-        GrantRequest::ClientCredentials => {
+        GrantRequest::ClientCredentials | GrantRequest::DeviceAuthorization => {
             if let Some(audience) = &config.audience {
                 fields.push((audience_key, audience));
             }
@@ -177,6 +230,9 @@ fn request(config: &Config, grant: GrantRequest<'_>) -> Result<Request, Problem>
         }
         GrantRequest::RefreshToken { refresh_token } => {
             fields.push(("refresh_token", refresh_token));
+        }
+        GrantRequest::DeviceCode { device_code } => {
+            fields.push(("device_code", device_code));
         }
     }
     // The user-flow grants are form-encoded, as RFC 6749 and the seed page say.

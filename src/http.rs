@@ -215,7 +215,27 @@ pub fn post(
     body: &Body,
     redaction: &Redaction,
 ) -> Result<Answer, Failed> {
-    let url = &config.token_url;
+    post_to(
+        agent,
+        config,
+        &config.token_url,
+        deadline,
+        authorization,
+        body,
+        redaction,
+    )
+}
+
+/// [`post`] to another endpoint of the same server (the device flow's).
+pub fn post_to(
+    agent: &Agent,
+    config: &Config,
+    url: &str,
+    deadline: Deadline,
+    authorization: Option<&str>,
+    body: &Body,
+    redaction: &Redaction,
+) -> Result<Answer, Failed> {
     let remaining = deadline.remaining();
     let mut request = agent
         .post(url)

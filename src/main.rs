@@ -12,7 +12,7 @@ use bearer::cache_setting::{CACHE_ENV, CacheSetting, default_folder};
 use bearer::config::Grant;
 use bearer::ffi::BearerStatus;
 use bearer::local_server::{self, LocalAuthServer};
-use bearer::{Client, Config, LoopbackLogin, Problem, ProblemKind, Refusal};
+use bearer::{Client, Config, DeviceLogin, LoopbackLogin, Problem, ProblemKind, Refusal};
 use clap::error::ErrorKind;
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueHint};
 use clap_complete::Shell;
@@ -193,6 +193,11 @@ struct LoginArgs {
     /// Only print the URL; do not open a browser
     #[arg(long)]
     no_browser: bool,
+    /// Sign in on another device (RFC 8628): print a code and the URL to
+    /// enter it at, then wait until it is approved or expires (--timeout
+    /// does not apply: the code's lifetime does)
+    #[arg(long)]
+    device: bool,
 }
 
 #[derive(Args)]
@@ -433,6 +438,9 @@ fn cache_command(action: &CacheAction) -> ExitCode {
 }
 
 fn login(options: &LoginArgs) -> ExitCode {
+    if options.device {
+        return device_login(options);
+    }
     let result = read_credentials(&options.source).and_then(|text| {
         let config = Config::from_json_for(&text, Grant::AuthorizationCode)?;
         let login = LoopbackLogin::start(config)?;
@@ -447,6 +455,11 @@ fn login(options: &LoginArgs) -> ExitCode {
         }
         login.wait(std::time::Duration::from_secs(timeout))
     });
+    print_token_response(result)
+}
+
+/// A sign-in's outcome: the token response on stdout, or the problem.
+fn print_token_response(result: Result<bearer::Token, Problem>) -> ExitCode {
     match result {
         Ok(token) => {
             println!("{}", token.to_json());
@@ -454,6 +467,27 @@ fn login(options: &LoginArgs) -> ExitCode {
         }
         Err(problem) => fail(&problem),
     }
+}
+
+/// `bearer login --device`: the code and URL on stderr, the token response
+/// on stdout once approved.
+fn device_login(options: &LoginArgs) -> ExitCode {
+    let result = read_credentials(&options.source).and_then(|text| {
+        let mut config = Config::from_json_for(&text, Grant::DeviceCode)?;
+        config.grant = Grant::DeviceCode;
+        let login = DeviceLogin::start(config)?;
+        eprintln!(
+            "On any device, open\n  {}\nand enter the code\n  {}\nWaiting up to {} s for it to be approved ...",
+            login.verification_uri, login.user_code, login.expires_in
+        );
+        if let Some(complete) = &login.verification_uri_complete
+            && !options.no_browser
+        {
+            open_browser(complete);
+        }
+        login.poll()
+    });
+    print_token_response(result)
 }
 
 /// Best effort: the URL is printed anyway for machines without a desktop.

@@ -52,11 +52,16 @@ pub enum ProblemKind {
     /// The redirect handed back cannot be trusted or read: missing or
     /// mismatched `state`, no code or token, not our redirect URI.
     InvalidCallback,
+    /// The device flow's code expired before the user approved (RFC 8628
+    /// `expired_token`).
+    DeviceCodeExpired,
+    /// Another thread cancelled the wait (a device flow poll).
+    Cancelled,
 }
 
 impl ProblemKind {
     /// Every kind, in declaration order (for documentation and tests).
-    pub const ALL: [ProblemKind; 18] = [
+    pub const ALL: [ProblemKind; 20] = [
         Self::InvalidArgument,
         Self::InvalidConfig,
         Self::InsecureUrl,
@@ -75,6 +80,8 @@ impl ProblemKind {
         Self::InvalidGrant,
         Self::AuthorizationDenied,
         Self::InvalidCallback,
+        Self::DeviceCodeExpired,
+        Self::Cancelled,
     ];
 
     /// The `type` member: a URN, stable across releases.
@@ -100,6 +107,8 @@ impl ProblemKind {
             Self::InvalidGrant => "urn:bearer:problem:invalid-grant",
             Self::AuthorizationDenied => "urn:bearer:problem:authorization-denied",
             Self::InvalidCallback => "urn:bearer:problem:invalid-callback",
+            Self::DeviceCodeExpired => "urn:bearer:problem:device-code-expired",
+            Self::Cancelled => "urn:bearer:problem:cancelled",
         }
     }
 
@@ -123,6 +132,8 @@ impl ProblemKind {
             Self::InvalidGrant => "Grant rejected",
             Self::AuthorizationDenied => "Authorization denied",
             Self::InvalidCallback => "Invalid callback",
+            Self::DeviceCodeExpired => "Device code expired",
+            Self::Cancelled => "Cancelled",
         }
     }
 
@@ -135,9 +146,10 @@ impl ProblemKind {
             | Self::InvalidRequest
             | Self::UpstreamProblem
             | Self::InvalidGrant
-            | Self::InvalidCallback => 400,
+            | Self::InvalidCallback
+            | Self::Cancelled => 400,
             Self::Unauthorized => 401,
-            Self::Forbidden | Self::AuthorizationDenied => 403,
+            Self::Forbidden | Self::AuthorizationDenied | Self::DeviceCodeExpired => 403,
             Self::RateLimited => 429,
             Self::UpstreamError
             | Self::Redirected

@@ -118,8 +118,13 @@ fn compile_with(source: &str, extra: &[&str], libraries: &[&str], output: &Path)
 /// and fails unless the executable really calls into both runtimes: a build
 /// that silently lost them would pass everything.
 fn compile_sanitized(source: &str, name: &str) -> PathBuf {
+    compile_sanitized_with(source, name, &[])
+}
+
+/// [`compile_sanitized`], linked to `libraries` too.
+fn compile_sanitized_with(source: &str, name: &str, libraries: &[&str]) -> PathBuf {
     let program = target_dir().join(name);
-    compile(source, SANITIZE, &program);
+    compile_with(source, SANITIZE, libraries, &program);
     let output = Command::new("nm")
         .arg("-D")
         .arg(&program)
@@ -265,6 +270,34 @@ fn the_libcurl_example_refreshes_a_refused_token_once_under_valgrind() {
     assert_eq!(other_origin.auth0_requests(), 0);
     assert_eq!(other_origin.api_requests(), 1, "the redirect was followed");
     let _ = std::fs::remove_dir_all(&folder);
+}
+
+/// tests/c/bearer_auth.c: private_key_jwt, mutual TLS and the device
+/// flow through the C ABI, each with its refusals, under AddressSanitizer
+/// and UndefinedBehaviorSanitizer (valgrind cannot follow ring's assembly
+/// in a TLS handshake's client signature, and reports its reads as
+/// uninitialised).
+#[test]
+fn the_c_program_signs_in_without_a_secret_under_asan_and_ubsan() {
+    let program = compile_sanitized_with("bearer_auth.c", "bearer_auth_sanitized", &["-lcurl"]);
+    let server = common::tls_server();
+    let output = run_sanitized(
+        &program,
+        &[
+            &server.base_url(),
+            &server.mtls_base_url(),
+            env!("CARGO_MANIFEST_DIR"),
+        ],
+    );
+    let (stdout, stderr) = passed(&output);
+    assert!(stdout.contains(" passed, 0 failed"), "{stdout}");
+    assert_no_report(&stderr);
+    assert_eq!(
+        server.auth0_requests() - server.device_polls(),
+        6,
+        "RS256 twice, ES256, an unknown key; a certificate, another client's"
+    );
+    assert!(server.device_polls() >= 3, "approved, declined, expired");
 }
 
 /// A test of the harness: built and run like the programs above, each

@@ -885,3 +885,46 @@ fn refused_drops_the_kept_token_so_the_next_run_gets_a_new_one() {
     assert_eq!(from_stdin.status.code(), Some(64));
     let _ = std::fs::remove_dir_all(&folder);
 }
+
+#[test]
+fn login_device_prints_the_code_and_waits_for_its_approval() {
+    use std::io::{BufRead, BufReader};
+    let server = server();
+    let config = serde_json::json!({
+        "client_id": local_server::NATIVE_CLIENT_ID,
+        "device_authorization_url": format!("{}?interval=0", server.device_authorization_url()),
+        "token_url": server.auth0_token_url(),
+        "audience": local_server::DEMO_AUDIENCE,
+    });
+    let file = TempFile::new("login_device", &config.to_string());
+    let mut child = bearer_command()
+        .args([
+            "login",
+            "--device",
+            "--no-browser",
+            "--credentials",
+            file.path(),
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut shown = Vec::new();
+    let code = loop {
+        let line = lines.next().expect("the code is printed").unwrap();
+        shown.push(line.clone());
+        if shown.len() >= 2 && shown[shown.len() - 2] == "and enter the code" {
+            break line.trim().to_owned();
+        }
+    };
+    assert!(
+        shown.iter().any(|line| line.trim().ends_with("/activate")),
+        "{shown:?}"
+    );
+    assert!(server.device_action(&code, "approve"), "{code}");
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let token: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(token["access_token"].is_string());
+}

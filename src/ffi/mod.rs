@@ -9,6 +9,7 @@
 //! `_free`; both accept NULL.
 
 mod client;
+mod device;
 mod flows;
 mod token;
 
@@ -46,6 +47,8 @@ pub enum BearerStatus {
     BadResponse = 7,
     /// A bug in bearer (a caught panic).
     Internal = 8,
+    /// Another thread cancelled the wait (`bearer_device_cancel`).
+    Cancelled = 9,
 }
 
 impl From<ProblemKind> for BearerStatus {
@@ -58,7 +61,8 @@ impl From<ProblemKind> for BearerStatus {
             | ProblemKind::InvalidRequest
             | ProblemKind::UpstreamProblem
             | ProblemKind::InvalidGrant
-            | ProblemKind::AuthorizationDenied => Self::Rejected,
+            | ProblemKind::AuthorizationDenied
+            | ProblemKind::DeviceCodeExpired => Self::Rejected,
             ProblemKind::RateLimited => Self::RateLimited,
             ProblemKind::UpstreamError | ProblemKind::Redirected | ProblemKind::Unreachable => {
                 Self::Unavailable
@@ -66,6 +70,7 @@ impl From<ProblemKind> for BearerStatus {
             ProblemKind::Timeout => Self::Timeout,
             ProblemKind::InvalidResponse | ProblemKind::ResponseTooLarge => Self::BadResponse,
             ProblemKind::Internal => Self::Internal,
+            ProblemKind::Cancelled => Self::Cancelled,
         }
     }
 }

@@ -9,6 +9,7 @@ use base64::alphabet;
 use base64::engine::general_purpose::{GeneralPurpose, PAD_INDIFFERENT};
 
 use super::assertion::verify_client_assertion;
+use super::device::device_grant;
 use super::grants::{code_grant, refresh_grant};
 use super::json::{push_i64, push_json_str};
 use super::knobs::Knobs;
@@ -40,12 +41,14 @@ pub(super) struct Auth0Params {
     pub(super) refresh_token: Option<String>,
     pub(super) client_assertion_type: Option<String>,
     pub(super) client_assertion: Option<String>,
+    pub(super) device_code: Option<String>,
     /// The client a verified client assertion authenticated.
     pub(super) asserted_client: Option<&'static str>,
 }
 
 /// The parameters [`Auth0Params`] reads; a JSON body must give them as strings.
-const AUTH0_PARAM_NAMES: [&str; 11] = [
+const AUTH0_PARAM_NAMES: [&str; 12] = [
+    "device_code",
     "client_assertion_type",
     "client_assertion",
     "grant_type",
@@ -74,6 +77,7 @@ impl Auth0Params {
             "refresh_token" => &mut self.refresh_token,
             "client_assertion_type" => &mut self.client_assertion_type,
             "client_assertion" => &mut self.client_assertion,
+            "device_code" => &mut self.device_code,
             _ => return,
         };
         if slot.is_none() && !value.is_empty() {
@@ -228,6 +232,9 @@ pub(super) fn auth0_token(
         }
         Some("client_credentials") => {}
         Some("authorization_code") => return code_grant(shared, &params, knobs, out),
+        Some("urn:ietf:params:oauth:grant-type:device_code") => {
+            return device_grant(shared, &params, knobs, out);
+        }
         Some("refresh_token") => {
             shared.refresh.fetch_add(1, Ordering::SeqCst);
             return refresh_grant(shared, &params, knobs, out);

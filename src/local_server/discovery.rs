@@ -2,6 +2,7 @@
 
 use std::sync::atomic::Ordering;
 
+use super::device::DEVICE_PATH;
 use super::json::push_json_parts;
 use super::response::Out;
 use super::shared::Shared;
@@ -18,9 +19,11 @@ pub(super) fn discovery(shared: &Shared, base: &str, out: &mut Out) -> Reply {
     push_json_parts(b, &[base, AUTHORIZE_PATH]);
     b.extend_from_slice(b",\"token_endpoint\":");
     push_json_parts(b, &[base, AUTH0_PATH]);
+    b.extend_from_slice(b",\"device_authorization_endpoint\":");
+    push_json_parts(b, &[base, DEVICE_PATH]);
     b.extend_from_slice(
         b",\"response_types_supported\":[\"code\",\"token\"]\
-          ,\"grant_types_supported\":[\"authorization_code\",\"implicit\",\"refresh_token\",\"client_credentials\"]\
+          ,\"grant_types_supported\":[\"authorization_code\",\"implicit\",\"refresh_token\",\"client_credentials\",\"urn:ietf:params:oauth:grant-type:device_code\"]\
           ,\"code_challenge_methods_supported\":[\"S256\"]\
           ,\"token_endpoint_auth_methods_supported\":[\"client_secret_post\",\"client_secret_basic\",\"none\"]\
           ,\"scopes_supported\":[\"openid\",\"profile\",\"email\",\"offline_access\"]",

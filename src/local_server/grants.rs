@@ -49,7 +49,10 @@ fn has_scope(scope: Option<&str>, wanted: &str) -> bool {
 
 /// Client authentication for the user-flow grants: the confidential
 /// client with its secret, the public client with none. Err is the answer.
-fn user_flow_client_auth(params: &Auth0Params, out: &mut Out) -> Result<&'static str, Reply> {
+pub(super) fn user_flow_client_auth(
+    params: &Auth0Params,
+    out: &mut Out,
+) -> Result<&'static str, Reply> {
     let Some(client_id) = params.client_id.as_deref() else {
         return Err(out.json_error(
             400,
@@ -196,19 +199,24 @@ pub(super) fn refresh_grant(
 }
 
 /// What the code and refresh grants answer with.
-struct Issue<'a> {
-    client_id: &'static str,
+pub(super) struct Issue<'a> {
+    pub(super) client_id: &'static str,
     /// As asked at `/authorize`; None means the userinfo audience.
-    audience: Option<&'a str>,
+    pub(super) audience: Option<&'a str>,
     /// What the user granted, and a new refresh token stands for.
-    granted_scope: Option<&'a str>,
+    pub(super) granted_scope: Option<&'a str>,
     /// What this access token carries.
-    scope: Option<&'a str>,
-    nonce: Option<&'a str>,
+    pub(super) scope: Option<&'a str>,
+    pub(super) nonce: Option<&'a str>,
 }
 
 /// The token answer of the code and refresh grants.
-fn user_tokens(shared: &Shared, issue: &Issue<'_>, knobs: &Knobs, out: &mut Out) -> Reply {
+pub(super) fn user_tokens(
+    shared: &Shared,
+    issue: &Issue<'_>,
+    knobs: &Knobs,
+    out: &mut Out,
+) -> Reply {
     let Issue {
         client_id, scope, ..
     } = *issue;

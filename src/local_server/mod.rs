@@ -34,6 +34,7 @@
 //! | `knobs.rs` | the query switches (`expires_in`, `fault=`, `stall_ms`, `content_type`, `date_offset`, ...) |
 //! | `faults.rs` | what each `fault=` answers |
 //! | `auth0.rs` | the Auth0 token endpoint: JSON and form bodies, Basic credentials, the client credentials grant |
+//! | `device.rs` | the device authorization grant (RFC 8628): `/oauth/device/code`, the polls at the token path, `/_device` for the user |
 //! | `assertion.rs` | `private_key_jwt`: checking a client assertion's signature and claims, replays |
 //! | `authorize.rs` | `GET /authorize`: codes with PKCE, the implicit redirect, redirect URIs, errors sent back |
 //! | `grants.rs` | the `authorization_code` and `refresh_token` grants (rotation), the user's tokens |
@@ -61,6 +62,7 @@ mod assertion;
 mod auth0;
 mod authorize;
 mod cobuilder;
+mod device;
 mod discovery;
 mod faults;
 mod grants;
@@ -282,6 +284,9 @@ impl LocalAuthServer {
             codes: Mutex::new(HashMap::new()),
             refresh_tokens: Mutex::new(HashMap::new()),
             assertion_ids: Mutex::new(HashMap::new()),
+            devices: Mutex::new(HashMap::new()),
+            device: AtomicU64::new(0),
+            device_polls: AtomicU64::new(0),
             stopping: AtomicBool::new(false),
             stop_flag: Mutex::new(false),
             stop_cv: Condvar::new(),
@@ -447,6 +452,23 @@ impl LocalAuthServer {
     /// them from now on (as `POST /_revoke` does).
     pub fn revoke_tokens(&self) {
         resource::revoke_all(&self.shared);
+    }
+
+    /// `http://127.0.0.1:PORT/oauth/device/code`: the device authorization
+    /// endpoint (RFC 8628 3.1).
+    pub fn device_authorization_url(&self) -> String {
+        format!("{}/oauth/device/code", self.shared.base_url)
+    }
+
+    /// What the user does at the verification URI with `user_code`:
+    /// `approve`, `deny`, or `slow_down` (the next poll is told to).
+    pub fn device_action(&self, user_code: &str, action: &str) -> bool {
+        device::act(&self.shared, user_code, action)
+    }
+
+    /// Device code grants received at the token path (polls).
+    pub fn device_polls(&self) -> u64 {
+        self.shared.device_polls.load(Ordering::SeqCst)
     }
 
     /// Connections accepted so far, to see keep-alive at work.

@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering;
 use super::auth0::auth0_token;
 use super::authorize::authorize;
 use super::cobuilder::{PROBLEM_405, cobuilder_token};
+use super::device::{DEVICE_PATH, DEVICE_SWITCH_PATH, device_code, device_switch};
 use super::discovery::discovery;
 use super::faults::{Fault, apply_fault};
 use super::json::{push_json_str, push_u64};
@@ -43,6 +44,8 @@ pub(super) fn route(shared: &Shared, req: &Request<'_>, out: &mut Out) -> Reply 
         }
         path if path.starts_with(API_PREFIX) => return api(shared, req, out),
         REVOKE_PATH => return revoke(shared, req, out),
+        DEVICE_PATH => return device_code(shared, req, out),
+        DEVICE_SWITCH_PATH => return device_switch(shared, req, out),
         "/_stats" | "/healthz" if !matches!(req.method, "GET" | "HEAD") => {
             return out.finish_405("GET");
         }
@@ -58,6 +61,8 @@ pub(super) fn route(shared: &Shared, req: &Request<'_>, out: &mut Out) -> Reply 
                 ("connections", &shared.next_conn),
                 ("api", &shared.api),
                 ("api_refused", &shared.api_refused),
+                ("device", &shared.device),
+                ("device_polls", &shared.device_polls),
             ]
             .into_iter()
             .enumerate()

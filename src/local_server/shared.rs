@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use super::device::DeviceGrant;
 use super::grants::{CodeGrant, RefreshGrant};
 
 pub(super) struct Shared {
@@ -35,6 +36,11 @@ pub(super) struct Shared {
     pub(super) codes: Mutex<HashMap<String, CodeGrant>>,
     /// The `jti`s of client assertions seen, until they expire: a replay is refused.
     pub(super) assertion_ids: Mutex<HashMap<String, i64>>,
+    /// Device codes handed out and not yet exchanged (RFC 8628).
+    pub(super) devices: Mutex<HashMap<String, DeviceGrant>>,
+    /// Device code requests, and device code grants at the token path.
+    pub(super) device: AtomicU64,
+    pub(super) device_polls: AtomicU64,
     /// Live refresh tokens; using one replaces it by a new one (rotation).
     pub(super) refresh_tokens: Mutex<HashMap<String, RefreshGrant>>,
     pub(super) stopping: AtomicBool,
