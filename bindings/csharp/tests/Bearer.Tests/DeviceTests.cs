@@ -15,34 +15,9 @@ namespace Bearer.Tests
     [TestFixture]
     public class DeviceTests
     {
-        /// <summary>The public client "native-client" with the local server's device endpoint;
-        /// <paramref name="query"/> goes on the device URL (interval=0 keeps the polls fast).</summary>
-        internal static Dictionary<string, object> Config(string query = "interval=0")
-        {
-            return new Dictionary<string, object>
-            {
-                { "client_id", "native-client" },
-                { "grant_type", "device_code" },
-                { "device_authorization_url", Server.Base + "/oauth/device/code?" + query },
-                { "token_url", Server.Base + "/oauth/token" },
-                { "audience", "https://beeapp.open-cosmos.com" },
-                { "scope", "openid offline_access" },
-            };
-        }
+        static Dictionary<string, object> Config(string query = "interval=0") { return Server.Device(query); }
 
-        /// <summary>What the user does on the other device: approve, deny or slow_down.</summary>
-        internal static void User(string userCode, string action)
-        {
-            using (var tcp = new TcpClient("127.0.0.1", Server.Port))
-            using (var stream = tcp.GetStream())
-            {
-                byte[] request = Encoding.ASCII.GetBytes("POST /_device?user_code=" + Uri.EscapeDataString(userCode)
-                    + "&action=" + action + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
-                stream.Write(request, 0, request.Length);
-                string response = new StreamReader(stream, Encoding.UTF8).ReadToEnd();
-                StringAssert.StartsWith("HTTP/1.1 2", response, "the server took the user's " + action);
-            }
-        }
+        static void User(string userCode, string action) { Server.DeviceUser(userCode, action); }
 
         /// <summary>Runs <paramref name="action"/> on another thread after <paramref name="delayMs"/>.</summary>
         static Thread Later(int delayMs, Action action)
