@@ -149,6 +149,38 @@ namespace Bearer.Tests
             }
         }
 
+        /// <summary>Cancel() rather than the token: awaiting the task throws the cancellation too.</summary>
+        [Test]
+        public void CancelDuringPollAsyncEndsItWithACancellation()
+        {
+            using (BearerDevice device = BearerDevice.Start(Config("interval=1")))
+            {
+                Task<TokenResponse> poll = device.PollAsync();
+                Thread.Sleep(200);
+                device.Cancel();
+                var e = Assert.Throws<AggregateException>(() => poll.Wait(5000));
+                Assert.IsInstanceOf<OperationCanceledException>(e.InnerException);
+                AssertCancelled((OperationCanceledException)e.InnerException);
+            }
+        }
+
+        /// <summary>With an issuer, the discovery document names the device endpoint.</summary>
+        [Test]
+        public void AnIssuerLeadsToTheDeviceEndpoint()
+        {
+            var config = Config();
+            config.Remove("device_authorization_url");
+            config.Remove("token_url");
+            config["issuer"] = Server.Base + "/";
+            long devices = Server.Stat("device");
+            using (BearerDevice device = BearerDevice.Start(config))
+            {
+                Assert.AreEqual(Server.Base + "/activate", device.VerificationUri);
+                Assert.AreEqual(devices + 1, Server.Stat("device"));
+                Assert.That(device.Interval, Is.GreaterThan(0), "the server's own interval, without the test switch");
+            }
+        }
+
         [Test]
         public void AnAlreadyCancelledTokenCancelsBeforeAnyPoll()
         {
