@@ -139,9 +139,8 @@ impl SigningKey {
                 format!("the private key file \"{}\" {why}", path.display()),
             )
         };
-        let pem = Zeroizing::new(
-            std::fs::read(path).map_err(|error| bad(&format!("cannot be read: {error}")))?,
-        );
+        let pem = crate::secret::read_key_file(path)
+            .map_err(|error| bad(&format!("cannot be read: {error}")))?;
         if pem
             .windows(b"ENCRYPTED PRIVATE KEY".len())
             .any(|window| window == b"ENCRYPTED PRIVATE KEY")

@@ -152,8 +152,8 @@ impl Resolver for LiteralFirstResolver {
     }
 }
 
-fn read_ca_file(path: &PathBuf) -> Result<Vec<Certificate<'static>>, Problem> {
-    let pem = std::fs::read(path).map_err(|error| {
+fn read_ca_file(path: &std::path::Path) -> Result<Vec<Certificate<'static>>, Problem> {
+    let pem = crate::secret::read_key_file(path).map_err(|error| {
         Problem::config_key(
             "ca_file",
             format!("ca_file \"{}\" cannot be read: {error}", path.display()),

@@ -52,14 +52,12 @@ impl ClientIdentity {
     /// or SEC1). Problems name the files, never their content.
     pub fn load(cert_file: &Path, key_file: &Path) -> Result<ClientIdentity, Problem> {
         let read = |path: &Path, key: &str| {
-            std::fs::read(path)
-                .map(zeroize::Zeroizing::new)
-                .map_err(|error| {
-                    Problem::config_key(
-                        key,
-                        format!("\"{}\" cannot be read: {error}", path.display()),
-                    )
-                })
+            crate::secret::read_key_file(path).map_err(|error| {
+                Problem::config_key(
+                    key,
+                    format!("\"{}\" cannot be read: {error}", path.display()),
+                )
+            })
         };
         let certs: Vec<Certificate<'static>> =
             ureq::tls::parse_pem(&read(cert_file, "client_cert_file")?)

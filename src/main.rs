@@ -112,7 +112,8 @@ enum Command {
     /// Run the local authorization server until interrupted
     ///
     /// Prints "listening on http://127.0.0.1:PORT" first, then the token
-    /// endpoints; with a certificate and key, HTTPS too on a second port.
+    /// endpoints; with a certificate and key, HTTPS too on a second port,
+    /// and on a third, HTTPS that requires a client certificate.
     #[command(verbatim_doc_comment)]
     Serve(ServeArgs),
     /// Print "bearer <version>"

@@ -54,6 +54,27 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// The most a key, certificate or CA file may hold: PEM files are a few KiB,
+/// and a setting that names `/dev/zero` or a pipe must not hang the caller.
+pub const MAX_KEY_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Reads a key, certificate or CA file, at most [`MAX_KEY_FILE_BYTES`],
+/// into memory that is wiped on drop.
+pub fn read_key_file(path: &std::path::Path) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    use std::io::Read;
+    let mut content = Zeroizing::new(Vec::new());
+    std::fs::File::open(path)?
+        .take(MAX_KEY_FILE_BYTES + 1)
+        .read_to_end(&mut content)?;
+    if content.len() as u64 > MAX_KEY_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "it is larger than 1 MiB",
+        ));
+    }
+    Ok(content)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -206,6 +206,11 @@ fn a_bad_key_setting_is_an_invalid_config_problem_naming_the_key() {
             "private_key_file",
         ),
         (
+            "endless",
+            &|c: &mut Value| c["private_key_file"] = "/dev/zero".into(),
+            "private_key_file",
+        ),
+        (
             "no key",
             &|c: &mut Value| {
                 c.as_object_mut().unwrap().remove("private_key_file");
@@ -373,6 +378,11 @@ fn mutual_tls_settings_are_checked() {
     neither.as_object_mut().unwrap().remove("client_cert_file");
     let problem = Config::from_json(&neither.to_string()).unwrap_err();
     assert_eq!(problem.extensions()["key"], "client_cert_file");
+    let mut endless = base.clone();
+    endless["client_cert_file"] = "/dev/zero".into();
+    let problem = Config::from_json(&endless.to_string()).unwrap_err();
+    assert_eq!(problem.extensions()["key"], "client_cert_file");
+    assert!(problem.detail().contains("1 MiB"), "{problem}");
     let mut not_a_key = base.clone();
     not_a_key["client_key_file"] = tls_file("client.pem").into();
     let problem = Config::from_json(&not_a_key.to_string()).unwrap_err();
@@ -381,4 +391,34 @@ fn mutual_tls_settings_are_checked() {
     with_secret["client_secret"] = "s".into();
     let problem = Config::from_json(&with_secret.to_string()).unwrap_err();
     assert_eq!(problem.extensions()["key"], "client_secret");
+}
+
+#[test]
+fn clients_without_a_secret_share_the_host_tier_too() {
+    let server = tls_server();
+    let folder = Folder::new("client-auth-host");
+    for mut config in [
+        jwt_config(&server, "ec.key"),
+        mtls_config(
+            &server,
+            local_server::MTLS_CLIENT_ID,
+            "tls_client_auth",
+            "client",
+        ),
+    ] {
+        config["cache"] = folder.setting().into();
+        let before = server.auth0_requests();
+        // Two processes' clients: one request for both, sealed with the key.
+        let first = Client::from_json(&config.to_string())
+            .unwrap()
+            .token()
+            .unwrap();
+        let second = Client::from_json(&config.to_string())
+            .unwrap()
+            .token()
+            .unwrap();
+        assert_eq!(first.access_token, second.access_token);
+        assert_eq!(server.auth0_requests() - before, 1);
+    }
+    assert_eq!(folder.entries().len(), 2, "one entry per client");
 }

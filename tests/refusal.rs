@@ -5,9 +5,7 @@
 
 mod common;
 
-use std::path::PathBuf;
-use std::sync::{Arc, Barrier};
-use std::thread;
+use std::sync::Arc;
 
 use bearer::local_server::LocalAuthServer;
 use bearer::{Client, ProblemKind, Refusal, token_refused};
@@ -33,29 +31,8 @@ fn client(config: &Value) -> Client {
     Client::from_json(&config.to_string()).unwrap()
 }
 
-/// A host-tier folder of the test's own, removed when dropped.
-struct Folder(PathBuf);
-
-impl Folder {
-    fn new(test: &str) -> Folder {
-        let path = test_cache_home().join(test);
-        let _ = std::fs::remove_dir_all(&path);
-        Folder(path)
-    }
-
-    fn config(&self, server: &LocalAuthServer) -> Value {
-        with(
-            auth0_config(server),
-            "cache",
-            format!("file:{}", self.0.display()),
-        )
-    }
-}
-
-impl Drop for Folder {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+fn host_config(server: &LocalAuthServer, folder: &Folder) -> Value {
+    with(auth0_config(server), "cache", folder.setting())
 }
 
 #[test]
@@ -95,20 +72,7 @@ fn sixteen_callers_refusing_one_token_cost_one_new_token() {
     let client = Arc::new(client(&auth0_config(&server)));
     let revoked = client.token().unwrap().access_token.clone();
     server.revoke_tokens();
-    let start = Arc::new(Barrier::new(16));
-    let outcomes: Vec<(Refusal, String)> = (0..16)
-        .map(|_| {
-            let (client, start, revoked) = (client.clone(), start.clone(), revoked.clone());
-            thread::spawn(move || {
-                start.wait();
-                let refusal = client.token_refused(&revoked).unwrap();
-                (refusal, client.token().unwrap().access_token.clone())
-            })
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|handle| handle.join().unwrap())
-        .collect();
+    let outcomes = refuse_together(&[client], &revoked, 16);
     let dropped = outcomes.iter().filter(|(r, _)| r.dropped()).count();
     assert_eq!(dropped, 1, "{outcomes:?}");
     let new = &outcomes[0].1;
@@ -172,7 +136,7 @@ fn the_one_shot_call_drops_its_cached_token_too() {
 fn processes_of_one_host_refusing_one_token_cost_one_new_token() {
     let server = server();
     let folder = Folder::new("refusal-host");
-    let config = folder.config(&server);
+    let config = host_config(&server, &folder);
     // Clients with memories of their own, as processes have.
     let clients: Vec<Arc<Client>> = (0..4).map(|_| Arc::new(client(&config))).collect();
     let revoked = clients[0].token().unwrap().access_token.clone();
@@ -182,21 +146,7 @@ fn processes_of_one_host_refusing_one_token_cost_one_new_token() {
     assert_eq!(server.auth0_requests(), 1);
     server.revoke_tokens();
 
-    let start = Arc::new(Barrier::new(16));
-    let outcomes: Vec<(Refusal, String)> = (0..16)
-        .map(|i| {
-            let client = clients[i % clients.len()].clone();
-            let (start, revoked) = (start.clone(), revoked.clone());
-            thread::spawn(move || {
-                start.wait();
-                let refusal = client.token_refused(&revoked).unwrap();
-                (refusal, client.token().unwrap().access_token.clone())
-            })
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|handle| handle.join().unwrap())
-        .collect();
+    let outcomes = refuse_together(&clients, &revoked, 16);
     assert_eq!(server.auth0_requests(), 2, "{outcomes:?}");
     assert_eq!(outcomes.iter().filter(|(r, _)| r.dropped()).count(), 1);
     let new = &outcomes[0].1;
@@ -214,7 +164,7 @@ fn processes_of_one_host_refusing_one_token_cost_one_new_token() {
 fn the_host_tier_keeps_its_window_across_processes() {
     let server = server();
     let folder = Folder::new("refusal-window");
-    let config = folder.config(&server);
+    let config = host_config(&server, &folder);
     let one = client(&config);
     let two = client(&config);
     let first = one.token().unwrap();

@@ -6,43 +6,12 @@
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 use std::process::Output;
 
 use bearer::local_server;
 use bearer::{Client, ProblemKind};
 use common::*;
 use serde_json::Value;
-
-/// A cache folder of the test's own, removed when dropped.
-struct Folder(PathBuf);
-
-impl Folder {
-    fn new(test: &str) -> Folder {
-        let path = test_cache_home().join(test);
-        let _ = std::fs::remove_dir_all(&path);
-        Folder(path)
-    }
-
-    fn setting(&self) -> String {
-        format!("file:{}", self.0.display())
-    }
-
-    /// The entries' files (not their locks).
-    fn entries(&self) -> Vec<PathBuf> {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(&self.0)
-            .map(|read| read.flatten().map(|entry| entry.path()).collect())
-            .unwrap_or_default();
-        entries.retain(|path| path.extension().is_some_and(|ext| ext == "entry"));
-        entries
-    }
-}
-
-impl Drop for Folder {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Starts `bearer token` on `config` with the host tier in `folder`, or
 /// with `extra` options instead when there are some.

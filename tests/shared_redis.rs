@@ -624,23 +624,15 @@ fn clients_of_a_fleet_refusing_one_token_cost_one_new_token() {
     for client in &clients {
         assert_eq!(client.token().unwrap().access_token, revoked);
     }
-    let start = std::sync::Arc::new(std::sync::Barrier::new(16));
-    let outcomes: Vec<(bool, String)> = (0..16)
-        .map(|i| {
-            let client = clients[i % clients.len()].clone();
-            let (start, revoked) = (start.clone(), revoked.clone());
-            std::thread::spawn(move || {
-                start.wait();
-                let dropped = client.token_refused(&revoked).unwrap().dropped();
-                (dropped, client.token().unwrap().access_token.clone())
-            })
-        })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|handle| handle.join().unwrap())
-        .collect();
+    let outcomes = refuse_together(&clients, &revoked, 16);
     assert_eq!(server.auth0_requests(), 2, "{outcomes:?}");
-    assert_eq!(outcomes.iter().filter(|(dropped, _)| *dropped).count(), 1);
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|(refusal, _)| refusal.dropped())
+            .count(),
+        1
+    );
     let new = &outcomes[0].1;
     assert_ne!(*new, revoked);
     assert!(outcomes.iter().all(|(_, token)| token == new));

@@ -8,9 +8,12 @@ typedef enum {
   BEARER_STATUS_TIMEOUT = 6,
   BEARER_STATUS_BAD_RESPONSE = 7,
   BEARER_STATUS_INTERNAL = 8,
+  BEARER_STATUS_CANCELLED = 9,
 } bearer_status;
 
 typedef struct bearer_client bearer_client;
+
+typedef struct bearer_device bearer_device;
 
 typedef struct bearer_login bearer_login;
 
@@ -49,6 +52,19 @@ bearer_status bearer_client_token_refused(const bearer_client *client,
                                           char **problem_out);
 
 void bearer_client_free(bearer_client *client);
+
+bearer_status bearer_device_start(const char *config_json,
+                                  bearer_device **device_out,
+                                  char **json_out,
+                                  char **problem_out);
+
+bearer_status bearer_device_poll(const bearer_device *device,
+                                 char **token_json_out,
+                                 char **problem_out);
+
+void bearer_device_cancel(const bearer_device *device);
+
+void bearer_device_free(bearer_device *device);
 
 bearer_status bearer_authorize_start(const char *config_json,
                                      char **request_out,

@@ -17,7 +17,7 @@ declare(strict_types=1);
 
 require __DIR__ . '/autoload.php';
 
-foreach (['Status', 'BearerException', 'ProblemException', 'AccessToken', 'AuthorizationRequest', 'Internal/Library', 'Internal/Native', 'Internal/OwnsHandle', 'Client', 'LoopbackLogin', 'Bearer'] as $class) {
+foreach (['Status', 'BearerException', 'ProblemException', 'AccessToken', 'AuthorizationRequest', 'Internal/Library', 'Internal/Native', 'Internal/OwnsHandle', 'Client', 'LoopbackLogin', 'DeviceLogin', 'Bearer'] as $class) {
     require_once __DIR__ . '/src/' . $class . '.php';
 }
 

@@ -3,7 +3,9 @@
 use std::borrow::Cow;
 use std::ffi::c_char;
 
-use super::{BearerStatus, boundary, check_out, input_str, null_argument, write_string};
+use super::{
+    BearerStatus, boundary, check_out, input_str, null_argument, write_optional, write_string,
+};
 use crate::client::Client;
 use crate::token::Token;
 
@@ -144,9 +146,7 @@ pub unsafe extern "C" fn bearer_client_take_refresh_problem(
                     BearerStatus::Ok
                 }
             };
-            if !refresh_status_out.is_null() {
-                *refresh_status_out = status;
-            }
+            write_optional(refresh_status_out, status);
             Ok(())
         })
     }
@@ -180,9 +180,7 @@ pub unsafe extern "C" fn bearer_client_token_refused(
         boundary(problem_out, || {
             let client: &BearerClient = client.as_ref().ok_or_else(|| null_argument("client"))?;
             let refusal = client.client.token_refused(input_str(token, "token")?)?;
-            if !dropped_out.is_null() {
-                *dropped_out = refusal.dropped();
-            }
+            write_optional(dropped_out, refusal.dropped());
             Ok(())
         })
     }

@@ -182,6 +182,17 @@ fn null_argument(name: &str) -> Problem {
     .with_extension("argument", name)
 }
 
+/// Writes `value` through `out`, an optional out-parameter, unless it is NULL.
+///
+/// # Safety
+/// `out` must be NULL or valid for one write.
+unsafe fn write_optional<T>(out: *mut T, value: T) {
+    if !out.is_null() {
+        // SAFETY: not NULL, and valid for one write by the caller's contract.
+        unsafe { *out = value };
+    }
+}
+
 /// Hands a string to C; it comes back through `bearer_string_free`.
 ///
 /// # Safety

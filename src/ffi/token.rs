@@ -2,7 +2,7 @@
 
 use std::ffi::c_char;
 
-use super::{BearerStatus, boundary, check_out, input_str, write_string};
+use super::{BearerStatus, boundary, check_out, input_str, write_optional, write_string};
 use crate::client::{fetch_token, token_refused};
 
 /// Gets an access token for the credentials JSON `config_json` (either seed
@@ -79,9 +79,7 @@ pub unsafe extern "C" fn bearer_token_refused(
                 input_str(config_json, "config_json")?,
                 input_str(token, "token")?,
             )?;
-            if !dropped_out.is_null() {
-                *dropped_out = refusal.dropped();
-            }
+            write_optional(dropped_out, refusal.dropped());
             Ok(())
         })
     }

@@ -12,6 +12,7 @@
  * to POST /_device with libcurl.
  */
 #include "bearer.h"
+#include "check.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -19,23 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
 static const char *base_url, *mtls_url, *root;
 
-#define CHECK(cond)                                                           \
-    do {                                                                      \
-        if (cond) {                                                           \
-            passed++;                                                         \
-        } else {                                                              \
-            failed++;                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,  \
-                    #cond);                                                   \
-        }                                                                     \
-    } while (0)
-
-static int contains(const char *text, const char *part) {
-    return text != NULL && strstr(text, part) != NULL;
-}
 
 static void jwt_config(char *out, size_t size, const char *key, const char *alg) {
     snprintf(out, size,

@@ -13,6 +13,7 @@
  */
 #define _GNU_SOURCE /* strcasestr */
 #include "bearer.h"
+#include "check.h"
 
 #include <curl/curl.h>
 #include <stdbool.h>
@@ -21,18 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int passed, failed;
 
-#define CHECK(cond)                                                           \
-    do {                                                                      \
-        if (cond) {                                                           \
-            passed++;                                                         \
-        } else {                                                              \
-            failed++;                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,  \
-                    #cond);                                                   \
-        }                                                                     \
-    } while (0)
 
 /* ---- the README's example starts here ---- */
 
@@ -141,10 +131,6 @@ static bearer_client *new_client(const char *config) {
     bearer_client *client = NULL;
     CHECK(bearer_client_new(config, &client, NULL) == BEARER_STATUS_OK);
     return client;
-}
-
-static int contains(const char *text, const char *part) {
-    return text != NULL && strstr(text, part) != NULL;
 }
 
 static int occurrences(const char *text, const char *part) {

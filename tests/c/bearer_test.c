@@ -18,6 +18,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* nanosleep under -std=c11 */
 #include "bearer.h"
+#include "check.h"
 #include "bearer.h" /* twice: the include guard must hold */
 
 #include <arpa/inet.h>
@@ -34,24 +35,9 @@
 #define SECRET "demo-secret"
 #define CANARY "canary-0f3c9a7d"
 
-static int passed, failed;
 static char auth0_json[1024], cobuilder_json[1024], native_json[1024], second_json[1024];
 static const char *base_url;
 
-#define CHECK(cond)                                                           \
-    do {                                                                      \
-        if (cond) {                                                           \
-            passed++;                                                         \
-        } else {                                                              \
-            failed++;                                                         \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__,  \
-                    #cond);                                                   \
-        }                                                                     \
-    } while (0)
-
-static int contains(const char *text, const char *part) {
-    return text != NULL && strstr(text, part) != NULL;
-}
 
 static int count_char(const char *text, char c) {
     int n = 0;

@@ -165,3 +165,58 @@ pub fn exit_code(pid: libc::pid_t) -> i32 {
     );
     libc::WEXITSTATUS(status)
 }
+
+/// A cache folder of the test's own, removed when dropped.
+pub struct Folder(pub std::path::PathBuf);
+
+impl Folder {
+    pub fn new(test: &str) -> Folder {
+        let path = test_cache_home().join(test);
+        let _ = std::fs::remove_dir_all(&path);
+        Folder(path)
+    }
+
+    pub fn setting(&self) -> String {
+        format!("file:{}", self.0.display())
+    }
+
+    /// The entries' files (not their locks).
+    pub fn entries(&self) -> Vec<std::path::PathBuf> {
+        let mut entries: Vec<std::path::PathBuf> = std::fs::read_dir(&self.0)
+            .map(|read| read.flatten().map(|entry| entry.path()).collect())
+            .unwrap_or_default();
+        entries.retain(|path| path.extension().is_some_and(|ext| ext == "entry"));
+        entries
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `callers` threads at once, spread over `clients`, each telling its client
+/// that `refused` was refused and then asking for a token: what each
+/// refusal did, and the token each got.
+pub fn refuse_together(
+    clients: &[std::sync::Arc<bearer::Client>],
+    refused: &str,
+    callers: usize,
+) -> Vec<(bearer::Refusal, String)> {
+    let start = std::sync::Arc::new(std::sync::Barrier::new(callers));
+    (0..callers)
+        .map(|i| {
+            let client = clients[i % clients.len()].clone();
+            let (start, refused) = (start.clone(), refused.to_owned());
+            std::thread::spawn(move || {
+                start.wait();
+                let refusal = client.token_refused(&refused).unwrap();
+                (refusal, client.token().unwrap().access_token.clone())
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|handle| handle.join().unwrap())
+        .collect()
+}

@@ -20,6 +20,8 @@ final class Status
     public const TIMEOUT = 6;
     public const BAD_RESPONSE = 7;
     public const INTERNAL = 8;
+    /** A device login's poll after DeviceLogin::cancel(). */
+    public const CANCELLED = 9;
 
     private function __construct()
     {

@@ -59,7 +59,7 @@ final class DriftTest extends TestCase
     public function testFunctionsAndParametersMatch(): void
     {
         $c = self::functions(self::cHeader());
-        self::assertCount(19, $c);
+        self::assertCount(23, $c);
         self::assertSame('bearer_status(const bearer_client *client, const char *token, bool *dropped_out, char **problem_out)', $c['bearer_client_token_refused']);
         self::assertSame('bearer_status(const char *config_json, const char *token, bool *dropped_out, char **problem_out)', $c['bearer_token_refused']);
         self::assertSame('bearer_status(const char *config_json, bearer_client **client_out, char **problem_out)', $c['bearer_client_new']);
@@ -68,6 +68,10 @@ final class DriftTest extends TestCase
         self::assertSame('bearer_status(const char *config_json, bearer_login **login_out, char **url_out, char **problem_out)', $c['bearer_login_start']);
         self::assertSame('bearer_status(const bearer_login *login, unsigned int timeout_ms, char **json_out, char **problem_out)', $c['bearer_login_wait']);
         self::assertSame('void(bearer_login *login)', $c['bearer_login_free']);
+        self::assertSame('bearer_status(const char *config_json, bearer_device **device_out, char **json_out, char **problem_out)', $c['bearer_device_start']);
+        self::assertSame('bearer_status(const bearer_device *device, char **token_json_out, char **problem_out)', $c['bearer_device_poll']);
+        self::assertSame('void(const bearer_device *device)', $c['bearer_device_cancel']);
+        self::assertSame('void(bearer_device *device)', $c['bearer_device_free']);
         self::assertSame('bearer_status(const bearer_client *client, bearer_status *refresh_status_out, char **refresh_problem_out, char **problem_out)', $c['bearer_client_take_refresh_problem']);
         self::assertSame($c, self::functions((string) file_get_contents(Native::headerFile())));
     }
@@ -95,7 +99,7 @@ final class DriftTest extends TestCase
         $pattern = '/\btypedef\s+struct\s+(\w+)\s+(\w+)\s*;/';
         preg_match_all($pattern, self::cHeader(), $c, PREG_SET_ORDER);
         preg_match_all($pattern, (string) file_get_contents(Native::headerFile()), $php, PREG_SET_ORDER);
-        self::assertSame([['typedef struct bearer_client bearer_client;', 'bearer_client', 'bearer_client'], ['typedef struct bearer_login bearer_login;', 'bearer_login', 'bearer_login']], $c);
+        self::assertSame([['typedef struct bearer_client bearer_client;', 'bearer_client', 'bearer_client'], ['typedef struct bearer_device bearer_device;', 'bearer_device', 'bearer_device'], ['typedef struct bearer_login bearer_login;', 'bearer_login', 'bearer_login']], $c);
         self::assertSame($c, $php);
         foreach ($c as [, $name]) {
             // Opaque: FFI knows a pointer to it, never its size.
@@ -106,7 +110,8 @@ final class DriftTest extends TestCase
     public function testStatusNumbersMatch(): void
     {
         $c = self::statuses(self::cHeader());
-        self::assertCount(9, $c);
+        self::assertCount(10, $c);
+        self::assertSame(9, $c['CANCELLED']);
         $php = (new \ReflectionClass(Status::class))->getConstants();
         self::assertSame($c, $php);
         $ffi = Native::ffi();

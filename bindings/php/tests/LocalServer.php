@@ -34,26 +34,58 @@ final class LocalServer
         return self::$url = $server['url'];
     }
 
+    /** @var array{http: string, https: string, mtls: string}|null */
+    private static ?array $tls = null;
+
+    /**
+     * One `bearer serve --port 0 --tls-cert tests/tls/server.pem --tls-key
+     * tests/tls/server.key` for the whole suite, started on first use: its
+     * plain listener, its HTTPS listener that asks no certificate, and its
+     * mutual-TLS listener that requires one (base URLs, no trailing slash).
+     *
+     * @return array{http: string, https: string, mtls: string}
+     */
+    public static function tls(): array
+    {
+        if (self::$tls !== null) {
+            return self::$tls;
+        }
+        $tls = self::checkout() . '/tests/tls';
+        $server = self::start(['--tls-cert', "$tls/server.pem", '--tls-key', "$tls/server.key"], 'mutual-TLS listening on');
+        register_shutdown_function(static function () use ($server): void {
+            self::stop($server);
+        });
+        $text = (string) file_get_contents($server['log']);
+        preg_match('~^https listening on (https://127\.0\.0\.1:\d+)~m', $text, $https);
+        preg_match('~^mutual-TLS listening on (https://127\.0\.0\.1:\d+)~m', $text, $mtls);
+
+        return self::$tls = ['http' => $server['url'], 'https' => $https[1], 'mtls' => $mtls[1]];
+    }
+
     /**
      * Starts a `bearer serve --port 0` of its own; stop it with stop().
      *
+     * @param list<string> $args more arguments for `bearer serve`
+     * @param string $readyLine with $args, wait for a line starting so (the last listener's)
      * @return array{process: resource, url: string, log: string}
      */
-    public static function start(): array
+    public static function start(array $args = [], string $readyLine = ''): array
     {
         $bin = self::checkout() . '/target/release/bearer';
         if (!is_executable($bin)) {
             throw new \RuntimeException("$bin is missing: run `cargo build --release` in " . self::checkout());
         }
         $log = tempnam(sys_get_temp_dir(), 'bearer-serve-');
-        $proc = proc_open([$bin, 'serve', '--port', '0'], [0 => ['file', '/dev/null', 'r'], 1 => ['file', $log, 'w'], 2 => ['file', $log, 'a']], $pipes);
+        $proc = proc_open([$bin, 'serve', '--port', '0', ...$args], [0 => ['file', '/dev/null', 'r'], 1 => ['file', $log, 'w'], 2 => ['file', $log, 'a']], $pipes);
         if (!is_resource($proc)) {
             throw new \RuntimeException("cannot start $bin");
         }
         $deadline = microtime(true) + 10;
         while (microtime(true) < $deadline) {
-            $first = strtok((string) file_get_contents($log), "\n");
-            if ($first !== false && preg_match('~^listening on (http://127\.0\.0\.1:\d+)~', $first, $m)) {
+            $text = (string) file_get_contents($log);
+            $first = strtok($text, "\n");
+            if ($first !== false && preg_match('~^listening on (http://127\.0\.0\.1:\d+)~', $first, $m)
+                && ($readyLine === '' || preg_match('~^' . preg_quote($readyLine, '~') . ' \S+\n~m', $text) === 1)) {
                 return ['process' => $proc, 'url' => $m[1], 'log' => $log];
             }
             usleep(20_000);

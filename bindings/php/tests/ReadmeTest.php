@@ -96,6 +96,71 @@ final class ReadmeTest extends TestCase
         }
     }
 
+    /** The private_key_jwt block, with the test key and the local server for the placeholders. */
+    public function testPrivateKeyJwtExampleSignsIn(): void
+    {
+        $code = array_values(array_filter(self::blocks(), static fn (string $b): bool => str_contains($b, "'private_key_jwt'")));
+        self::assertCount(1, $code);
+        $code = str_replace(
+            ["'my-client'", '/etc/app/client.key', 'https://tenant.example.com/oauth/token'],
+            ["'jwt-client'", LocalServer::checkout() . '/tests/keys/rsa.key', LocalServer::url() . '/oauth/token'],
+            $code[0],
+        );
+        $file = tempnam(sys_get_temp_dir(), 'bearer-readme-');
+        try {
+            file_put_contents($file, "<?php\nrequire " . var_export(dirname(__DIR__) . '/autoload.php', true) . ";\n" . $code);
+            $r = Proc::run([PHP_BINARY, $file]);
+        } finally {
+            @unlink($file);
+        }
+        self::assertSame(0, $r['exit'], $r['err']);
+        self::assertSame('', $r['err']);
+        self::assertMatchesRegularExpression('/^Bearer \S{20,}\n$/', $r['out']);
+    }
+
+    /** The device login block as written; this test is the user while the example polls. */
+    public function testDeviceExampleSignsIn(): void
+    {
+        $code = array_values(array_filter(self::blocks(), static fn (string $b): bool => str_contains($b, 'DeviceLogin::start')));
+        self::assertCount(1, $code);
+        $dir = sys_get_temp_dir() . '/bearer-readme-' . getmypid() . '-' . bin2hex(random_bytes(3));
+        mkdir("$dir/vendor", 0700, true);
+        try {
+            file_put_contents("$dir/vendor/autoload.php", "<?php\nrequire " . var_export(dirname(__DIR__) . '/autoload.php', true) . ";\n");
+            file_put_contents("$dir/example.php", $code[0]);
+            file_put_contents("$dir/device.json", LocalServer::json([
+                'client_id' => 'native-client',
+                'grant_type' => 'device_code',
+                'device_authorization_url' => LocalServer::url() . '/oauth/device/code?interval=0',
+                'token_url' => LocalServer::url() . '/oauth/token',
+                'audience' => 'https://beeapp.open-cosmos.com',
+                'scope' => 'openid offline_access',
+            ]));
+            $proc = Proc::start([PHP_BINARY, 'example.php'], [], $dir, $pipes);
+            try {
+                $first = (string) fgets($pipes[1]);
+                if (preg_match('/^Open (\S+) and enter (\S+)\n$/', $first, $m) !== 1) {
+                    proc_terminate($proc);
+                    self::fail('no code from the example: ' . $first . stream_get_contents($pipes[2]));
+                }
+                self::assertSame(LocalServer::url() . '/activate', $m[1]);
+                $context = stream_context_create(['http' => ['method' => 'POST', 'ignore_errors' => true]]);
+                $body = file_get_contents(LocalServer::url() . '/_device?' . http_build_query(['user_code' => $m[2], 'action' => 'approve']), false, $context);
+                self::assertNotFalse($body);
+            } catch (\Throwable $e) {
+                proc_terminate($proc);
+                throw $e;
+            } finally {
+                $r = Proc::finish($proc, $pipes);
+            }
+            self::assertSame(0, $r['exit'], $r['err']);
+            self::assertSame('', $r['err']);
+            self::assertMatchesRegularExpression('/^\S{16,}\n$/', $r['out'], 'the refresh token');
+        } finally {
+            exec('rm -rf ' . escapeshellarg($dir));
+        }
+    }
+
     /** The loopback login block as written; this test is the browser while the example waits. */
     public function testLoopbackExampleSignsIn(): void
     {

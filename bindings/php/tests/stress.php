@@ -2,7 +2,8 @@
 
 // A few thousand mixed calls through the binding, for bindings/valgrind.sh:
 // clients made and closed, tokens, token responses, headers, one-shot
-// fetches, every kind of error and authorizeStart (PHP has no threads here).
+// fetches, every kind of error, authorizeStart, private_key_jwt and device
+// logins (PHP has no threads here).
 // Prints what it did; exits 1 on any unexpected outcome.
 //
 //   BEARER_STRESS_CALLS=3000 php tests/stress.php
@@ -13,6 +14,7 @@ require __DIR__ . '/bootstrap.php';
 
 use Bearer\Bearer;
 use Bearer\Client;
+use Bearer\DeviceLogin;
 use Bearer\ProblemException;
 use Bearer\Status;
 use Bearer\Tests\LocalServer;
@@ -59,6 +61,16 @@ $native = [
     'client_id' => 'native-client', 'grant_type' => 'authorization_code',
     'audience' => 'https://beeapp.open-cosmos.com', 'redirect_uri' => APP_REDIRECT,
     'authorize_url' => "$base/authorize", 'token_url' => "$base/oauth/token",
+];
+$device = [
+    'client_id' => 'native-client', 'grant_type' => 'device_code',
+    'device_authorization_url' => "$base/oauth/device/code?interval=0", 'token_url' => "$base/oauth/token",
+    'audience' => 'https://beeapp.open-cosmos.com', 'scope' => 'openid offline_access',
+];
+$jwt = [
+    'client_id' => 'jwt-client', 'client_auth' => 'private_key_jwt',
+    'private_key_file' => LocalServer::checkout() . '/tests/keys/ec.key',
+    'audience' => 'https://beeapp.open-cosmos.com', 'token_url' => "$base/oauth/token",
 ];
 $cycles = 0;
 
@@ -113,9 +125,30 @@ $ops = [
         $forged = APP_REDIRECT . '?code=x&state=not-' . $request->getState();
         expectProblem(static fn () => Bearer::authorizeComplete($native, $request, $forged), Status::INVALID_ARGUMENT, ':invalid-callback');
     }],
+    'jwt' => [2, static function () use ($jwt): void {
+        $client = new Client($jwt);
+        check($client->token() !== '', 'private_key_jwt token');
+        $client->close();
+    }],
+    'device' => [3, static function () use ($device, $base): void {
+        $login = DeviceLogin::start($device);
+        $approve = "$base/_device?" . http_build_query(['user_code' => $login->userCode(), 'action' => 'approve']);
+        check(file_get_contents($approve, false, stream_context_create(['http' => ['method' => 'POST']])) !== false, 'approve');
+        check($login->poll()->getRefreshToken() !== null, 'device token response');
+        $login->close();
+    }],
+    'device-cancel' => [4, static function () use ($device): void {
+        $login = DeviceLogin::start($device);
+        $login->cancel();
+        expectProblem(static fn () => $login->poll(), Status::CANCELLED, ':cancelled');
+        $login->close();
+        $login->cancel();
+        expectProblem(static fn () => DeviceLogin::start(['device_authorization_url' => null] + $device), Status::INVALID_CONFIG, ':invalid-config');
+    }],
 ];
 $mix = ['client', 'shared', 'shared', 'one-shot', 'wrong-secret', 'closed-port', 'invalid-config', 'invalid-utf8',
-    'authorize', 'shared', 'client', 'wrong-secret', 'one-shot', 'shared', 'refused'];
+    'authorize', 'shared', 'client', 'wrong-secret', 'one-shot', 'shared', 'refused',
+    'jwt', 'device', 'device-cancel'];
 
 $counts = [];
 $failures = [];

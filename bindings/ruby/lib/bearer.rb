@@ -9,6 +9,7 @@ require_relative "bearer/native_handle"
 require_relative "bearer/client"
 require_relative "bearer/authorization_request"
 require_relative "bearer/loopback_login"
+require_relative "bearer/device_login"
 
 # OAuth 2.0 access tokens behind one cached call, over the bearer C library.
 #
@@ -16,7 +17,8 @@ require_relative "bearer/loopback_login"
 #   request["Authorization"] = client.authorization_header
 #
 # A user signs in with Bearer.authorize_start / Bearer.authorize_complete
-# (web apps) or Bearer::LoopbackLogin (native apps, scripts).
+# (web apps), Bearer::LoopbackLogin (native apps, scripts) or
+# Bearer::DeviceLogin (devices without a browser, terminals).
 #
 # Failures raise Bearer::ProblemError carrying the library's RFC 9457 problem.
 module Bearer

@@ -50,7 +50,8 @@ class DriftTest < Minitest::Test
     assert_equal %i[bearer_client_new bearer_client_token bearer_client_token_response
                     bearer_client_authorization_header bearer_fetch_token bearer_fetch_token_response
                     bearer_authorize_start bearer_authorize_complete bearer_login_start bearer_login_wait
-                    bearer_client_token_refused bearer_token_refused].sort,
+                    bearer_client_token_refused bearer_token_refused bearer_device_start
+                    bearer_device_poll].sort,
                  blocking.sort
   end
 
@@ -79,7 +80,7 @@ class DriftTest < Minitest::Test
 
   def test_status_numbers_match_header
     from_header = header.scan(/BEARER_STATUS_(\w+)\s*=\s*(\d+)/).to_h { |n, v| [n.downcase.to_sym, v.to_i] }
-    assert_equal 9, from_header.size
+    assert_equal 10, from_header.size
     assert_equal from_header, Bearer::Native::BearerStatus.to_h
     assert_equal from_header, Bearer::ProblemError::CODES
   end

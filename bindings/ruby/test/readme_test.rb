@@ -2,6 +2,7 @@
 
 require "setup"
 require "tmpdir"
+require "base64"
 
 # Runs the first ```ruby block of README.md as written, in a child process,
 # in a folder holding cobuilder_credentials.json pointed at the local server.
@@ -67,6 +68,65 @@ class ReadmeTest < Minitest::Test
       assert status.success?, err
       assert_match(/\ABearer eyJ[\w-]+\.[\w-]+\.[\w-]+\n\z/, out)
       assert_equal({ "auth0" => 1, "authorize" => 1 }, delta.slice("auth0", "authorize"))
+    end
+  end
+
+  # The example without a shared secret, as written, once with a
+  # private_key_jwt file and once with a mutual-TLS one in its place.
+  def test_readme_without_a_shared_secret_example_runs
+    example = block_with("jwt_client.json")
+    root = LocalServer::ROOT
+    tls = TlsTestServer.server
+    configs = {
+      "jwt-client" => { "client_id" => "jwt-client", "client_auth" => "private_key_jwt",
+                        "private_key_file" => File.join(root, "tests", "keys", "rsa.key"),
+                        "audience" => "https://beeapp.open-cosmos.com",
+                        "token_url" => "#{TestServer.base}/oauth/token" },
+      "mtls-client" => { "client_id" => "mtls-client", "client_auth" => "tls_client_auth",
+                         "client_cert_file" => File.join(LocalServer::TLS_DIR, "client.pem"),
+                         "client_key_file" => File.join(LocalServer::TLS_DIR, "client.key"),
+                         "ca_file" => File.join(LocalServer::TLS_DIR, "ca.pem"),
+                         "audience" => "https://beeapp.open-cosmos.com",
+                         "token_url" => "#{tls.mtls_base}/oauth/token" }
+    }
+    configs.each do |client_id, config|
+      Dir.mktmpdir do |dir|
+        File.write(File.join(dir, "jwt_client.json"), JSON.generate(config))
+        out, err, status = ruby_subprocess(example, chdir: dir)
+        assert status.success?, err
+        payload = out[/\ABearer eyJ[\w-]+\.([\w-]+)\.[\w-]+\n\z/, 1] or flunk "unexpected output #{out.inspect}"
+        claims = JSON.parse(Base64.urlsafe_decode64(payload + "=" * (-payload.length % 4)))
+        assert_equal "#{client_id}@clients", claims["sub"]
+      end
+    end
+  end
+
+  # The device example as written (plus $stdout.sync = true) in a child
+  # process that prints the code; this test is the user and approves it.
+  def test_readme_device_example_runs
+    require "open3"
+    example = block_with("DeviceLogin")
+    config = { "client_id" => "native-client", "grant_type" => "device_code",
+               "device_authorization_url" => "#{TestServer.base}/oauth/device/code?interval=0",
+               "token_url" => "#{TestServer.base}/oauth/token", "audience" => "https://beeapp.open-cosmos.com",
+               "scope" => "openid offline_access" }
+    Dir.mktmpdir do |dir|
+      File.write(File.join(dir, "device.json"), JSON.generate(config))
+      lib = File.expand_path("../lib", __dir__)
+      Open3.popen3(RbConfig.ruby, "-I", lib, "-e", "$stdout.sync = true\n#{example}", chdir: dir) do |stdin, out, err, wait|
+        stdin.close
+        line = out.gets.to_s
+        match = line.match(/\AOpen (\S+) and enter (\S+)\n\z/) or
+          flunk "unexpected first line #{line.inspect}: #{err.read}"
+        uri, code = match.captures
+        assert_equal "#{TestServer.base}/activate", uri
+        query = URI.encode_www_form(user_code: code, action: "approve")
+        assert_equal "200", Net::HTTP.post(URI("#{TestServer.base}/_device?#{query}"), "", "Content-Type" => "text/plain").code
+        assert_match(/\ABearer eyJ[\w-]+\.[\w-]+\.[\w-]+\n\z/, out.read)
+        assert wait.value.success?, err.read
+      ensure
+        Process.kill(:KILL, wait.pid) if wait&.alive?
+      end
     end
   end
 

@@ -2,8 +2,9 @@
 
 # A few thousand mixed calls through the gem, for bindings/valgrind.sh:
 # clients made and closed, tokens, token responses, headers, one-shot
-# fetches, every kind of error, authorize_start, token_refused, and threads
-# sharing one client. Prints what it did; exits 1 on any unexpected outcome.
+# fetches, every kind of error, authorize_start, token_refused, device
+# sign-ins (approved, cancelled, misconfigured), and threads sharing one
+# client. Prints what it did; exits 1 on any unexpected outcome.
 #
 #   BEARER_STRESS_CALLS=3000 ruby -Ilib -Itest test/stress.rb
 
@@ -101,6 +102,21 @@ module Stress
             Bearer.authorize_complete(native, request, forged)
           end
         }],
+        "device" => [3, lambda {
+          device = { "client_id" => "native-client", "audience" => "https://beeapp.open-cosmos.com",
+                     "device_authorization_url" => "#{TestServer.base}/oauth/device/code?interval=0",
+                     "token_url" => "#{TestServer.base}/oauth/token", "scope" => "openid offline_access" }
+          Bearer::DeviceLogin.start(device) do |login|
+            query = URI.encode_www_form(user_code: login.user_code, action: "approve")
+            Net::HTTP.post(URI("#{TestServer.base}/_device?#{query}"), "", "Content-Type" => "text/plain")
+            check(jwt?(login.poll["access_token"]), "device token")
+          end
+          Bearer::DeviceLogin.start(device) do |login|
+            login.cancel
+            expect_problem(:cancelled, ":cancelled") { login.poll }
+          end
+          expect_problem(:invalid_config, ":invalid-config") { Bearer::DeviceLogin.start("client_id" => "x") }
+        }],
         "threads" => [THREADS * 10, lambda {
           errors = Queue.new
           THREADS.times.map do
@@ -117,7 +133,7 @@ module Stress
         }]
       }
       mix = %w[client shared shared one-shot wrong-secret closed-port invalid-config invalid-utf8
-               authorize shared client wrong-secret one-shot shared refused]
+               authorize shared client wrong-secret one-shot shared refused device]
       counts = Hash.new(0)
       failures = []
       done = 0

@@ -13,17 +13,25 @@ class LocalServer
   ROOT = File.expand_path("../../..", __dir__)
   BINARY = File.join(ROOT, "target", "release", "bearer")
 
-  attr_reader :base, :pid
+  TLS_DIR = File.join(ROOT, "tests", "tls")
 
-  def initialize
+  # base: the plain HTTP listener. With tls: true the server also listens
+  # with tests/tls/server.pem on https_base (no client certificate asked)
+  # and on mtls_base (a client certificate required).
+  attr_reader :base, :https_base, :mtls_base, :pid
+
+  def initialize(tls: false)
     raise "missing #{BINARY}: run `cargo build --release` in #{ROOT}" unless File.executable?(BINARY)
 
+    args = ["serve", "--port", "0"]
+    args += ["--tls-cert", File.join(TLS_DIR, "server.pem"), "--tls-key", File.join(TLS_DIR, "server.key")] if tls
     reader, writer = IO.pipe
-    @pid = Process.spawn(BINARY, "serve", "--port", "0", out: writer, err: File::NULL)
+    @pid = Process.spawn(BINARY, *args, out: writer, err: File::NULL)
     writer.close
     line = reader.gets or raise "bearer serve printed nothing"
     @reader = reader # kept open so the server never writes to a closed pipe
     @base = line[%r{listening on (http://127\.0\.0\.1:\d+)}, 1] or raise "unexpected first line: #{line.inspect}"
+    read_tls_listeners if tls
   end
 
   def stop
@@ -36,6 +44,19 @@ class LocalServer
   ensure
     @pid = nil
   end
+
+  # Reads the lines up to the mutual-TLS listener's:
+  # "https listening on https://127.0.0.1:Q", then
+  # "mutual-TLS listening on https://127.0.0.1:R".
+  def read_tls_listeners
+    until @mtls_base
+      line = @reader.gets or raise "bearer serve --tls-cert printed no mutual-TLS listener"
+      @https_base ||= line[%r{\Ahttps listening on (https://127\.0\.0\.1:\d+)}, 1]
+      @mtls_base = line[%r{\Amutual-TLS listening on (https://127\.0\.0\.1:\d+)}, 1]
+    end
+    raise "bearer serve --tls-cert printed no https listener" unless @https_base
+  end
+  private :read_tls_listeners
 
   # {"auth0" => N, "cobuilder" => M, "authorize" => ..., "refresh" => ..., ...}:
   # compare deltas of the keys a test means, since the server may add keys.
@@ -62,6 +83,14 @@ module TestServer
     def stats
       @server.stats
     end
+  end
+end
+
+# A second server with the TLS listeners (mutual TLS), started by the first
+# test that asks for it and stopped after the run.
+module TlsTestServer
+  def self.server
+    @server ||= LocalServer.new(tls: true).tap { |server| Minitest.after_run { server.stop } }
   end
 end
 

@@ -256,6 +256,35 @@ final class Native
         self::ffi()->bearer_login_free($login);
     }
 
+    /**
+     * Starts the device authorization grant for the configuration text.
+     *
+     * @return array{0: CData, 1: string} the bearer_device handle and the JSON of user_code, verification_uri, ...
+     */
+    public static function deviceStart(#[\SensitiveParameter] string $config): array
+    {
+        $ffi = self::ffi();
+        $device = $ffi->new('bearer_device*');
+        $json = $ffi->new('char*');
+        $problem = $ffi->new('char*');
+        $status = $ffi->bearer_device_start($config, FFI::addr($device), FFI::addr($json), FFI::addr($problem));
+        try {
+            $text = self::take($status, $json, $problem);
+        } catch (\Throwable $e) {
+            if (!FFI::isNull($device)) {
+                $ffi->bearer_device_free($device);
+            }
+            throw $e;
+        }
+
+        return [$device, $text];
+    }
+
+    public static function deviceFree(CData $device): void
+    {
+        self::ffi()->bearer_device_free($device);
+    }
+
     /** The text in $out on success; else throws the problem. Frees both either way. */
     private static function take(int $status, CData $out, CData $problem): string
     {

@@ -34,7 +34,7 @@ module Bearer
     # the drift test checks them against include/bearer.h.
     CODES = {
       ok: 0, invalid_argument: 1, invalid_config: 2, rejected: 3, rate_limited: 4,
-      unavailable: 5, timeout: 6, bad_response: 7, internal: 8
+      unavailable: 5, timeout: 6, bad_response: 7, internal: 8, cancelled: 9
     }.freeze
 
     attr_reader :type, :title, :status, :detail, :instance, :extensions, :code

@@ -47,7 +47,8 @@ module Bearer
       :unavailable, 5,
       :timeout, 6,
       :bad_response, 7,
-      :internal, 8
+      :internal, 8,
+      :cancelled, 9
     ]
 
     # name => [return C type, [[param C type, param name], ...], blocking?]
@@ -97,6 +98,15 @@ module Bearer
                                             ["char **", "json_out"],
                                             ["char **", "problem_out"]], true],
       bearer_login_free: ["void", [["bearer_login *", "login"]], false],
+      bearer_device_start: ["bearer_status", [["const char *", "config_json"],
+                                              ["bearer_device **", "device_out"],
+                                              ["char **", "json_out"],
+                                              ["char **", "problem_out"]], true],
+      bearer_device_poll: ["bearer_status", [["const bearer_device *", "device"],
+                                             ["char **", "token_json_out"],
+                                             ["char **", "problem_out"]], true],
+      bearer_device_cancel: ["void", [["const bearer_device *", "device"]], false],
+      bearer_device_free: ["void", [["bearer_device *", "device"]], false],
       bearer_fetch_token: ["bearer_status", [["const char *", "config_json"],
                                              ["char **", "token_out"],
                                              ["char **", "problem_out"]], true],
@@ -126,12 +136,15 @@ module Bearer
       "const bearer_client *" => :pointer,
       "bearer_login *" => :pointer,
       "bearer_login **" => :pointer,
-      "const bearer_login *" => :pointer
+      "const bearer_login *" => :pointer,
+      "bearer_device *" => :pointer,
+      "bearer_device **" => :pointer,
+      "const bearer_device *" => :pointer
     }.freeze
 
     # The header's opaque handle types (typedef struct X X;), each passed as a
     # raw pointer and freed by its own bearer_*_free.
-    OPAQUE_TYPES = %w[bearer_client bearer_login].freeze
+    OPAQUE_TYPES = %w[bearer_client bearer_login bearer_device].freeze
 
     # The resolved absolute path of the loaded library.
     PATH = locate
@@ -211,6 +224,24 @@ module Bearer
     ensure
       if problem
         bearer_string_free(url.read_pointer)
+        bearer_string_free(problem.read_pointer)
+      end
+    end
+
+    # Calls bearer_device_start: returns [device pointer, JSON of the user
+    # code and where to enter it], or raises ProblemError. The caller owns
+    # the pointer (wrap it at once).
+    def self.device_start(config_json)
+      device = FFI::MemoryPointer.new(:pointer)
+      json = FFI::MemoryPointer.new(:pointer)
+      problem = FFI::MemoryPointer.new(:pointer)
+      status = bearer_device_start(config_json, device, json, problem)
+      raise ProblemError.from_json(read_string(problem.read_pointer), status) unless status == :ok
+
+      [device.read_pointer, read_string(json.read_pointer)]
+    ensure
+      if problem
+        bearer_string_free(json.read_pointer)
         bearer_string_free(problem.read_pointer)
       end
     end

@@ -8,7 +8,7 @@
  * in the jar, the cargo target folder) and passes its path to open(), which
  * dlopen()s it.
  *
- * Handles (bearer_client *, bearer_login *) cross as jlong; Java keeps them
+ * Handles (bearer_client *, bearer_login *, bearer_device *) cross as jlong; Java keeps them
  * in an object that frees them once, under a lock that no call holds.
  *
  * Strings cross as byte[] holding UTF-8 (Java decodes them), never through
@@ -43,6 +43,10 @@ static __typeof__(bearer_authorize_complete) *p_authorize_complete;
 static __typeof__(bearer_login_start) *p_login_start;
 static __typeof__(bearer_login_wait) *p_login_wait;
 static __typeof__(bearer_login_free) *p_login_free;
+static __typeof__(bearer_device_start) *p_device_start;
+static __typeof__(bearer_device_poll) *p_device_poll;
+static __typeof__(bearer_device_cancel) *p_device_cancel;
+static __typeof__(bearer_device_free) *p_device_free;
 static __typeof__(bearer_fetch_token) *p_fetch_token;
 static __typeof__(bearer_fetch_token_response) *p_fetch_token_response;
 static __typeof__(bearer_token_refused) *p_token_refused;
@@ -70,6 +74,10 @@ static const struct { const char *name; void **slot; } symbols[] = {
     SYMBOL(login_start),
     SYMBOL(login_wait),
     SYMBOL(login_free),
+    SYMBOL(device_start),
+    SYMBOL(device_poll),
+    SYMBOL(device_cancel),
+    SYMBOL(device_free),
     SYMBOL(fetch_token),
     SYMBOL(fetch_token_response),
     SYMBOL(token_refused),
@@ -429,6 +437,72 @@ JNIEXPORT void JNICALL Java_com_bearer_Native_loginFree(JNIEnv *env, jclass cls,
     (void)cls;
     if (not_open(env)) return;
     p_login_free((bearer_login *)(intptr_t)login);
+}
+
+/*
+ * The device authorization grant. As for loginStart: the handle is returned,
+ * the JSON of the code to show the user stored in json_out[0] (a byte[][] of
+ * length 1); on failure nothing is kept.
+ */
+JNIEXPORT jlong JNICALL Java_com_bearer_Native_deviceStart(JNIEnv *env, jclass cls, jbyteArray config,
+                                                           jobjectArray json_out) {
+    (void)cls;
+    if (not_open(env)) return 0;
+    if (json_out == NULL || (*env)->GetArrayLength(env, json_out) < 1) {
+        (*env)->ThrowNew(env, (*env)->FindClass(env, "java/lang/IllegalArgumentException"),
+                         "deviceStart needs a byte[1][] for the JSON");
+        return 0;
+    }
+    int failed;
+    char *text = from_bytes(env, config, &failed);
+    if (failed) return 0;
+    bearer_device *device = NULL;
+    char *json = NULL, *problem = NULL;
+    bearer_status status = p_device_start(text, &device, &json, &problem);
+    free(text);
+    if (status != BEARER_STATUS_OK) {
+        p_string_free(json);
+        p_device_free(device);
+        throw_problem(env, status, problem);
+        return 0;
+    }
+    p_string_free(problem);
+    if (json == NULL || device == NULL) {
+        p_string_free(json);
+        p_device_free(device);
+        (*env)->ThrowNew(env, (*env)->FindClass(env, "java/lang/IllegalStateException"),
+                         "bearer reported success without a device handle or JSON");
+        return 0;
+    }
+    jbyteArray bytes = to_bytes(env, json);
+    p_string_free(json);
+    if (bytes != NULL) (*env)->SetObjectArrayElement(env, json_out, 0, bytes);
+    if ((*env)->ExceptionCheck(env)) {
+        p_device_free(device);
+        return 0;
+    }
+    return (jlong)(intptr_t)device;
+}
+
+/* Blocks only the calling thread until the user answers, the code expires or deviceCancel runs. */
+JNIEXPORT jbyteArray JNICALL Java_com_bearer_Native_devicePoll(JNIEnv *env, jclass cls, jlong device) {
+    (void)cls;
+    if (not_open(env)) return NULL;
+    char *out = NULL, *problem = NULL;
+    bearer_status status = p_device_poll((const bearer_device *)(intptr_t)device, &out, &problem);
+    return finish(env, status, out, problem);
+}
+
+JNIEXPORT void JNICALL Java_com_bearer_Native_deviceCancel(JNIEnv *env, jclass cls, jlong device) {
+    (void)cls;
+    if (not_open(env)) return;
+    p_device_cancel((const bearer_device *)(intptr_t)device);
+}
+
+JNIEXPORT void JNICALL Java_com_bearer_Native_deviceFree(JNIEnv *env, jclass cls, jlong device) {
+    (void)cls;
+    if (not_open(env)) return;
+    p_device_free((bearer_device *)(intptr_t)device);
 }
 
 /* bearer_token_refused: the one-shot cache's compare-and-invalidate. */

@@ -23,7 +23,9 @@ public enum BearerStatus {
     /** The answer could not be read or was too large. */
     BAD_RESPONSE(7),
     /** A bug in bearer (a caught panic). */
-    INTERNAL(8);
+    INTERNAL(8),
+    /** A device-flow poll ended by {@link BearerDevice#cancel()}. */
+    CANCELLED(9);
 
     private final int code;
 

@@ -77,6 +77,17 @@ final class Native {
 
     static native void loginFree(long login);
 
+    /** Returns the device handle; the JSON of the code to show the user goes to {@code jsonOut[0]}. */
+    static native long deviceStart(byte[] configJson, byte[][] jsonOut);
+
+    /** Blocks the calling thread until the user approves or denies, the code expires, or a cancel. */
+    static native byte[] devicePoll(long device);
+
+    /** Makes a poll in progress, and every later one, fail with CANCELLED. */
+    static native void deviceCancel(long device);
+
+    static native void deviceFree(long device);
+
     /**
      * Loads the shim and libbearer once per process. A failure is remembered
      * and thrown again on every later call, with the same message, so that

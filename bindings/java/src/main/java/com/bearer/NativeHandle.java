@@ -18,7 +18,7 @@ final class NativeHandle implements Runnable {
         T on(long pointer);
     }
 
-    /** One cleaner thread for all clients and logins. */
+    /** One cleaner thread for all clients, logins and device sign-ins. */
     static final Cleaner CLEANER = Cleaner.create();
 
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -40,6 +40,20 @@ final class NativeHandle implements Runnable {
                 throw new IllegalStateException(owner + " is closed");
             }
             return call.on(pointer);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Runs {@code call} on the pointer unless it has been freed; returns whether it ran. */
+    boolean callIfLive(LongConsumer call) {
+        lock.readLock().lock();
+        try {
+            if (pointer == 0) {
+                return false;
+            }
+            call.accept(pointer);
+            return true;
         } finally {
             lock.readLock().unlock();
         }

@@ -9,7 +9,9 @@ import java.net.HttpURLConnection;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -25,12 +27,23 @@ final class AuthServer {
     private static AuthServer instance;
     private static final AtomicLong UNIQUE = new AtomicLong();
 
+    private static AuthServer tlsInstance;
+
     final String base;
+    /** With TLS ({@link #tls()}): the HTTPS listener that asks no certificate, and the mutual-TLS one. */
+    final String httpsBase;
+    final String mtlsBase;
     private final Process process;
 
     private AuthServer(Process process, String base) {
+        this(process, base, null, null);
+    }
+
+    private AuthServer(Process process, String base, String httpsBase, String mtlsBase) {
         this.process = process;
         this.base = base;
+        this.httpsBase = httpsBase;
+        this.mtlsBase = mtlsBase;
     }
 
     /** The checkout root: -Dbearer.root (test.sh sets it), else ../.. of the working folder. */
@@ -62,11 +75,32 @@ final class AuthServer {
         return instance;
     }
 
+    /**
+     * The server with HTTPS ({@code tests/tls/server.pem}), started once: plain
+     * HTTP at {@link #base}, HTTPS at {@link #httpsBase}, and mutual TLS (a
+     * client certificate required) at {@link #mtlsBase}.
+     */
+    static synchronized AuthServer tls() {
+        if (tlsInstance == null) {
+            tlsInstance = start(true);
+        }
+        return tlsInstance;
+    }
+
     /** A server of the caller's own, for a test that stops it; {@link #stop()} ends it. */
     static AuthServer start() {
+        return start(false);
+    }
+
+    private static AuthServer start(boolean tls) {
         Path binary = root().resolve("target/release/bearer");
+        List<String> command = new ArrayList<>(List.of(binary.toString(), "serve", "--port", "0"));
+        if (tls) {
+            command.addAll(List.of("--tls-cert", root().resolve("tests/tls/server.pem").toString(),
+                    "--tls-key", root().resolve("tests/tls/server.key").toString()));
+        }
         try {
-            Process process = new ProcessBuilder(binary.toString(), "serve", "--port", "0")
+            Process process = new ProcessBuilder(command)
                     .redirectError(ProcessBuilder.Redirect.INHERIT)
                     .start();
             Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
@@ -77,6 +111,20 @@ final class AuthServer {
             if (first == null || !first.startsWith(prefix)) {
                 process.destroyForcibly();
                 throw new IllegalStateException("bearer serve said " + first);
+            }
+            String https = null;
+            String mtls = null;
+            while (tls && mtls == null) {
+                String line = out.readLine();
+                if (line == null) {
+                    process.destroyForcibly();
+                    throw new IllegalStateException("bearer serve --tls-cert named no mutual-TLS listener");
+                }
+                if (line.startsWith("https listening on ")) {
+                    https = line.substring("https listening on ".length()).trim();
+                } else if (line.startsWith("mutual-TLS listening on ")) {
+                    mtls = line.substring("mutual-TLS listening on ".length()).trim();
+                }
             }
             Thread drain = new Thread(() -> {
                 try {
@@ -89,7 +137,7 @@ final class AuthServer {
             }, "bearer-serve-stdout");
             drain.setDaemon(true);
             drain.start();
-            return new AuthServer(process, first.substring(prefix.length()).trim());
+            return new AuthServer(process, first.substring(prefix.length()).trim(), https, mtls);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + binary, e);
         }
@@ -167,7 +215,7 @@ final class AuthServer {
         return stats.get("auth0") + stats.get("cobuilder");
     }
 
-    /** One counter of /_stats: auth0, cobuilder, authorize, refresh, discovery. */
+    /** One counter of /_stats: auth0, cobuilder, authorize, refresh, discovery, device, device_polls. */
     long stat(String name) {
         Long value = stats().get(name);
         if (value == null) {
@@ -189,6 +237,45 @@ final class AuthServer {
         config.put("authorize_url", base + "/authorize");
         config.put("token_url", auth0Url(""));
         return apply(config, overrides);
+    }
+
+    /** The device authorization endpoint, with the server's switches ({@code interval=0}, {@code expires_in=1}). */
+    String deviceUrl(String query) {
+        return base + "/oauth/device/code" + (query.isEmpty() ? "" : "?" + query);
+    }
+
+    /** The public native client for the device flow (no secret), with overrides. */
+    Map<String, Object> deviceApp(String query, Object... overrides) {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("client_id", "native-client");
+        config.put("grant_type", "device_code");
+        config.put("device_authorization_url", deviceUrl(query));
+        config.put("token_url", base + AUTH0_PATH);
+        config.put("audience", "https://beeapp.open-cosmos.com");
+        config.put("scope", "openid offline_access");
+        return apply(config, overrides);
+    }
+
+    /** What the user does on the verification page: {@code approve}, {@code deny} or {@code slow_down}. */
+    void device(String userCode, String action) {
+        try {
+            HttpURLConnection connection = (HttpURLConnection) new URL(base + "/_device?user_code="
+                    + java.net.URLEncoder.encode(userCode, StandardCharsets.UTF_8) + "&action=" + action)
+                    .openConnection();
+            connection.setRequestMethod("POST");
+            connection.setDoOutput(true);
+            connection.getOutputStream().close();
+            try {
+                int status = connection.getResponseCode();
+                if (status / 100 != 2) {
+                    throw new IllegalStateException("POST /_device " + action + ": " + status);
+                }
+            } finally {
+                connection.disconnect();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** The status, Location and body of a GET that does not follow redirects. */

@@ -28,8 +28,8 @@ import org.junit.jupiter.api.Test;
 class HeaderTest {
     private static final Pattern FUNCTION = Pattern.compile(
             "^((?:const\\s+)?\\w+(?:\\s*\\*)*)\\s*(bearer_\\w+)\\s*\\(([^)]*)\\);", Pattern.MULTILINE);
-    private static final Pattern HANDLE = Pattern.compile("(const )?bearer_(client|login) \\*");
-    private static final Pattern HANDLE_OUT = Pattern.compile("bearer_(client|login) \\*\\*");
+    private static final Pattern HANDLE = Pattern.compile("(const )?bearer_(client|login|device) \\*");
+    private static final Pattern HANDLE_OUT = Pattern.compile("bearer_(client|login|device) \\*\\*");
     private static final Pattern STATUS = Pattern.compile("BEARER_STATUS_(\\w+)\\s*=\\s*(\\d+)");
 
     /** A C function as the header declares it. */
@@ -90,7 +90,7 @@ class HeaderTest {
     /**
      * The Java native a C function maps to, as "return name(params)": inputs
      * {@code const char *} are UTF-8 {@code byte[]}, handle pointers
-     * ({@code bearer_client}, {@code bearer_login}) are {@code long}, an
+     * ({@code bearer_client}, {@code bearer_login}, {@code bearer_device}) are {@code long}, an
      * {@code unsigned int} is an {@code int}; the first out parameter becomes
      * the return value (a {@code bool *} a {@code boolean}), a further {@code char **} out a {@code byte[][]} of
      * length 1; {@code problem_out} becomes the thrown BearerException. A
@@ -165,7 +165,7 @@ class HeaderTest {
             java.put(status.name(), status.code());
             assertEquals(status, BearerStatus.fromCode(status.code()));
         }
-        assertEquals(9, header.size(), "statuses in the header: " + header);
+        assertEquals(10, header.size(), "statuses in the header: " + header);
         assertEquals(header, java);
     }
 
@@ -179,11 +179,12 @@ class HeaderTest {
             types.add(m.group(1));
             assertTrue(HANDLE.matcher(m.group(1) + " *").matches(), m.group(1) + " is not mapped to a handle");
         }
-        assertEquals(List.of("bearer_client", "bearer_login"), types);
+        assertEquals(List.of("bearer_client", "bearer_device", "bearer_login"), types);
         List<String> frees = functions().stream().map(f -> f.toString())
                 .filter(f -> f.matches("void bearer_\\w+_free\\(bearer_\\w+ \\* \\w+\\)"))
                 .collect(Collectors.toList());
         assertEquals(List.of("void bearer_client_free(bearer_client * client)",
+                "void bearer_device_free(bearer_device * device)",
                 "void bearer_login_free(bearer_login * login)"), frees);
     }
 

@@ -95,8 +95,9 @@ class ReadmeTest {
         Files.writeString(dir.resolve("cobuilder_credentials.json"), AuthServer.json(server.cobuilder("")));
         Files.writeString(dir.resolve("data_cosmos_api_credentials.json"), AuthServer.json(server.auth0("")));
         Files.writeString(dir.resolve("native_app.json"), AuthServer.json(server.nativeApp("redirect_uri", null)));
+        Files.writeString(dir.resolve("device_app.json"), AuthServer.json(server.deviceApp("interval=0")));
         List<String> programs = programs();
-        assertEquals(6, programs.size(), "README java examples with a main method");
+        assertEquals(7, programs.size(), "README java examples with a main method");
 
         long before = server.stats().get("cobuilder");
         String token = run(dir, programs.get(0));
@@ -118,5 +119,12 @@ class ReadmeTest {
             assertEquals(200, page.status, page.body);
         });
         assertTrue(login.endsWith("Signed in, ID token: true"), "third example printed: " + login);
+
+        String device = run(dir, programs.get(6), line -> {
+            String prefix = "Open " + server.base + "/activate and enter ";
+            assertTrue(line.startsWith(prefix), line);
+            server.device(line.substring(prefix.length()), "approve");
+        });
+        assertTrue(device.endsWith("Signed in, refresh token: true"), "device example printed: " + device);
     }
 }

@@ -12,8 +12,8 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 /**
  * A few thousand mixed calls through the binding, for bindings/valgrind.sh:
  * clients made and closed, tokens, token responses, headers, one-shot
- * fetches, every kind of error, authorizeStart, and threads sharing one
- * client. Prints what it did; exits 1 on any unexpected outcome.
+ * fetches, every kind of error, authorizeStart, device sign-ins (cancelled,
+ * denied, misconfigured), and threads sharing one client. Prints what it did; exits 1 on any unexpected outcome.
  *
  * <pre>java -cp build/bearer.jar:build/test-classes com.bearer.Stress</pre>
  */
@@ -127,6 +127,31 @@ public final class Stress {
                     BearerStatus.INVALID_ARGUMENT, ":invalid-callback");
         });
         cost.put("authorize", 2);
+        // The device flow: started and cancelled (before and during a poll), denied, and a bad configuration.
+        int[] devices = {0};
+        ops.put("device", () -> {
+            try (BearerDevice device = BearerDevice.start(server.deviceApp("interval=0"))) {
+                check(!device.getUserCode().isEmpty(), "user code");
+                if (devices[0]++ % 2 == 0) {
+                    device.cancel();
+                    expectProblem(device::poll, BearerStatus.CANCELLED, ":cancelled");
+                } else {
+                    java.util.concurrent.CompletableFuture<TokenResponse> poll = device.pollAsync();
+                    server.device(device.getUserCode(), "deny");
+                    try {
+                        poll.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                        throw new IllegalStateException("a denied device sign-in gave a token");
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        check(e.getCause() instanceof BearerException
+                                && ((BearerException) e.getCause()).getType().endsWith(":authorization-denied"),
+                                "denied: " + e.getCause());
+                    }
+                }
+            }
+            expectProblem(() -> BearerDevice.start(server.deviceApp("", "device_authorization_url", null)),
+                    BearerStatus.INVALID_CONFIG, ":invalid-config");
+        });
+        cost.put("device", 3);
         ops.put("threads", () -> {
             ConcurrentLinkedQueue<Throwable> errors = new ConcurrentLinkedQueue<>();
             List<Thread> pool = new ArrayList<>();
@@ -154,7 +179,8 @@ public final class Stress {
         cost.put("threads", THREADS * 10);
 
         String[] mix = {"client", "shared", "shared", "one-shot", "wrong-secret", "closed-port", "invalid-config",
-            "invalid-utf8", "authorize", "shared", "client", "wrong-secret", "one-shot", "shared", "refused"};
+            "invalid-utf8", "authorize", "shared", "client", "wrong-secret", "one-shot", "shared", "refused",
+            "device"};
         Map<String, Integer> counts = new TreeMap<>();
         List<String> failures = new ArrayList<>();
         int done = 0;
