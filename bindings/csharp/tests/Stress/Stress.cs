@@ -11,7 +11,7 @@ namespace Bearer.Stress
     /// <summary>
     /// A few thousand mixed calls through the binding, for bindings/valgrind.sh: clients made and
     /// disposed, tokens, token responses, headers, one-shot fetches, every kind of error,
-    /// AuthorizeStart, device sign-ins (approved, cancelled, denied), and threads sharing one client. Prints what it did; exits 1 on any
+    /// AuthorizeStart, private_key_jwt clients (signed, an unknown key, an encrypted one), device sign-ins (approved, cancelled, denied), and threads sharing one client. Prints what it did; exits 1 on any
     /// unexpected outcome. Built with the suite's Support.cs, so it starts the server the same way.
     /// </summary>
     public static class Program
@@ -140,6 +140,26 @@ namespace Bearer.Stress
                         ExpectProblem(() => BearerClient.AuthorizeComplete(config, request, forged),
                             BearerStatus.InvalidArgument, ":invalid-callback");
                     }) },
+                { "private-key-jwt", new KeyValuePair<int, Action>(4, () =>
+                    {
+                        var config = new Dictionary<string, object>
+                        {
+                            { "client_id", "jwt-client" },
+                            { "client_auth", "private_key_jwt" },
+                            { "private_key_file", Paths.RepoFile(cycles++ % 2 == 0 ? "tests/keys/rsa.key" : "tests/keys/ec.key") },
+                            { "audience", "https://beeapp.open-cosmos.com" },
+                            { "token_url", Server.Base + "/oauth/token" },
+                        };
+                        using (var client = new BearerClient(config))
+                        {
+                            string token = client.GetToken();
+                            Check(client.TokenRefused(token) && client.GetToken() != token, "a second assertion");
+                        }
+                        config["private_key_file"] = Paths.RepoFile("tests/keys/other.key");
+                        ExpectProblem(() => BearerClient.FetchToken(config), BearerStatus.Rejected, ":unauthorized");
+                        config["private_key_file"] = Paths.RepoFile("tests/keys/encrypted.key");
+                        ExpectProblem(() => new BearerClient(config).Dispose(), BearerStatus.InvalidConfig, ":invalid-config");
+                    }) },
                 { "device", new KeyValuePair<int, Action>(6, () =>
                     {
                         using (BearerDevice device = BearerDevice.Start(Server.Device()))
@@ -197,7 +217,7 @@ namespace Bearer.Stress
             };
 
             string[] mix = { "client", "shared", "shared", "one-shot", "wrong-secret", "closed-port", "invalid-config",
-                "invalid-utf8", "authorize", "shared", "client", "wrong-secret", "one-shot", "shared", "refused", "device" };
+                "invalid-utf8", "authorize", "shared", "client", "wrong-secret", "one-shot", "shared", "refused", "device", "private-key-jwt" };
             var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
             var failures = new List<string>();
             int done = 0;
