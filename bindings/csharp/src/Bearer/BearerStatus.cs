@@ -25,5 +25,8 @@ namespace Bearer
         BadResponse = 7,
         /// <summary>A bug in bearer (a panic caught at the boundary).</summary>
         Internal = 8,
+        /// <summary>Another thread cancelled the wait (<see cref="BearerDevice.Cancel"/>); a device
+        /// poll reports it as <see cref="System.OperationCanceledException"/>.</summary>
+        Cancelled = 9,
     }
 }

@@ -53,6 +53,18 @@ namespace Bearer
         internal static extern void bearer_client_free(IntPtr client);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int bearer_device_start(byte[] config_json, out BearerDeviceHandle device_out, out IntPtr json_out, out IntPtr problem_out);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern int bearer_device_poll(BearerDeviceHandle device, out IntPtr token_json_out, out IntPtr problem_out);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void bearer_device_cancel(BearerDeviceHandle device);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
+        internal static extern void bearer_device_free(IntPtr device);
+
+        [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
         internal static extern int bearer_authorize_start(byte[] config_json, out IntPtr request_out, out IntPtr problem_out);
 
         [DllImport(LibraryName, CallingConvention = CallingConvention.Cdecl, ExactSpelling = true)]
@@ -119,6 +131,28 @@ namespace Bearer
         protected override bool ReleaseHandle()
         {
             NativeMethods.bearer_login_free(handle);
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Owns one <c>bearer_device *</c>, for the same reasons as
+    /// <see cref="BearerClientHandle"/>; the header forbids freeing a device sign-in while
+    /// another thread polls it, and a SafeHandle defers the free until that poll has
+    /// returned (<see cref="BearerDevice.Dispose"/> cancels it first, so that is at once).
+    /// </summary>
+    internal sealed class BearerDeviceHandle : SafeHandle
+    {
+        /// <summary>Used by the marshaller for <c>bearer_device_start</c>'s out parameter.</summary>
+        public BearerDeviceHandle() : base(IntPtr.Zero, true) { }
+
+        /// <inheritdoc />
+        public override bool IsInvalid { get { return handle == IntPtr.Zero; } }
+
+        /// <summary>Calls <c>bearer_device_free</c>; the runtime guarantees once.</summary>
+        protected override bool ReleaseHandle()
+        {
+            NativeMethods.bearer_device_free(handle);
             return true;
         }
     }

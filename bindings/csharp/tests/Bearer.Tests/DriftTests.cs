@@ -59,6 +59,9 @@ namespace Bearer.Tests
             { "bearer_login**", "Bearer.BearerLoginHandle&" },         // out handle
             { "const bearer_login*", "Bearer.BearerLoginHandle" },
             { "bearer_login*", "System.IntPtr" },                      // only bearer_login_free takes ownership
+            { "bearer_device**", "Bearer.BearerDeviceHandle&" },       // out handle
+            { "const bearer_device*", "Bearer.BearerDeviceHandle" },
+            { "bearer_device*", "System.IntPtr" },                     // only bearer_device_free takes ownership
             { "unsigned int", "System.UInt32" },
             { "bool*", "System.Boolean&" },                            // out bool, marshalled as one byte
         };
@@ -111,7 +114,7 @@ namespace Bearer.Tests
         {
             var opaque = Regex.Matches(HeaderWithoutComments(), @"typedef\s+struct\s+(\w+)\s+(\w+)\s*;")
                 .Cast<Match>().Select(m => m.Groups[2].Value).ToList();
-            CollectionAssert.AreEquivalent(new[] { "bearer_client", "bearer_login" }, opaque);
+            CollectionAssert.AreEquivalent(new[] { "bearer_client", "bearer_device", "bearer_login" }, opaque);
             var header = HeaderFunctions();
             foreach (string type in opaque)
             {

@@ -86,6 +86,66 @@ namespace Bearer.Tests
             Directory.Delete(dir, true);
         }
 
+        /// <summary>The private_key_jwt fragment runs inside a Main, with the test key for its key
+        /// file and the local server's token URL added.</summary>
+        [Test]
+        public void PrivateKeyJwtFragmentRuns()
+        {
+            const string keyFile = "\"/etc/app/bearer-rsa.key\"";
+            const string audience = "{ \"audience\", \"https://beeapp.open-cosmos.com\" }";
+            string fragment = Block("private_key_jwt");
+            StringAssert.Contains(keyFile, fragment);
+            StringAssert.Contains(audience, fragment);
+            fragment = fragment.Replace(keyFile, "@\"" + Paths.RepoFile("tests/keys/rsa.key") + "\"")
+                .Replace(audience, audience + ", { \"token_url\", \"" + Server.Base + "/oauth/token\" }");
+            string dir = Child.TempDir();
+            File.WriteAllText(Path.Combine(dir, "Program.cs"),
+                "using System;\nusing System.Collections.Generic;\nusing Bearer;\nstatic class Program {\n"
+                + "static void Main() {\n" + fragment + "}\n}\n");
+            File.Copy(Path.Combine(Paths.Build, "Bearer.dll"), Path.Combine(dir, "Bearer.dll"));
+            var compiled = Child.Run("mcs", "-r:Bearer.dll -out:Example.exe Program.cs", dir);
+            Assert.AreEqual(0, compiled.Item1, compiled.Item2 + compiled.Item3);
+            var run = Child.Run("mono", "Example.exe", dir, new Dictionary<string, string> { { "BEARER_LIBRARY", BearerClient.LibraryPath } });
+            Assert.AreEqual(0, run.Item1, run.Item3);
+            Assert.AreEqual("jwt-client@clients", Browser.Claims(run.Item2.Trim())["sub"]);
+            Directory.Delete(dir, true);
+        }
+
+        /// <summary>The device program runs as written; the test reads the code it prints and
+        /// approves it as the user would.</summary>
+        [Test]
+        public void DeviceSignInExampleRunsAsWritten()
+        {
+            string dir = Child.TempDir();
+            File.WriteAllText(Path.Combine(dir, "DeviceSignIn.cs"), Block("BearerDevice.Start"));
+            File.Copy(Path.Combine(Paths.Build, "Bearer.dll"), Path.Combine(dir, "Bearer.dll"));
+            File.WriteAllText(Path.Combine(dir, "device_app.json"), Server.ToJson(Server.Device()));
+            var compiled = Child.Run("mcs", "-r:Bearer.dll -out:DeviceSignIn.exe DeviceSignIn.cs", dir);
+            Assert.AreEqual(0, compiled.Item1, compiled.Item2 + compiled.Item3);
+
+            var info = new ProcessStartInfo("mono", "DeviceSignIn.exe")
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                WorkingDirectory = dir,
+            };
+            info.EnvironmentVariables["BEARER_LIBRARY"] = BearerClient.LibraryPath;
+            using (var p = Process.Start(info))
+            {
+                var err = p.StandardError.ReadToEndAsync();
+                string first = p.StandardOutput.ReadLine();
+                Assert.IsNotNull(first, "the program printed the code; stderr: " + (p.HasExited ? err.Result : ""));
+                StringAssert.StartsWith("Open " + Server.Base + "/activate and enter ", first);
+                Server.DeviceUser(first.Substring(first.LastIndexOf(' ') + 1), "approve");
+                string rest = p.StandardOutput.ReadToEnd();
+                if (!p.WaitForExit(30000)) { p.Kill(); Assert.Fail("the device program did not finish"); }
+                Assert.AreEqual(0, p.ExitCode, err.Result);
+                StringAssert.StartsWith("eyJ", rest.Trim());
+            }
+            Directory.Delete(dir, true);
+        }
+
         /// <summary>The login program runs as written; the test reads the URL it prints and plays the browser.</summary>
         [Test]
         public void LoopbackLoginExampleRunsAsWritten()

@@ -29,6 +29,12 @@ namespace Bearer.Tests
         internal static readonly string Repo = Path.GetFullPath(Path.Combine(Binding, Path.Combine("..", "..")));
         internal static readonly string Header = Path.Combine(Repo, Path.Combine("include", "bearer.h"));
         internal static readonly string ServerExe = Path.Combine(Repo, Path.Combine("target", Path.Combine("release", "bearer")));
+
+        /// <summary>A file of the checkout, from a path written with '/'.</summary>
+        internal static string RepoFile(string relative)
+        {
+            return Path.Combine(Repo, relative.Replace('/', Path.DirectorySeparatorChar));
+        }
     }
 
     /// <summary>A `bearer serve --port 0` process; the suite shares one (<see cref="Server"/>),
@@ -40,9 +46,17 @@ namespace Bearer.Tests
 
         internal string Base { get { return "http://127.0.0.1:" + Port; } }
 
-        internal ServerProcess()
+        /// <summary>With <paramref name="tls"/>, also its HTTPS listener (<see cref="HttpsPort"/>,
+        /// no client certificate asked) and its mutual-TLS one (<see cref="MutualTlsPort"/>).</summary>
+        internal readonly int HttpsPort, MutualTlsPort;
+
+        internal ServerProcess(bool tls = false)
         {
-            var info = new ProcessStartInfo(Paths.ServerExe, "serve --port 0")
+            string arguments = "serve --port 0";
+            if (tls)
+                arguments += " --tls-cert \"" + Paths.RepoFile("tests/tls/server.pem")
+                    + "\" --tls-key \"" + Paths.RepoFile("tests/tls/server.key") + "\"";
+            var info = new ProcessStartInfo(Paths.ServerExe, arguments)
             {
                 UseShellExecute = false,
                 RedirectStandardOutput = true,
@@ -57,6 +71,23 @@ namespace Bearer.Tests
                 throw new InvalidOperationException("bearer serve said: " + first);
             }
             Port = int.Parse(first.Substring(prefix.Length));
+            if (tls)
+            {
+                // The listeners come up before serve prints them; the mutual-TLS line is the last of them.
+                const string https = "https listening on https://127.0.0.1:";
+                const string mutual = "mutual-TLS listening on https://127.0.0.1:";
+                string line;
+                while (MutualTlsPort == 0 && (line = process.StandardOutput.ReadLine()) != null)
+                {
+                    if (line.StartsWith(https)) HttpsPort = int.Parse(line.Substring(https.Length));
+                    else if (line.StartsWith(mutual)) MutualTlsPort = int.Parse(line.Substring(mutual.Length));
+                }
+                if (HttpsPort == 0 || MutualTlsPort == 0)
+                {
+                    Dispose();
+                    throw new InvalidOperationException("bearer serve did not name its TLS listeners");
+                }
+            }
             // Keep draining its output so that it never blocks on a full pipe.
             Process running = process;
             var drain = new Thread(() => { running.StandardOutput.ReadToEnd(); }) { IsBackground = true };
@@ -169,6 +200,35 @@ namespace Bearer.Tests
                 { "authorize_url", Base + "/authorize" },
                 { "token_url", Base + "/oauth/token" },
             };
+        }
+
+        /// <summary>The public client "native-client" with the local server's device endpoint;
+        /// <paramref name="query"/> goes on the device URL (interval=0 keeps the polls fast).</summary>
+        internal static Dictionary<string, object> Device(string query = "interval=0")
+        {
+            return new Dictionary<string, object>
+            {
+                { "client_id", "native-client" },
+                { "grant_type", "device_code" },
+                { "device_authorization_url", Server.Base + "/oauth/device/code?" + query },
+                { "token_url", Server.Base + "/oauth/token" },
+                { "audience", "https://beeapp.open-cosmos.com" },
+                { "scope", "openid offline_access" },
+            };
+        }
+
+        /// <summary>What the user does on the other device: approve, deny or slow_down.</summary>
+        internal static void DeviceUser(string userCode, string action)
+        {
+            using (var tcp = new TcpClient("127.0.0.1", Server.Port))
+            using (var stream = tcp.GetStream())
+            {
+                byte[] request = Encoding.ASCII.GetBytes("POST /_device?user_code=" + Uri.EscapeDataString(userCode)
+                    + "&action=" + action + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                stream.Write(request, 0, request.Length);
+                string response = new StreamReader(stream, Encoding.UTF8).ReadToEnd();
+                StringAssert.StartsWith("HTTP/1.1 2", response, "the server took the user's " + action);
+            }
         }
     }
 

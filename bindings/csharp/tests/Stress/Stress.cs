@@ -11,7 +11,7 @@ namespace Bearer.Stress
     /// <summary>
     /// A few thousand mixed calls through the binding, for bindings/valgrind.sh: clients made and
     /// disposed, tokens, token responses, headers, one-shot fetches, every kind of error,
-    /// AuthorizeStart, and threads sharing one client. Prints what it did; exits 1 on any
+    /// AuthorizeStart, private_key_jwt clients (signed, an unknown key, an encrypted one), device sign-ins (approved, cancelled, denied), and threads sharing one client. Prints what it did; exits 1 on any
     /// unexpected outcome. Built with the suite's Support.cs, so it starts the server the same way.
     /// </summary>
     public static class Program
@@ -140,6 +140,53 @@ namespace Bearer.Stress
                         ExpectProblem(() => BearerClient.AuthorizeComplete(config, request, forged),
                             BearerStatus.InvalidArgument, ":invalid-callback");
                     }) },
+                { "private-key-jwt", new KeyValuePair<int, Action>(4, () =>
+                    {
+                        var config = new Dictionary<string, object>
+                        {
+                            { "client_id", "jwt-client" },
+                            { "client_auth", "private_key_jwt" },
+                            { "private_key_file", Paths.RepoFile(cycles++ % 2 == 0 ? "tests/keys/rsa.key" : "tests/keys/ec.key") },
+                            { "audience", "https://beeapp.open-cosmos.com" },
+                            { "token_url", Server.Base + "/oauth/token" },
+                        };
+                        using (var client = new BearerClient(config))
+                        {
+                            string token = client.GetToken();
+                            Check(client.TokenRefused(token) && client.GetToken() != token, "a second assertion");
+                        }
+                        config["private_key_file"] = Paths.RepoFile("tests/keys/other.key");
+                        ExpectProblem(() => BearerClient.FetchToken(config), BearerStatus.Rejected, ":unauthorized");
+                        config["private_key_file"] = Paths.RepoFile("tests/keys/encrypted.key");
+                        ExpectProblem(() => new BearerClient(config).Dispose(), BearerStatus.InvalidConfig, ":invalid-config");
+                    }) },
+                { "device", new KeyValuePair<int, Action>(6, () =>
+                    {
+                        using (BearerDevice device = BearerDevice.Start(Server.Device()))
+                        {
+                            Server.DeviceUser(device.UserCode, "approve");
+                            Check(device.Poll().RefreshToken != null, "device tokens");
+                        }
+                        // Cancelled from another thread while it polls, then disposed.
+                        using (BearerDevice device = BearerDevice.Start(Server.Device("interval=1")))
+                        {
+                            var canceller = new Thread(() => { Thread.Sleep(20); device.Cancel(); });
+                            canceller.Start();
+                            try { device.Poll(); Check(false, "the poll was not cancelled"); }
+                            catch (OperationCanceledException e)
+                            {
+                                Check(((BearerException)e.InnerException).Code == BearerStatus.Cancelled, "cancelled");
+                            }
+                            canceller.Join();
+                        }
+                        var denied = BearerDevice.Start(Server.Device());
+                        Server.DeviceUser(denied.UserCode, "deny");
+                        ExpectProblem(() => denied.Poll(), BearerStatus.Rejected, ":authorization-denied");
+                        denied.Dispose();
+                        var noEndpoint = Server.Device();
+                        noEndpoint.Remove("device_authorization_url");
+                        ExpectProblem(() => BearerDevice.Start(noEndpoint).Dispose(), BearerStatus.InvalidConfig, ":invalid-config");
+                    }) },
                 { "threads", new KeyValuePair<int, Action>(Threads * 10, () =>
                     {
                         var errors = new List<Exception>();
@@ -170,7 +217,7 @@ namespace Bearer.Stress
             };
 
             string[] mix = { "client", "shared", "shared", "one-shot", "wrong-secret", "closed-port", "invalid-config",
-                "invalid-utf8", "authorize", "shared", "client", "wrong-secret", "one-shot", "shared", "refused" };
+                "invalid-utf8", "authorize", "shared", "client", "wrong-secret", "one-shot", "shared", "refused", "device", "private-key-jwt" };
             var counts = new SortedDictionary<string, int>(StringComparer.Ordinal);
             var failures = new List<string>();
             int done = 0;
