@@ -552,7 +552,7 @@ fn refresh_tokens_rotate_and_the_old_one_is_refused() {
     assert_eq!(
         stats.to_string(),
         format!(
-            r#"{{"auth0":6,"cobuilder":0,"authorize":1,"refresh":5,"discovery":0,"redirect_target":0,"connections":{connections},"api":0,"api_refused":0}}"#
+            r#"{{"auth0":6,"cobuilder":0,"authorize":1,"refresh":5,"discovery":0,"redirect_target":0,"connections":{connections},"api":0,"api_refused":0,"device":0,"device_polls":0}}"#
         )
     );
 }
@@ -602,12 +602,24 @@ fn the_discovery_document_describes_the_server() {
             "issuer": format!("{base}/"),
             "authorization_endpoint": server.authorize_url(),
             "token_endpoint": server.auth0_token_url(),
+            "device_authorization_endpoint": server.device_authorization_url(),
             "response_types_supported": ["code", "token"],
-            "grant_types_supported":
-                ["authorization_code", "implicit", "refresh_token", "client_credentials"],
+            "grant_types_supported": [
+                "authorization_code",
+                "implicit",
+                "refresh_token",
+                "client_credentials",
+                "urn:ietf:params:oauth:grant-type:device_code"
+            ],
             "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported":
-                ["client_secret_post", "client_secret_basic", "none"],
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_post",
+                "client_secret_basic",
+                "private_key_jwt",
+                "tls_client_auth",
+                "self_signed_tls_client_auth",
+                "none"
+            ],
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
         })
     );

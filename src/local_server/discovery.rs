@@ -25,7 +25,7 @@ pub(super) fn discovery(shared: &Shared, base: &str, out: &mut Out) -> Reply {
         b",\"response_types_supported\":[\"code\",\"token\"]\
           ,\"grant_types_supported\":[\"authorization_code\",\"implicit\",\"refresh_token\",\"client_credentials\",\"urn:ietf:params:oauth:grant-type:device_code\"]\
           ,\"code_challenge_methods_supported\":[\"S256\"]\
-          ,\"token_endpoint_auth_methods_supported\":[\"client_secret_post\",\"client_secret_basic\",\"none\"]\
+          ,\"token_endpoint_auth_methods_supported\":[\"client_secret_post\",\"client_secret_basic\",\"private_key_jwt\",\"tls_client_auth\",\"self_signed_tls_client_auth\",\"none\"]\
           ,\"scopes_supported\":[\"openid\",\"profile\",\"email\",\"offline_access\"]",
     );
     if let Some(mtls_base) = &shared.mtls_base_url {
