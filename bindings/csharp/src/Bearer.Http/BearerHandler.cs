@@ -222,8 +222,21 @@ namespace Bearer.Http
     /// without an error, or no challenge at all. Another scheme only, or another error, is not.</summary>
     internal static class Challenge
     {
-        static readonly Regex Error = new Regex(@"(?:^|,)\s*error\s*=\s*(?:""([^""]*)""|([^\s,]*))",
-            RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+        // Built at the first Bearer challenge, not by a type initializer: RefusesToken runs
+        // after every response (200s too) on the pool thread that completes it, and under
+        // Mono 6.8 building the Regex there made about one console program in twenty wait
+        // ~60 s at exit (a parked pool worker missed the shutdown wake-up).
+        static Regex error;
+
+        static Regex Error
+        {
+            get
+            {
+                return LazyInitializer.EnsureInitialized(ref error, () => new Regex(
+                    @"(?:^|,)\s*error\s*=\s*(?:""([^""]*)""|([^\s,]*))",
+                    RegexOptions.IgnoreCase | RegexOptions.CultureInvariant));
+            }
+        }
 
         internal static bool RefusesToken(HttpResponseMessage response)
         {
