@@ -224,7 +224,7 @@ namespace Bearer.Http
     {
         // Built at the first Bearer challenge, not by a type initializer: RefusesToken runs
         // after every response (200s too) on the pool thread that completes it, and under
-        // Mono 6.8 building the Regex there made about one console program in twenty wait
+        // Mono 6.8 building the Regex there made about one console program in twelve wait
         // ~60 s at exit (a parked pool worker missed the shutdown wake-up).
         static Regex error;
 
