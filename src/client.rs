@@ -263,9 +263,7 @@ impl Client {
             Some(_) => Duration::ZERO,
             None => deadline.remaining(),
         };
-        // A holder that dies unseen (Redis) blocks the others no longer than this.
-        let lease = self.config.timeout + Duration::from_secs(2);
-        match shared.lock(wait, lease) {
+        match shared.lock(wait, self.lease()) {
             Ok(Some(_held)) => {
                 let stored = shared.load().map_err(|problem| Failed {
                     problem,
@@ -420,6 +418,12 @@ impl Client {
         }
     }
 
+    /// How long a shared entry's lock lasts: a holder that dies unseen
+    /// (Redis) blocks the others no longer than this.
+    fn lease(&self) -> Duration {
+        self.config.timeout + Duration::from_secs(2)
+    }
+
     fn wait_timed_out(&self) -> Problem {
         Problem::new(
             ProblemKind::Timeout,
@@ -501,9 +505,8 @@ impl Client {
         }
         let mut dropped = false;
         if let Some(shared) = &self.shared {
-            let lease = self.config.timeout + Duration::from_secs(2);
             // A store that fails costs the sharing: memory is still dropped.
-            match shared.refuse(access_token, self.config.timeout, lease) {
+            match shared.refuse(access_token, self.config.timeout, self.lease()) {
                 Ok(SharedRefusal::TooSoon) => return Ok(Refusal::TooSoon),
                 Ok(SharedRefusal::Replaced(newer)) => {
                     self.adopt(newer);

@@ -84,15 +84,11 @@ pub fn fetch(
     let mut attempts = 1;
     let mut failed = loop {
         // Built anew for every attempt: a client assertion is good for one.
-        let (authorization, body, assertion) =
+        let (authorization, body, redaction) =
             request(config, grant).map_err(|problem| Failed {
                 problem,
                 retry: Retry::Never,
             })?;
-        let mut redaction = redaction(config, grant);
-        if let Some(assertion) = &assertion {
-            redaction.add_exact(assertion);
-        }
         let authorization = authorization.as_deref().map(|header| header.as_str());
         let failed = match http::post(agent, config, deadline, authorization, &body, &redaction) {
             Ok(answer) => {
@@ -132,11 +128,7 @@ pub fn device_authorization(
     deadline: Deadline,
 ) -> Result<Map<String, Value>, Problem> {
     let url = &config.device_authorization_url;
-    let (authorization, body, assertion) = request(config, GrantRequest::DeviceAuthorization)?;
-    let mut redaction = redaction(config, GrantRequest::DeviceAuthorization);
-    if let Some(assertion) = &assertion {
-        redaction.add_exact(assertion);
-    }
+    let (authorization, body, redaction) = request(config, GrantRequest::DeviceAuthorization)?;
     let authorization = authorization.as_deref().map(|header| header.as_str());
     let answer = http::post_to(
         agent,
@@ -172,9 +164,10 @@ fn redaction(config: &Config, grant: GrantRequest<'_>) -> Redaction {
     redaction
 }
 
-/// The request's Basic credential (if any), its body, and the client
-/// assertion in it (private_key_jwt).
-type Request = (Option<Zeroizing<String>>, Body, Option<Zeroizing<String>>);
+/// The request's Basic credential (if any), its body, and what to scrub
+/// from what the server or the HTTP stack says about it (the client
+/// assertion in it too).
+type Request = (Option<Zeroizing<String>>, Body, Redaction);
 
 fn request(config: &Config, grant: GrantRequest<'_>) -> Result<Request, Problem> {
     let (id_key, secret_key, audience_key) = match config.shape {
@@ -268,7 +261,11 @@ fn request(config: &Config, grant: GrantRequest<'_>) -> Result<Request, Problem>
             }
         }
     };
-    Ok((authorization, body, assertion))
+    let mut redaction = redaction(config, grant);
+    if let Some(assertion) = &assertion {
+        redaction.add_exact(assertion);
+    }
+    Ok((authorization, body, redaction))
 }
 
 /// Reads the endpoint's answer; what it says is scrubbed with `redaction`.
