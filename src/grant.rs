@@ -372,7 +372,9 @@ fn describe_body(content_type: &str, body: &[u8]) -> String {
         return " with an empty body".into();
     }
     let kind = content_type.split(';').next().unwrap_or_default().trim();
-    if kind.is_empty() {
+    // A media type is visible ASCII; anything else is not shown (a control
+    // character's JSON escape could join the text after it into a secret).
+    if kind.is_empty() || !kind.bytes().all(|byte| byte.is_ascii_graphic()) {
         format!(" with a {}-byte body", body.len())
     } else {
         format!(" with a {}-byte {kind} body", body.len())
